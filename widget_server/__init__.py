@@ -1,0 +1,99 @@
+"""widget-server: self-hosted threaded comments for any page.
+
+``create_app()`` is the only entry point; nothing happens at import time.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as config_module
+
+__all__ = ["create_app"]
+
+
+def _database_url(configured: str | None, instance_path: Path) -> str:
+    if not configured:
+        return f"sqlite:///{instance_path / 'comments.db'}"
+    # A bare postgres URL means psycopg 3, the driver this project ships with.
+    for prefix in ("postgres://", "postgresql://"):
+        if configured.startswith(prefix):
+            return "postgresql+psycopg://" + configured[len(prefix):]
+    return configured
+
+
+def _sqlite_pragmas(engine) -> None:
+    # WAL lets readers work while one writer writes; busy_timeout makes a
+    # second writer wait instead of failing with "database is locked".
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
+    settings = config_module.load()
+    if test_config:
+        settings.update(test_config)
+
+    instance_path = settings.get("INSTANCE_PATH")
+    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+                static_folder=None)
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    instance = Path(app.instance_path)
+
+    app.config["SECRET_KEY"] = settings.get("SECRET_KEY") or config_module.secret_key(instance)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(settings.get("DATABASE_URL"), instance)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 64 * 1024
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.config.update(
+        RATELIMIT_ENABLED=settings["RATELIMIT_ENABLED"],
+        RATELIMIT_STORAGE_URI=settings.get("REDIS_URL") or "memory://",
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_HEADERS_ENABLED=False,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="widget",
+    )
+    logging.getLogger("widget_server").setLevel(str(settings.get("LOG_LEVEL") or "INFO").upper())
+
+    hops = int(settings["TRUSTED_PROXIES"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    from .extensions import db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    limiter.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_pragmas(db.engine)
+
+    from .read_cache import ReadCache
+
+    app.extensions["widget_read_cache"] = ReadCache()
+
+    from . import cors, errors
+
+    errors.init_app(app)
+    cors.init_app(app)
+
+    from . import assets
+    from .api import admin, meta, reader
+
+    for blueprint in (reader.bp, admin.bp, meta.bp, assets.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,104 @@
+"""The ``widget-server`` command: serve, database migrations, admin tokens."""
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+def upgrade_database() -> None:
+    """Apply every migration (idempotent)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """widget-server: self-hosted threaded comments."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Run the service with gunicorn (migrates an SQLite database on first start)."""
+    from gunicorn.app.base import BaseApplication
+
+    from . import create_app, gunicorn_conf
+    from .extensions import db
+
+    if db.engine.dialect.name == "sqlite":
+        upgrade_database()
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            for name in dir(gunicorn_conf):
+                if name in self.cfg.settings and not name.startswith("_"):
+                    self.cfg.set(name, getattr(gunicorn_conf, name))
+            self.cfg.set("bind", f"{host}:{port}")
+
+        def load(self):
+            return create_app()
+
+    base = f"http://{host}:{port}"
+    click.echo(f"widget-server on {base}  (demo page: {base}/demo, moderation: {base}/admin)")
+    _Server().run()
+
+
+@main.group()
+def token() -> None:
+    """Admin tokens: create, list, revoke."""
+
+
+@token.command("create")
+@click.option("--name", default="admin", show_default=True, help="who or what uses the token")
+@with_appcontext
+def token_create(name: str) -> None:
+    """Print a new admin token, once, as the last line. Only its hash is stored."""
+    from .auth import create_token
+
+    value = create_token(name.strip() or "admin")
+    click.echo(f"Created admin token {name!r}. It is shown only now; store it safely:", err=True)
+    click.echo(value)
+
+
+@token.command("list")
+@with_appcontext
+def token_list() -> None:
+    """List admin tokens (names and dates; never the tokens)."""
+    from .extensions import db
+    from .models import AdminToken
+
+    rows = db.session.execute(select(AdminToken).order_by(AdminToken.id)).scalars().all()
+    if not rows:
+        click.echo("no admin tokens; create one with: widget-server token create --name NAME")
+    for row in rows:
+        status = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+        click.echo(f"{row.id}\t{row.name}\tcreated {row.created_at:%Y-%m-%d}\tlast used {used}\t{status}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    """Revoke the admin token with this id (see ``token list``)."""
+    from .extensions import db
+    from .models import AdminToken, utcnow
+
+    row = db.session.get(AdminToken, token_id)
+    if row is None:
+        raise click.ClickException(f"no admin token with id {token_id}")
+    row.revoked_at = row.revoked_at or utcnow()
+    db.session.commit()
+    click.echo(f"revoked admin token {token_id} ({row.name})")
+

@@ -1,0 +1,142 @@
+"""The write path: create, edit, delete and like comments.
+
+Views call these after validation; each function leaves the session ready to
+commit and bumps the thread's version so cached reads move on.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from . import threads
+from .errors import APIError, ValidationError
+from .extensions import db
+from .models import DELETED, PENDING, PUBLISHED, Comment, Like, Thread, utcnow
+from .render import render
+from .security import ip_hash, new_token, token_hash, token_matches, voter_hash
+
+MAX_DEPTH = 30
+
+
+def moderation_state(email: str | None) -> str:
+    mode = current_app.config["MODERATION"]
+    if mode == "all":
+        return PENDING
+    if mode == "first":
+        if not email:
+            return PENDING
+        known = db.session.execute(
+            select(exists().where(func.lower(Comment.email) == email.lower(), Comment.state == PUBLISHED))
+        ).scalar()
+        return PUBLISHED if known else PENDING
+    return PUBLISHED
+
+
+def _parent_for(thread: Thread, parent_id: int | None) -> Comment | None:
+    if parent_id is None:
+        return None
+    parent = db.session.get(Comment, parent_id)
+    if parent is None or parent.thread_id != thread.id or parent.state not in (PUBLISHED, PENDING):
+        raise ValidationError({"parent_id": "does not exist in this thread"})
+    if parent.depth >= MAX_DEPTH - 1 and parent.parent_id is not None:
+        # Past the depth cap a reply joins its parent's siblings' replies.
+        return db.session.get(Comment, parent.parent_id)
+    return parent
+
+
+def create(fields: dict, client_ip: str, state: str | None = None) -> tuple[Comment, str]:
+    """Store a new comment; return it with its edit token (shown to the author once)."""
+    thread = threads.get_or_create(fields["url"], fields.get("title") or "")
+    if thread.locked:
+        raise APIError(403, "thread_locked", "this discussion is closed for new comments")
+    parent = _parent_for(thread, fields.get("parent_id"))
+    token = new_token()
+    comment = Comment(
+        thread_id=thread.id,
+        parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        number=threads.next_number(thread.id),
+        author=fields.get("author") or "",
+        email=fields.get("email"),
+        website=fields.get("website"),
+        text=fields["text"],
+        html=render(fields["text"]),
+        state=state or moderation_state(fields.get("email")),
+        created_at=utcnow(),
+        ip_hash=ip_hash(client_ip),
+        edit_token_hash=token_hash(token),
+    )
+    db.session.add(comment)
+    db.session.flush()
+    return comment, token
+
+
+def editable_until(comment: Comment) -> datetime:
+    return comment.created_at + timedelta(seconds=current_app.config["EDIT_WINDOW"])
+
+
+def authorize_edit(comment: Comment | None, token: str | None, now: datetime | None = None) -> Comment:
+    """The comment if ``token`` is its edit token and the window is still open."""
+    if comment is None or comment.state not in (PUBLISHED, PENDING):
+        raise APIError(404, "not_found", "no such comment")
+    if not token_matches(token, comment.edit_token_hash):
+        raise APIError(403, "forbidden", "this edit token does not belong to this comment")
+    if (now or utcnow()) > editable_until(comment):
+        raise APIError(403, "edit_window_closed", "the time for editing this comment has passed")
+    return comment
+
+
+def edit(comment: Comment, text: str) -> Comment:
+    comment.text = text
+    comment.html = render(text)
+    comment.edited_at = utcnow()
+    threads.touch(comment.thread_id)
+    return comment
+
+
+def remove(comment: Comment) -> None:
+    """Delete a comment's content; the row stays as a tombstone for its replies."""
+    comment.state = DELETED
+    comment.text = comment.html = comment.author = ""
+    comment.email = comment.website = None
+    comment.edit_token_hash = None
+    comment.pinned = False
+    threads.touch(comment.thread_id)
+
+
+def set_state(comment: Comment, state: str) -> None:
+    comment.state = state
+    threads.touch(comment.thread_id)
+
+
+def like(comment_id: int, client_ip: str) -> int:
+    """Count one like per reader; repeating it changes nothing."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.state != PUBLISHED:
+        raise APIError(404, "not_found", "no such comment")
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = db.session.execute(
+        insert(Like)
+        .values(comment_id=comment_id, voter_hash=voter_hash(client_ip), created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["comment_id", "voter_hash"])
+    )
+    if result.rowcount:
+        db.session.execute(update(Comment).where(Comment.id == comment_id)
+                           .values(likes=Comment.likes + 1))
+        threads.touch(comment.thread_id)
+    return db.session.execute(select(Comment.likes).where(Comment.id == comment_id)).scalar_one()
+
+
+def counts(urls: list[str]) -> dict[str, int]:
+    """Published comments per normalized URL, in one query."""
+    rows = db.session.execute(
+        select(Thread.url, func.count(Comment.id))
+        .join(Comment, (Comment.thread_id == Thread.id) & (Comment.state == PUBLISHED))
+        .where(Thread.url.in_(urls))
+        .group_by(Thread.url)
+    ).all()
+    return dict(rows)

@@ -1,0 +1,105 @@
+"""The one place that reads the environment.
+
+Every setting is a ``WIDGET_*`` variable with a default; ``load()`` turns the
+environment into a plain mapping of Flask config keys, so tests can build the
+same mapping from a dict and the app factory never touches ``os.environ``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+PREFIX = "WIDGET_"
+MODERATION_MODES = ("off", "all", "first")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}")
+    return value
+
+
+def _list(_name: str, raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _choice(choices: tuple[str, ...]):
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, not {raw!r}")
+        return value
+
+    return parse
+
+
+def _str(_name: str, raw: str) -> str:
+    return raw.strip()
+
+
+# name -> (default, parser, meaning). The README's configuration table mirrors this.
+SETTINGS: dict[str, tuple[str | None, object, str]] = {
+    "DATABASE_URL": (None, _str, "SQLAlchemy URL; default: an SQLite file in the instance folder"),
+    "REDIS_URL": (None, _str, "Redis for shared rate limits; unset: in-process memory"),
+    "ALLOWED_ORIGINS": ("", _list, "comma-separated site origins whose pages may have threads"),
+    "SECRET_KEY": (None, _str, "keys IP hashes and signatures; default: generated into the instance folder"),
+    "TRUSTED_PROXIES": ("0", _int, "reverse-proxy hops allowed to set X-Forwarded-For"),
+    "MODERATION": ("off", _choice(MODERATION_MODES), "off, all, or first (hold a poster's first comment)"),
+    "EDIT_WINDOW": ("900", _int, "seconds during which an author may edit or delete"),
+    "RATELIMIT_ENABLED": ("true", _bool, "false switches every rate limit off"),
+    "RATELIMIT_POST": ("5 per minute;30 per hour", _str, "posting: a burst and an hourly budget per client"),
+    "RATELIMIT_LIKE": ("30 per minute", _str, "likes per client"),
+    "RATELIMIT_PREVIEW": ("60 per minute", _str, "previews per client"),
+    "RATELIMIT_ADMIN_AUTH": ("10 per minute", _str, "failed admin authentications per client"),
+    "PAGE_SIZE": ("50", lambda n, r: _int(n, r, 1), "top-level comments per page by default (max 200)"),
+    "MAX_TEXT_LENGTH": ("10000", lambda n, r: _int(n, r, 1), "longest comment text, in characters"),
+    "INSTANCE_PATH": (None, _str, "folder for the SQLite file and the generated secret key"),
+    "LOG_LEVEL": ("INFO", _str, "logging level"),
+}
+
+
+def load(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Read every ``WIDGET_*`` setting, apply defaults, and return config keys."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, object] = {}
+    for name, (default, parse, _meaning) in SETTINGS.items():
+        raw = environ.get(PREFIX + name, default)
+        config[name] = None if raw is None else parse(name, raw)  # type: ignore[operator]
+    return config
+
+
+def secret_key(instance_path: Path) -> str:
+    """Return the instance's secret, creating it (mode 0600) on first start."""
+    path = instance_path / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker won the race: use its key
+            return secret_key(instance_path)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+    except OSError as exc:  # unreadable file: say so instead of a traceback later
+        raise ConfigError(f"cannot read {path}: {exc}") from exc

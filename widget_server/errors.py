@@ -1,0 +1,109 @@
+"""One JSON error shape for every non-2xx answer, and the handlers that make it."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from flask import Flask, jsonify
+from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# HTTP status -> stable machine word, for errors raised by Flask/werkzeug itself.
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "server_error",
+    503: "service_unavailable",
+}
+
+
+class APIError(Exception):
+    """Raise anywhere in a request to answer with the error shape."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 fields: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.fields, self.headers = fields, headers or {}
+
+
+class ValidationError(APIError):
+    def __init__(self, fields: dict[str, str], message: str | None = None):
+        if message is None:
+            name, problem = next(iter(fields.items()))
+            message = f"{name} {problem}"
+        super().__init__(400, "validation_error", message, fields)
+
+
+def error_response(status: int, code: str, message: str,
+                   fields: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+    body: dict[str, object] = {"code": code, "message": message}
+    if fields and status == 400:
+        body["fields"] = fields
+    response = jsonify({"error": body})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(APIError)
+    def _api_error(exc: APIError):
+        return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded):
+        from .extensions import limiter
+        from .metrics import RATE_LIMITED
+
+        RATE_LIMITED.inc()
+        current = limiter.current_limit
+        retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        return error_response(
+            429, "rate_limited",
+            f"too many requests (limit: {exc.description}); try again in {retry_after} seconds",
+            headers={"Retry-After": str(retry_after)})
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        code = CODES.get(status, "error")
+        message = {
+            404: "no such resource",
+            405: "method not allowed here",
+            413: "request body is too large",
+        }.get(status, exc.description or code)
+        response = error_response(status, code, message)
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(exc: Exception):
+        # A database restart or network blip: tell the client to retry, roll back
+        # so the pooled connection is usable again, and keep internals out of it.
+        from .extensions import db
+
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        db.session.rollback()
+        return error_response(503, "service_unavailable",
+                              "the database is unavailable; try again shortly",
+                              headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "server_error", "internal server error")

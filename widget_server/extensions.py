@@ -1,0 +1,36 @@
+"""Extensions, created unbound and initialised in the app factory."""
+from __future__ import annotations
+
+from flask_limiter import Limiter
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so Alembic migrations are the same on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+
+
+def _client_ip() -> str:
+    # ProxyFix (configured with WIDGET_TRUSTED_PROXIES hops) has already put the
+    # real client address here; a client's own X-Forwarded-For is never read.
+    from flask import request
+
+    return request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=_client_ip)

@@ -1,0 +1,22 @@
+"""gunicorn settings for widget-server (``gunicorn -c python:widget_server.gunicorn_conf``).
+
+Threads, not more processes, by default: without Redis the rate limits live
+in process memory, and one process keeps them exact. With WIDGET_REDIS_URL set
+the limits are shared, so more worker processes are safe.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("WIDGET_BIND", "127.0.0.1:8000")
+_default_workers = min(multiprocessing.cpu_count(), 4) if os.environ.get("WIDGET_REDIS_URL") else 1
+workers = int(os.environ.get("WIDGET_WORKERS", _default_workers))
+worker_class = "gthread"
+threads = int(os.environ.get("WIDGET_THREADS", 8))
+timeout = 30
+graceful_timeout = 20  # finish in-flight requests on SIGTERM before exiting
+keepalive = 5
+max_requests = 10000  # recycle workers now and then; jitter avoids a thundering herd
+max_requests_jitter = 1000
+forwarded_allow_ips = "*"  # ProxyFix (WIDGET_TRUSTED_PROXIES) decides what to trust
+accesslog = None
+errorlog = "-"

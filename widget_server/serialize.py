@@ -1,0 +1,47 @@
+"""Allowlist out: what each audience may see of a comment.
+
+The public view never carries the e-mail, the IP hash, the source text or the
+edit token hash; the admin view adds exactly the fields API.md names.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from .models import DELETED, PUBLISHED, Comment
+from .security import avatar_hash
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def public_comment(c: Comment, *, state: str | None = None) -> dict:
+    """The public view of one comment (without ``replies``, which the tree adds).
+
+    A comment that is not published but must stay as the parent of visible
+    replies is shown as a tombstone: no text, no author.
+    """
+    state = state or c.state
+    if state != PUBLISHED and state != "pending":
+        return {
+            "id": c.id, "parent_id": c.parent_id, "number": c.number,
+            "author": {"name": "", "website": None, "avatar": ""},
+            "html": "", "created_at": iso(c.created_at), "edited_at": None,
+            "likes": 0, "state": DELETED, "pinned": False,
+        }
+    return {
+        "id": c.id, "parent_id": c.parent_id, "number": c.number,
+        "author": {"name": c.author, "website": c.website,
+                   "avatar": avatar_hash(c.email, c.author, c.ip_hash)},
+        "html": c.html, "created_at": iso(c.created_at), "edited_at": iso(c.edited_at),
+        "likes": c.likes, "state": state, "pinned": bool(c.pinned),
+    }
+
+
+def admin_comment(c: Comment) -> dict:
+    view = public_comment(c, state=PUBLISHED)
+    view.update({"state": c.state, "url": c.thread.url, "title": c.thread.title,
+                 "text": c.text, "email": c.email, "ip_hash": c.ip_hash})
+    return view

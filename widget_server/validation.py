@@ -1,0 +1,150 @@
+"""Allowlist in: the request body is parsed and every field checked here.
+
+Each function either returns clean values or raises ``ValidationError`` with a
+message per field, before anything touches the database.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+from flask import current_app, request
+
+from .errors import APIError, ValidationError
+from .urls import BadURL, normalize_page_url, normalize_website
+
+MAX_AUTHOR = 100
+MAX_EMAIL = 254
+MAX_TITLE = 300
+EMAIL_RE = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>()\[\]\\,;:\"]+$")
+# Control characters other than tab and newline (and NUL above all).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a clear 4xx error."""
+    mimetype = request.mimetype
+    if mimetype != "application/json":
+        raise APIError(415, "unsupported_media_type",
+                       "send the body as JSON with Content-Type: application/json")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise APIError(400, "invalid_json", f"body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise APIError(400, "invalid_json", "body is nested too deeply") from None
+    except ValueError as exc:
+        raise APIError(400, "invalid_json", f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "invalid_json", "body must be a JSON object")
+    return data
+
+
+def _clean_text(value: str) -> str:
+    # NFC so that visually identical names compare equal; CRLF to LF.
+    return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _string(data: dict, name: str, errors: dict, *, max_len: int, required: bool = False,
+            multiline: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            errors[name] = "is required"
+        return None
+    if not isinstance(value, str):
+        errors[name] = "must be a string"
+        return None
+    if "\x00" in value or (not multiline and _CONTROL_RE.search(value.replace("\t", " "))):
+        errors[name] = "must not contain control characters"
+        return None
+    value = _clean_text(value)
+    if multiline:
+        if _CONTROL_RE.search(value):
+            errors[name] = "must not contain control characters"
+            return None
+    else:
+        value = " ".join(value.split())
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        errors[name] = "must be valid Unicode"
+        return None
+    if len(value) > max_len:
+        errors[name] = f"must be at most {max_len} characters"
+        return None
+    if required and not value.strip():
+        errors[name] = "must not be empty"
+        return None
+    return value
+
+
+def page_url(value, errors: dict, name: str = "url") -> str | None:
+    if value is None or value == "":
+        errors[name] = "is required"
+        return None
+    try:
+        return normalize_page_url(value)
+    except BadURL as exc:
+        errors[name] = str(exc)
+        return None
+
+
+def comment_text(data: dict, errors: dict) -> str | None:
+    return _string(data, "text", errors, max_len=current_app.config["MAX_TEXT_LENGTH"],
+                   required=True, multiline=True)
+
+
+def new_comment(data: dict) -> dict:
+    """Validate a new comment's fields; unknown fields are ignored (allowlist)."""
+    errors: dict[str, str] = {}
+    clean: dict = {"url": page_url(data.get("url"), errors)}
+    clean["title"] = _string(data, "title", errors, max_len=MAX_TITLE) or ""
+    clean["text"] = comment_text(data, errors)
+
+    author = _string(data, "author", errors, max_len=MAX_AUTHOR) or ""
+    if author and any(ch in author for ch in "<>"):
+        errors["author"] = "must not contain < or >"
+    clean["author"] = author.strip()
+
+    email = _string(data, "email", errors, max_len=MAX_EMAIL)
+    if email:
+        email = email.strip()
+        if not EMAIL_RE.match(email):
+            errors["email"] = "must be an e-mail address"
+    clean["email"] = email or None
+
+    website = _string(data, "website", errors, max_len=500)
+    if website:
+        try:
+            website = normalize_website(website.strip())
+        except BadURL as exc:
+            errors["website"] = str(exc)
+    clean["website"] = website or None
+
+    parent = data.get("parent_id")
+    if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int) or parent < 1):
+        errors["parent_id"] = "must be a positive integer or null"
+        parent = None
+    clean["parent_id"] = parent
+
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: "must be a whole number"}) from None
+    if not minimum <= value <= maximum:
+        raise ValidationError({name: f"must be between {minimum} and {maximum}"})
+    return value
