@@ -7,14 +7,16 @@ a controllable clock, factories, a live server and Debian's Chromium.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
-from datetime import datetime, timedelta, timezone
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from widget_server import clock, create_app
@@ -42,12 +44,30 @@ def database_backends() -> list[str]:
     return ["sqlite", "postgresql"] if (PG_URL or IN_CI) else ["sqlite"]
 
 
+def _psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(url: str):
+    """A new, empty PostgreSQL database for this test session, dropped afterwards.
+
+    Several test runs (developers, CI, helpers) may share one server: none of
+    them touches a database it did not create.
+    """
+    name = f"widget_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_psycopg(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(_psycopg(url)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def _migrate(url: str, instance: Path) -> None:
-    if url.startswith("postgresql"):
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as conn:  # a clean schema, then the real migrations
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(instance)})
     with app.app_context():
         from flask_migrate import upgrade
@@ -57,14 +77,17 @@ def _migrate(url: str, instance: Path) -> None:
 
 
 @pytest.fixture(scope="session", params=database_backends())
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request, tmp_path_factory):
     instance = tmp_path_factory.mktemp(f"db-{request.param}")
     if request.param == "sqlite":
         url = f"sqlite:///{instance / 'test.db'}"
-    else:
-        url = require_service(PG_URL, "PostgreSQL", "WIDGET_TEST_DATABASE_URL")
-    _migrate(url, instance)
-    return url
+        _migrate(url, instance)
+        yield url
+        return
+    server = require_service(PG_URL, "PostgreSQL", "WIDGET_TEST_DATABASE_URL")
+    with scratch_postgres_database(server) as url:
+        _migrate(url, instance)
+        yield url
 
 
 def base_config(database_url: str, instance: Path, **overrides) -> dict:
@@ -74,6 +97,8 @@ def base_config(database_url: str, instance: Path, **overrides) -> dict:
         "INSTANCE_PATH": str(instance),
         "ALLOWED_ORIGINS": [SITE],
         "RATELIMIT_ENABLED": False,
+        # Unique per test: Redis-backed limits of one test never leak into another.
+        "RATELIMIT_KEY_PREFIX": f"widget-test-{uuid.uuid4().hex[:8]}",
     }
     config.update(overrides)
     return config
@@ -127,7 +152,7 @@ class FrozenClock:
 
 @pytest.fixture
 def frozen_clock(monkeypatch) -> FrozenClock:
-    frozen = FrozenClock(datetime(2026, 11, 27, 9, 0, 0, tzinfo=timezone.utc))
+    frozen = FrozenClock(datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC))
     monkeypatch.setattr(clock, "now", frozen)
     return frozen
 

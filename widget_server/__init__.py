@@ -65,7 +65,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        RATELIMIT_KEY_PREFIX="widget",
+        RATELIMIT_KEY_PREFIX=settings.get("RATELIMIT_KEY_PREFIX") or "widget",
     )
     logging.getLogger("widget_server").setLevel(str(settings.get("LOG_LEVEL") or "INFO").upper())
 

@@ -26,8 +26,21 @@ def healthz():
 
 @lru_cache(maxsize=1)
 def openapi_document() -> bytes:
-    raw = resources.files("widget_server").joinpath("openapi.json").read_bytes()
-    return json.dumps(json.loads(raw), separators=(",", ":")).encode()
+    """Merge ``openapi/base.json`` with one fragment per area (reader, admin, ...).
+
+    Each fragment holds the ``paths`` and ``components`` of the code it
+    documents, so the description lives beside the blueprint it describes.
+    """
+    folder = resources.files("widget_server").joinpath("openapi")
+    document = json.loads(folder.joinpath("base.json").read_text("utf-8"))
+    for fragment in sorted(folder.iterdir(), key=lambda f: f.name):
+        if fragment.name == "base.json" or not fragment.name.endswith(".json"):
+            continue
+        part = json.loads(fragment.read_text("utf-8"))
+        document["paths"].update(part.get("paths", {}))
+        for kind, items in part.get("components", {}).items():
+            document["components"].setdefault(kind, {}).update(items)
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 @bp.get("/api/v1/openapi.json")
