@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test browser lint bench clean
+.PHONY: run test install install-test browser test-tools lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,12 @@ run: install
 browser:
 	@scripts/install-chromium.sh
 
+## test-tools: docker-compose (offline compose checks) and the servers the fault tests start
+test-tools:
+	@scripts/install-test-tools.sh
+
 ## test: install the test extras and Chromium, lint, run the whole suite
-test: install-test browser
+test: install-test browser test-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -28,7 +28,8 @@ REDIS_URL = os.environ.get("WIDGET_TEST_REDIS_URL")
 CHROMIUM = os.environ.get("WIDGET_TEST_CHROMIUM", "/usr/bin/chromium")
 SITE = "https://blog.example"
 PAGE = f"{SITE}/2026/11/muscle-spasms"
-TABLES = ("likes", "comments", "threads", "admin_tokens", "bans", "audit_log")
+TABLES = ("likes", "comments", "threads", "admin_tokens", "bans", "audit_log",
+          "subscriptions", "email_tokens", "account_sessions", "outbox", "webhook_deliveries", "users")
 
 
 def require_service(url: str | None, what: str, variable: str) -> str:
@@ -98,7 +99,7 @@ def base_config(database_url: str, instance: Path, **overrides) -> dict:
         "ALLOWED_ORIGINS": [SITE],
         "RATELIMIT_ENABLED": False,
         # Unique per test: Redis-backed limits of one test never leak into another.
-        "RATELIMIT_KEY_PREFIX": f"widget-test-{uuid.uuid4().hex[:8]}",
+        "RATELIMIT_NAMESPACE": f"widget-test-{uuid.uuid4().hex[:8]}",
     }
     config.update(overrides)
     return config
@@ -117,9 +118,9 @@ def wipe(app) -> None:
 
 
 @pytest.fixture
-def config_overrides() -> dict:
-    """Override in a test module (or via parametrize) to change settings."""
-    return {}
+def config_overrides(request) -> dict:
+    """Settings for this test's app: parametrize it indirectly, or override it in a module."""
+    return getattr(request, "param", {})
 
 
 @pytest.fixture

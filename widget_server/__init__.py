@@ -65,7 +65,8 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        RATELIMIT_KEY_PREFIX=settings.get("RATELIMIT_KEY_PREFIX") or "widget",
+        # A Redis that hangs must not hang requests: give up after a second, fall back to memory.
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
     )
     logging.getLogger("widget_server").setLevel(str(settings.get("LOG_LEVEL") or "INFO").upper())
 
@@ -86,14 +87,20 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
     app.extensions["widget_read_cache"] = ReadCache()
 
-    from . import cors, errors
+    from . import cors, errors, observability
 
     errors.init_app(app)
+    observability.init_app(app)
     cors.init_app(app)
 
-    from . import assets
+    from . import admin_page, assets
     from .api import admin, meta, reader
+    from .feeds import bp as feeds_bp
 
-    for blueprint in (reader.bp, admin.bp, meta.bp, assets.bp):
+    for blueprint in (reader.bp, admin.bp, meta.bp, assets.bp, admin_page.bp, feeds_bp):
         app.register_blueprint(blueprint)
+
+    from . import accounts  # reader accounts, mail outbox, webhooks (docs/accounts.md)
+
+    accounts.init_app(app)
     return app

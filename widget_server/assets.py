@@ -1,13 +1,20 @@
 """Static assets: the widget script, the demo page and the moderation page.
 
-The widget is read once, then served compressed with a content hash as its
-ETag and a short cache lifetime plus revalidation, so readers get a new release
-within minutes while unchanged bytes cost only a 304.
+The widget is read once (again when the file changes), compacted, then served
+compressed with a content hash as its ETag and a short cache lifetime plus
+revalidation, so readers get a new release within minutes while unchanged bytes
+cost only a 304.
+
+Compacting is not a build step: ``static/widget.js`` is served as written,
+minus indentation and comments (a quarter of its compressed size). It relies on
+two habits of that file: comments are whole lines or end a line as ``  // ...``,
+and no string or template literal holds `` // `` or a line starting with ``//``.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,9 +35,30 @@ class Asset:
     mimetype: str
 
 
-@lru_cache(maxsize=16)
+_JS_STRIP = (
+    (re.compile(rb"\A/\*.*?\*/\n", re.S), b""),  # the header comment
+    (re.compile(rb"^[ \t]+", re.M), b""),  # indentation
+    (re.compile(rb"^//.*\n", re.M), b""),  # whole-line comments
+    (re.compile(rb"[ \t]+// .*$", re.M), b""),  # comments ending a line
+)
+
+
+def compact_js(source: bytes) -> bytes:
+    for pattern, replacement in _JS_STRIP:
+        source = pattern.sub(replacement, source)
+    return source
+
+
 def _load(name: str, mimetype: str) -> Asset:
-    body = (_static_dir() / name).read_bytes()
+    path = _static_dir() / name
+    return _build(path, path.stat().st_mtime_ns, mimetype)
+
+
+@lru_cache(maxsize=16)
+def _build(path: Path, _mtime: int, mimetype: str) -> Asset:
+    body = path.read_bytes()
+    if mimetype == "text/javascript":
+        body = compact_js(body)
     digest = hashlib.sha256(body).hexdigest()[:20]
     return Asset(body, gzip.compress(body, 9, mtime=0), f'"{digest}"', mimetype)
 
@@ -44,7 +72,7 @@ def serve(name: str, mimetype: str) -> Response:
     headers = {"ETag": asset.etag, "Cache-Control": WIDGET_CACHE_CONTROL, "Vary": "Accept-Encoding",
                "Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin",
                "X-Content-Type-Options": "nosniff"}
-    if asset.etag in request.if_none_match:
+    if request.if_none_match.contains_weak(asset.etag.strip('"')):
         return Response(status=304, headers=headers)
     if "gzip" in request.accept_encodings:
         response = Response(asset.gzipped, mimetype=mimetype, headers=headers)

@@ -102,3 +102,79 @@ def token_revoke(token_id: int) -> None:
     db.session.commit()
     click.echo(f"revoked admin token {token_id} ({row.name})")
 
+
+def _mapping(_ctx, _param, values):
+    from .importers import parse_mapping
+
+    try:
+        return [parse_mapping(v) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command("import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(
+    ["disqus", "wordpress", "isso", "isso-json", "generic", "commento", "json"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--map-url", "map_urls", multiple=True, callback=_mapping, metavar="OLD=NEW",
+              help="rewrite thread URLs starting with OLD to start with NEW (repeatable)")
+@click.option("--site", metavar="URL", help="site that path-only thread URLs belong to (Isso, Commento)")
+@click.option("--dry-run", is_flag=True, help="read and check everything, report, write nothing")
+@click.option("--progress/--no-progress", default=None,
+              help="progress bar on stderr (default: when stderr is a terminal)")
+@with_appcontext
+def import_command(fmt, file, map_urls, site, dry_run, progress) -> None:
+    """Import comments: disqus (XML), wordpress (WXR), isso (its SQLite file), isso-json
+    (Isso's generic JSON, also called generic), commento (JSON), json (widget-server export).
+
+    Everything is written in one transaction; running it twice creates no duplicates.
+    See docs/migrating.md."""
+    import sys
+
+    from .importers import ImportFailed, run_import
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    try:
+        summary = run_import(fmt, file, map_urls=map_urls, site=site, dry_run=dry_run, progress=progress)
+    except ImportFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary.lines():
+        click.echo(line)
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@with_appcontext
+def export_command(file) -> None:
+    """Write every thread and comment (all states) to FILE as JSON ("-": standard output).
+
+    Never contains admin tokens, edit tokens or IP addresses. Restore with
+    ``widget-server import json FILE``."""
+    from .export import export_to
+
+    counts = export_to(file)
+    click.echo(f"exported {counts['threads']} threads and {counts['comments']} comments to {file}", err=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="deliver what is due now, then exit")
+@click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(0.5),
+              help="seconds between looks at the outbox")
+@with_appcontext
+def worker(once: bool, interval: float) -> None:
+    """Send queued mail and webhooks, with retries and backoff (see docs/accounts.md)."""
+    from flask import current_app
+
+    from .mail import OutboxWorker
+
+    sender = OutboxWorker(current_app._get_current_object(), interval=interval)  # type: ignore[attr-defined]
+    if once:
+        click.echo(f"delivered {sender.run_once()}", err=True)
+        return
+    click.echo(f"outbox sender running (every {interval:g} s); Ctrl-C stops it", err=True)
+    try:
+        sender.run()
+    except KeyboardInterrupt:
+        click.echo("outbox sender stopped", err=True)
+

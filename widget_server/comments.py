@@ -48,11 +48,24 @@ def _parent_for(thread: Thread, parent_id: int | None) -> Comment | None:
 
 
 def create(fields: dict, client_ip: str, state: str | None = None) -> tuple[Comment, str]:
-    """Store a new comment; return it with its edit token (shown to the author once)."""
+    """Store a new comment; return it with its edit token (shown to the author once).
+
+    A reader's post (``state`` None) passes the ban check first, then the
+    anti-spam rules; a caller that sets ``state`` (an import) skips both.
+    """
+    from . import accounts, antispam, moderation, notifications
+
+    accounts.apply_identity(fields)  # posting as whom: account or anonymous (no-op for imports)
+    screened = state is None
+    if screened:
+        moderation.check_not_banned(client_ip, fields.get("email"))
     thread = threads.get_or_create(fields["url"], fields.get("title") or "")
     if thread.locked:
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")
     parent = _parent_for(thread, fields.get("parent_id"))
+    html = render(fields["text"])
+    if screened:
+        state = antispam.screen(fields, html, thread, client_ip)
     token = new_token()
     comment = Comment(
         thread_id=thread.id,
@@ -63,14 +76,16 @@ def create(fields: dict, client_ip: str, state: str | None = None) -> tuple[Comm
         email=fields.get("email"),
         website=fields.get("website"),
         text=fields["text"],
-        html=render(fields["text"]),
+        html=html,
         state=state or moderation_state(fields.get("email")),
         created_at=utcnow(),
         ip_hash=ip_hash(client_ip),
         edit_token_hash=token_hash(token),
+        user_id=fields.get("user_id"),
     )
     db.session.add(comment)
     db.session.flush()
+    notifications.comment_created(comment, fields)  # opt-in, reply and admin mail, webhook
     return comment, token
 
 
@@ -123,8 +138,9 @@ def like(comment_id: int, client_ip: str) -> int:
         insert(Like)
         .values(comment_id=comment_id, voter_hash=voter_hash(client_ip), created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["comment_id", "voter_hash"])
+        .returning(Like.id)  # rowcount is -1 (truthy) on PostgreSQL when RETURNING is implied
     )
-    if result.rowcount:
+    if result.first() is not None:
         db.session.execute(update(Comment).where(Comment.id == comment_id)
                            .values(likes=Comment.likes + 1))
         threads.touch(comment.thread_id)

@@ -14,7 +14,7 @@ from .urls import BadURL, normalize_origin, origin_of
 
 ALLOW_HEADERS = "Content-Type, X-Edit-Token, Authorization, If-None-Match"
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
-EXPOSE_HEADERS = "ETag, Retry-After, X-Request-Id"
+EXPOSE_HEADERS = "ETag, Retry-After, X-Request-Id, X-Form-Token"
 
 
 def own_origin() -> str:

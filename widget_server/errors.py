@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, jsonify
 from flask_limiter.errors import RateLimitExceeded
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,20 @@ def error_response(status: int, code: str, message: str,
     return response
 
 
+def _tolerant(teardown):
+    def wrapper(exc):
+        try:
+            return teardown(exc)
+        except DBAPIError as error:
+            from .extensions import db
+
+            log.warning("database unavailable while closing the session: %s", getattr(error, "orig", error))
+            db.session.registry.clear()
+            return None
+
+    return wrapper
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(exc: APIError):
@@ -70,7 +84,10 @@ def init_app(app: Flask) -> None:
 
         RATE_LIMITED.inc()
         current = limiter.current_limit
-        retry_after = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        retry_after = 60
+        if current is not None:
+            window = current.limit.get_expiry()
+            retry_after = min(window, max(1, math.ceil(current.reset_at - time.time())))
         return error_response(
             429, "rate_limited",
             f"too many requests (limit: {exc.description}); try again in {retry_after} seconds",
@@ -97,11 +114,19 @@ def init_app(app: Flask) -> None:
         # so the pooled connection is usable again, and keep internals out of it.
         from .extensions import db
 
-        log.warning("database unavailable: %s", exc.__class__.__name__)
-        db.session.rollback()
+        # exc.orig is the driver's message alone, without the statement's parameters.
+        log.warning("database unavailable: %s", getattr(exc, "orig", exc.__class__.__name__))
+        try:
+            db.session.rollback()
+        except DBAPIError:  # the connection died with the server: drop the session instead
+            db.session.registry.clear()
         return error_response(503, "service_unavailable",
                               "the database is unavailable; try again shortly",
                               headers={"Retry-After": "5"})
+
+    # Flask-SQLAlchemy closes the session after the answer is made; if the database died
+    # in between, closing fails. Keep the finished answer and drop the broken session.
+    app.teardown_appcontext_funcs[:] = [_tolerant(f) for f in app.teardown_appcontext_funcs]
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -25,12 +25,16 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 
-def _client_ip() -> str:
-    # ProxyFix (configured with WIDGET_TRUSTED_PROXIES hops) has already put the
-    # real client address here; a client's own X-Forwarded-For is never read.
-    from flask import request
+def rate_limit_key() -> str:
+    """The client address, which ProxyFix (WIDGET_TRUSTED_PROXIES hops) has made real.
 
-    return request.remote_addr or "unknown"
+    A client's own X-Forwarded-For is never read. The namespace keeps several
+    deployments (or test runs) that share one Redis apart.
+    """
+    from flask import current_app, request
+
+    namespace = current_app.config.get("RATELIMIT_NAMESPACE") or "widget"
+    return f"{namespace}:{request.remote_addr or 'unknown'}"
 
 
-limiter = Limiter(key_func=_client_ip)
+limiter = Limiter(key_func=rate_limit_key)

@@ -18,5 +18,28 @@ keepalive = 5
 max_requests = 10000  # recycle workers now and then; jitter avoids a thundering herd
 max_requests_jitter = 1000
 forwarded_allow_ips = "*"  # ProxyFix (WIDGET_TRUSTED_PROXIES) decides what to trust
-accesslog = None
+accesslog = None  # the app writes JSON access lines with a request id (observability.py)
 errorlog = "-"
+
+# Prometheus with several worker processes: each writes its numbers into files in
+# one folder and /metrics sums them. Set before any worker imports prometheus_client.
+if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="widget-metrics-")
+
+
+def on_starting(server):
+    # Numbers of a previous run of this folder would otherwise be added to this one's.
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder and os.path.isdir(folder):
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -108,6 +108,9 @@ class Comment(db.Model):
     # Where an imported comment came from ("disqus:123"), so a second import
     # of the same file creates no duplicates.
     import_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The reader account that posted it (shown with author.verified); null for anonymous posts.
+    # No ON DELETE action: deleting an account unlinks its comments first (accounts.delete_account).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     thread: Mapped[Thread] = relationship(back_populates="comments", lazy="joined")
 
@@ -155,3 +158,6 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(100), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+from . import account_models  # noqa: E402,F401  (accounts, outbox, webhooks: same metadata)

@@ -9,6 +9,7 @@ preview and import all call ``render``.
 from __future__ import annotations
 
 from functools import lru_cache, partial
+from urllib.parse import urlsplit
 
 import bleach
 from bleach.linkifier import LinkifyFilter
@@ -24,9 +25,11 @@ LINK_REL = "nofollow ugc noopener"
 
 
 def _set_rel(attrs, new=False):
+    # Only absolute links survive: a relative one would resolve against whatever
+    # page embeds the widget. Returning None keeps the text and drops the link.
     href = attrs.get((None, "href"), "")
-    if not href or href.startswith("#"):
-        return None  # drop anchors that point nowhere useful
+    if urlsplit(href.strip()).scheme.lower() not in ALLOWED_PROTOCOLS:
+        return None
     attrs[(None, "rel")] = LINK_REL
     return attrs
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 
 from .errors import ValidationError
-from .models import PUBLISHED, Comment
+from .models import DELETED, PUBLISHED, Comment
 from .serialize import public_comment
 
 SORTS = ("oldest", "newest", "top")
@@ -35,7 +35,8 @@ def build(comments: Iterable[Comment]) -> list[dict]:
         replies = [n for n in (node(r) for r in children.get(c.id, ())) if n is not None]
         if c.state != PUBLISHED and not replies:
             return None
-        view = public_comment(c)
+        # A held parent of visible replies is a tombstone to readers, never its text.
+        view = public_comment(c, state=None if c.state == PUBLISHED else DELETED)
         view["replies"] = replies
         return view
 

@@ -13,8 +13,8 @@ MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = {"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid",
                    "_ga", "_gl", "igshid", "ref_src", "twclid", "ttclid"}
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
-_QUERY_SAFE = "/?:@!$'()*+,;-._~"
+_PATH_SAFE = "/%:@!$&()*+,;=-._~"
+_QUERY_SAFE = "/?:@!$()*+,;-._~"
 
 
 class BadURL(ValueError):

@@ -103,7 +103,10 @@ def new_comment(data: dict) -> dict:
     """Validate a new comment's fields; unknown fields are ignored (allowlist)."""
     errors: dict[str, str] = {}
     clean: dict = {"url": page_url(data.get("url"), errors)}
-    clean["title"] = _string(data, "title", errors, max_len=MAX_TITLE) or ""
+    # Titles come from the page itself (data-title or document.title), so a "<"
+    # in one is not the reader's fault: drop angle brackets instead of refusing.
+    title = _string(data, "title", errors, max_len=MAX_TITLE) or ""
+    clean["title"] = title.replace("<", "").replace(">", "").strip()
     clean["text"] = comment_text(data, errors)
 
     author = _string(data, "author", errors, max_len=MAX_AUTHOR) or ""
@@ -131,6 +134,12 @@ def new_comment(data: dict) -> dict:
         errors["parent_id"] = "must be a positive integer or null"
         parent = None
     clean["parent_id"] = parent
+
+    for flag in ("anonymous", "notify"):  # post anonymously while signed in; reply notifications
+        value = data.get(flag, False)
+        if not isinstance(value, bool):
+            errors[flag] = "must be true or false"
+        clean[flag] = value is True
 
     if errors:
         raise ValidationError(errors)

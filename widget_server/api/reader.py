@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from .. import antispam, clock, threads, tree, validation
 from .. import comments as service
-from .. import threads, tree, validation
 from ..cors import require_page_allowed
 from ..errors import APIError, ValidationError
 from ..extensions import db, limiter
@@ -34,7 +34,14 @@ def _limit(name: str):
 def public_config() -> dict:
     cfg = current_app.config
     return {"edit_window": cfg["EDIT_WINDOW"], "moderation": cfg["MODERATION"],
-            "max_text_length": cfg["MAX_TEXT_LENGTH"], "page_size": cfg["PAGE_SIZE"]}
+            "max_text_length": cfg["MAX_TEXT_LENGTH"], "page_size": cfg["PAGE_SIZE"],
+            "accounts": accounts_enabled(), "anonymous_posting": cfg["ANONYMOUS_POSTING"]}
+
+
+def accounts_enabled() -> bool:
+    from ..accounts import enabled
+
+    return enabled()
 
 
 def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
@@ -51,23 +58,67 @@ def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+_THREADS = threads.Thread.__table__
+_VERSION_QUERY = select(_THREADS.c.id, _THREADS.c.version).where(_THREADS.c.url == bindparam("url"))
+
+
+def _memo(name: str) -> dict:
+    memo = current_app.extensions.setdefault(name, {})
+    if len(memo) > 8192:
+        memo.clear()
+    return memo
+
+
+def _page_url(raw: str | None, errors: dict[str, str]) -> str:
+    """``validation.page_url``, remembered for good URLs: the read path sees the same few often."""
+    memo = _memo("widget_page_urls")
+    url = memo.get(raw)
+    if url is None:
+        url = validation.page_url(raw, errors)
+        if not errors and raw is not None:
+            memo[raw] = url
+    return url
+
+
+def _require_page_allowed(url: str) -> None:
+    """``require_page_allowed``, remembered for allowed pages (per host: the own origin counts)."""
+    memo = _memo("widget_allowed_pages")
+    if (url, request.host) not in memo:
+        require_page_allowed(url)
+        memo[(url, request.host)] = True
+
+
+def _form_token(url: str) -> str:
+    """``antispam.form_token(url)``, signed once per page and second (it carries whole seconds)."""
+    tokens = current_app.extensions.setdefault("widget_form_tokens", {})
+    second = int(clock.now().timestamp())
+    cached = tokens.get(url)
+    if cached is not None and cached[0] == second:
+        return cached[1]
+    token = antispam.form_token(url)
+    if int(clock.now().timestamp()) == second:  # not across a second boundary: reusable
+        if len(tokens) > 4096:
+            tokens.clear()
+        tokens[url] = (second, token)
+    return token
+
+
 @bp.get("/comments")
 def get_thread():
     errors: dict[str, str] = {}
-    url = validation.page_url(request.args.get("url"), errors)
+    url = _page_url(request.args.get("url"), errors)
     sort = request.args.get("sort", "oldest")
     if sort not in tree.SORTS:
         errors["sort"] = "must be one of " + ", ".join(tree.SORTS)
     if errors:
         raise ValidationError(errors)
-    require_page_allowed(url)
+    _require_page_allowed(url)
     limit = validation.int_arg("limit", current_app.config["PAGE_SIZE"], 1, 200)
     cursor = request.args.get("cursor") or None
 
     # One cheap query for the thread's version: the cache key moves on with every change.
-    version = db.session.execute(
-        select(threads.Thread.id, threads.Thread.version).where(threads.Thread.url == url)
-    ).first()
+    # (A Core statement on the session's connection: no ORM machinery on the hot path.)
+    version = db.session.connection().execute(_VERSION_QUERY, {"url": url}).first()
     key = (url, tuple(version) if version else None, sort, limit, cursor)
     cache = current_app.extensions["widget_read_cache"]
     entry = cache.get(key)
@@ -76,8 +127,9 @@ def get_thread():
         entry = make_entry(_thread_body(url, sort, limit, cursor))
         cache.put(key, entry)
 
-    headers = {"ETag": entry.etag, "Cache-Control": THREAD_CACHE_CONTROL, "Vary": "Accept-Encoding"}
-    if entry.etag in request.if_none_match:
+    headers = {"ETag": entry.etag, "Cache-Control": THREAD_CACHE_CONTROL, "Vary": "Accept-Encoding",
+               "X-Form-Token": _form_token(url)}  # per response, never in the cached body
+    if request.if_none_match.contains_weak(entry.etag.strip('"')):
         return Response(status=304, headers=headers)
     if "gzip" in request.accept_encodings:
         response = Response(entry.gzipped(), mimetype="application/json", headers=headers)
@@ -89,13 +141,18 @@ def get_thread():
 @bp.post("/comments")
 @_limit("RATELIMIT_POST")
 def create_comment():
-    fields = validation.new_comment(validation.json_body())
+    data = validation.json_body()
+    fields = validation.new_comment(data) | antispam.extra_fields(data)
     require_page_allowed(fields["url"])
+    from .. import accounts  # optional Authorization: Bearer <session token>; 401 if it is stale
+
+    fields["account"] = accounts.posting_account()
     comment, token = service.create(fields, _client_ip())
     db.session.commit()
     COMMENTS_CREATED.labels(comment.state).inc()
-    status = 202 if comment.state == PENDING else 201
-    body = {"comment": public_comment(comment) | {"replies": []}, "edit_token": token,
+    # Spam (honeypot, Akismet) is answered exactly like a held comment: bots learn nothing.
+    status, shown = (201, PUBLISHED) if comment.state == PUBLISHED else (202, PENDING)
+    body = {"comment": public_comment(comment, state=shown) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
     return jsonify(body), status
 
@@ -141,6 +198,9 @@ def delete_comment(comment_id: int):
     comment = service.authorize_edit(db.session.get(Comment, comment_id),
                                      request.headers.get("X-Edit-Token"))
     service.remove(comment)
+    from .. import webhooks
+
+    webhooks.emit(webhooks.DELETED, comment)
     db.session.commit()
     return Response(status=204)
 
@@ -161,14 +221,23 @@ def get_counts():
         raise ValidationError({"url": "give at least one url"})
     if len(raw_urls) > MAX_COUNT_URLS:
         raise ValidationError({"url": f"at most {MAX_COUNT_URLS} urls per request"})
+    # One bad or foreign URL must not blank every count on a listing page:
+    # such URLs are left out of the answer, unless no URL at all is usable.
     normalized: dict[str, str] = {}
+    first_error: APIError | None = None
     for raw in raw_urls:
         errors: dict[str, str] = {}
-        url = validation.page_url(raw, errors)
-        if errors:
-            raise ValidationError({"url": f"{raw[:200]!r} {errors['url']}"})
-        require_page_allowed(url)
+        url = _page_url(raw, errors)
+        try:
+            if errors:
+                raise ValidationError({"url": f"{raw[:200]!r} {errors['url']}"})
+            _require_page_allowed(url)
+        except APIError as exc:
+            first_error = first_error or exc
+            continue
         normalized[raw] = url
+    if not normalized and first_error is not None:
+        raise first_error
     found = service.counts(sorted(set(normalized.values())))
     response = jsonify({"counts": {raw: found.get(url, 0) for raw, url in normalized.items()}})
     response.headers["Cache-Control"] = THREAD_CACHE_CONTROL

@@ -1,0 +1,415 @@
+"""Reader accounts through the API: sign-up, confirmation, sessions, reset, the account itself,
+and posting as whom (issue 7)."""
+from __future__ import annotations
+
+import json
+
+import account_support
+import pytest
+from account_support import PASSWORD, account_config, count, link_path, link_with, send_outbox, text_of
+from conftest import PAGE
+
+from widget_server import accounts
+from widget_server.account_models import AccountSession, EmailToken, User
+from widget_server.models import Comment
+
+smtp_server = account_support.smtp_server  # fixtures shared by the account, mail and webhook tests
+make_reader = account_support.make_reader
+
+
+@pytest.fixture
+def config_overrides(request, smtp_server):
+    return account_config(smtp_server.url, **getattr(request, "param", {}))
+
+
+def signup(client, email="mary@example.org", name="Mary Smith", password=PASSWORD):
+    body = {"email": email, "display_name": name, "password": password}
+    return client.post("/api/v1/auth/signup", json=body)
+
+
+def thread(client):
+    return client.get("/api/v1/comments", query_string={"url": PAGE}).json["comments"]
+
+
+# --- sign-up and confirmation ----------------------------------------------------------------
+
+
+def test_sign_up_confirm_sign_in(client, app, smtp_server):
+    response = signup(client)
+    assert response.status_code == 202
+    assert response.json["status"] == "confirmation_sent"
+    assert count(app, User) == 0  # nothing exists before the address is proven
+    assert smtp_server.messages == []  # nothing is sent on the request path
+    assert send_outbox(app) == 1
+    (message,) = smtp_server.to("mary@example.org")
+    assert message["Subject"] == "Confirm your comments account"
+    url = link_with(message, "/account/confirm?token=")
+    assert url.startswith("https://comments.example/account/confirm?token=")
+
+    page = client.get(link_path(url))  # the link opens a page; only its button changes anything
+    assert page.status_code == 200 and b"<form method=\"post\">" in page.data
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert count(app, User) == 0
+
+    done = client.post(link_path(url))
+    assert done.status_code == 200 and b"Your account is ready" in done.data
+    assert count(app, User) == 1
+
+    login = client.post("/api/v1/auth/login", json={"email": "Mary@Example.org", "password": PASSWORD})
+    assert login.status_code == 200
+    body = login.json
+    assert set(body) == {"token", "token_expires_at", "refresh_token", "refresh_expires_at", "user"}
+    assert body["user"]["display_name"] == "Mary Smith"
+    assert "mary@example.org" not in login.get_data(as_text=True)  # no answer carries an address
+    me = client.get("/api/v1/account", headers={"Authorization": f"Bearer {body['token']}"})
+    assert me.status_code == 200 and me.json["user"]["display_name"] == "Mary Smith"
+
+
+def test_confirmation_link_is_single_use(client, app, smtp_server):
+    signup(client)
+    send_outbox(app)
+    url = link_with(smtp_server.messages[0], "/account/confirm")
+    token = url.split("token=")[1]
+    assert client.post("/api/v1/auth/confirm", json={"token": token}).status_code == 201
+    again = client.post("/api/v1/auth/confirm", json={"token": token})
+    assert again.status_code == 400 and "token" in again.json["error"]["fields"]
+    assert client.post(link_path(url)).status_code == 400
+    assert count(app, User) == 1
+
+
+def test_confirmation_link_expires(client, app, smtp_server, frozen_clock):
+    signup(client)
+    send_outbox(app)
+    url = link_with(smtp_server.messages[0], "/account/confirm")
+    frozen_clock.advance(seconds=app.config["CONFIRM_LINK_LIFETIME"] + 1)
+    response = client.post(link_path(url))
+    assert response.status_code == 400 and b"expired" in response.data
+    assert count(app, User) == 0
+
+
+def test_sign_up_with_a_registered_address_answers_the_same(client, app, smtp_server, make_reader):
+    make_reader(signed_in=False)
+    first = signup(client, name="Someone Else", password="another password")
+    fresh = signup(client, email="new@example.org", name="New Reader")
+    assert first.status_code == fresh.status_code == 202
+    assert first.json == fresh.json
+    send_outbox(app)
+    notice = smtp_server.to("mary@example.org")[-1]
+    assert "already has one" in text_of(notice)
+    assert "/account/confirm" not in text_of(notice)
+    assert count(app, User) == 1
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"email": "not an address", "display_name": "A", "password": PASSWORD}, "email"),
+    ({"email": "a@example.org", "display_name": "", "password": PASSWORD}, "display_name"),
+    ({"email": "a@example.org", "display_name": "<b>x</b>", "password": PASSWORD}, "display_name"),
+    ({"email": "a@example.org", "display_name": "\u200b\u200d", "password": PASSWORD}, "display_name"),
+    ({"email": "a@example.org", "display_name": "A", "password": "short"}, "password"),
+    ({"email": "a@example.org", "display_name": "A", "password": 12345678}, "password"),
+    ({"email": "a@example.org", "display_name": "A"}, "password"),
+])
+def test_sign_up_validation(client, body, field):
+    response = client.post("/api/v1/auth/signup", json=body)
+    assert response.status_code == 400
+    assert field in response.json["error"]["fields"]
+
+
+def test_display_names_are_unique_whatever_their_case_and_spacing(client, make_reader):
+    make_reader()
+    response = signup(client, email="other@example.org", name="  mary   SMITH ")
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {"display_name": "is already taken"}
+
+
+def test_state_changing_calls_need_json(client):
+    response = client.post("/api/v1/auth/login", data="email=a&password=b",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+
+
+# --- sign-in and sessions --------------------------------------------------------------------
+
+
+def test_wrong_password_and_unknown_address_look_the_same(client, app, make_reader, monkeypatch):
+    make_reader(signed_in=False)
+    calls = []
+    real = accounts.verify_password
+    monkeypatch.setattr(accounts, "verify_password",
+                        lambda stored, pw: calls.append(stored) or real(stored, pw))
+    wrong = client.post("/api/v1/auth/login",
+                        json={"email": "mary@example.org", "password": "wrong password"})
+    unknown = client.post("/api/v1/auth/login", json={"email": "nobody@example.org", "password": "x" * 12})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json == unknown.json
+    # Both paths verified a password hash (a dummy one for the unknown address): similar timing.
+    assert len(calls) == 2 and calls[1] is None
+
+
+def test_session_expires_and_is_renewed_with_the_refresh_token(client, app, make_reader, frozen_clock):
+    reader = make_reader()
+    frozen_clock.advance(seconds=app.config["SESSION_LIFETIME"] + 1)
+    assert client.get("/api/v1/account", headers=reader.auth).status_code == 401
+
+    renewed = client.post("/api/v1/auth/refresh", json={"refresh_token": reader.refresh_token})
+    assert renewed.status_code == 200
+    assert renewed.json["token"] != reader.token
+    headers = {"Authorization": f"Bearer {renewed.json['token']}"}
+    assert client.get("/api/v1/account", headers=headers).status_code == 200
+    # A refresh token works once: it was rotated.
+    reused = client.post("/api/v1/auth/refresh", json={"refresh_token": reader.refresh_token})
+    assert reused.status_code == 401
+
+    frozen_clock.advance(seconds=app.config["REFRESH_LIFETIME"] + 1)
+    stale = client.post("/api/v1/auth/refresh", json={"refresh_token": renewed.json["refresh_token"]})
+    assert stale.status_code == 401
+
+
+def test_sign_out_revokes_the_session(client, app, make_reader):
+    reader = make_reader()
+    assert client.post("/api/v1/auth/logout", headers=reader.auth).status_code == 204
+    assert client.get("/api/v1/account", headers=reader.auth).status_code == 401
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": reader.refresh_token})
+    assert refreshed.status_code == 401
+    with app.app_context():
+        from widget_server.extensions import db
+
+        (session,) = db.session.query(AccountSession).all()
+        assert session.revoked_at is not None
+        assert reader.token not in (session.token_hash, session.refresh_hash)  # stored only as hashes
+
+
+def test_missing_or_garbage_token_is_401(client):
+    assert client.get("/api/v1/account").status_code == 401
+    response = client.get("/api/v1/account", headers={"Authorization": "Bearer nonsense"})
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "unauthorized"
+    assert "invalid_token" in response.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("config_overrides", [{"ACCOUNTS": False}], indirect=True)
+def test_accounts_switched_off(client, post):
+    login = client.post("/api/v1/auth/login", json={"email": "a@example.org", "password": PASSWORD})
+    assert login.status_code == 404
+    # A bearer token is ignored on posts then; the post is an ordinary anonymous one.
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi"},
+                           headers={"Authorization": "Bearer whatever"})
+    assert response.status_code == 201
+    config = client.get("/api/v1/comments", query_string={"url": PAGE}).json["config"]
+    assert config["accounts"] is False
+
+
+def test_accounts_auto_follows_the_smtp_setting(app):
+    with app.test_request_context():
+        app.config["ACCOUNTS"] = "auto"
+        assert accounts.enabled()
+        app.config["SMTP_URL"] = None
+        assert not accounts.enabled()
+
+
+# --- forgotten passwords ---------------------------------------------------------------------
+
+
+def test_password_reset_by_mail(client, app, smtp_server, make_reader):
+    reader = make_reader()
+    known = client.post("/api/v1/auth/forgot", json={"email": "mary@example.org"})
+    unknown = client.post("/api/v1/auth/forgot", json={"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 202
+    assert known.json == unknown.json
+    send_outbox(app)
+    assert smtp_server.to("nobody@example.org") == []
+    message = smtp_server.to("mary@example.org")[-1]
+    url = link_with(message, "/account/reset?token=")
+
+    page = client.get(link_path(url))
+    assert page.status_code == 200 and b'type="password"' in page.data
+    mismatch = client.post(link_path(url), data={"password": "new password 1", "password_again": "other one"})
+    assert mismatch.status_code == 400
+    done = client.post(link_path(url),
+                       data={"password": "new password 1", "password_again": "new password 1"})
+    assert done.status_code == 200 and b"Password changed" in done.data
+
+    assert client.get("/api/v1/account", headers=reader.auth).status_code == 401  # signed out everywhere
+    old = client.post("/api/v1/auth/login", json={"email": reader.email, "password": PASSWORD})
+    assert old.status_code == 401
+    reader.sign_in("new password 1")
+    token = url.split("token=")[1]
+    again = client.post("/api/v1/auth/reset", json={"token": token, "password": "third password"})
+    assert again.status_code == 400  # single use
+
+
+def test_reset_link_expires(client, app, smtp_server, make_reader, frozen_clock):
+    make_reader(signed_in=False)
+    client.post("/api/v1/auth/forgot", json={"email": "mary@example.org"})
+    send_outbox(app)
+    token = link_with(smtp_server.messages[-1], "/account/reset").split("token=")[1]
+    frozen_clock.advance(seconds=app.config["RESET_LINK_LIFETIME"] + 1)
+    response = client.post("/api/v1/auth/reset", json={"token": token, "password": "new password 1"})
+    assert response.status_code == 400
+    assert response.json["error"]["fields"]["token"].startswith("is invalid")
+
+
+def test_reset_mails_are_throttled_per_account(client, app, make_reader):
+    make_reader(signed_in=False)
+    for _ in range(3):
+        assert client.post("/api/v1/auth/forgot", json={"email": "mary@example.org"}).status_code == 202
+    assert count(app, EmailToken, EmailToken.purpose == "reset") == 1
+
+
+@pytest.mark.parametrize("config_overrides", [{"RATELIMIT_ENABLED": True}], indirect=True)
+@pytest.mark.parametrize(("path", "setting"), [("/api/v1/auth/login", "RATELIMIT_LOGIN"),
+                                               ("/api/v1/auth/forgot", "RATELIMIT_RESET"),
+                                               ("/api/v1/auth/signup", "RATELIMIT_SIGNUP")])
+def test_auth_endpoints_are_rate_limited(app, client, path, setting):
+    app.config[setting] = "2 per minute"
+    body = {"email": "nobody@example.org", "password": "whatever pw", "display_name": "X"}
+    statuses = [client.post(path, json=body).status_code for _ in range(3)]
+    assert statuses[2] == 429
+    response = client.post(path, json=body)
+    assert response.json["error"]["code"] == "rate_limited"
+    assert int(response.headers["Retry-After"]) > 0
+
+
+# --- the account: name, password, data, deletion ---------------------------------------------
+
+
+def test_change_display_name_renames_own_comments(client, app, make_reader, post):
+    reader = make_reader()
+    client.post("/api/v1/comments", json={"url": PAGE, "text": "mine"}, headers=reader.auth)
+    post("someone else's", author="Bob")
+    response = client.patch("/api/v1/account", json={"display_name": "Mary S."}, headers=reader.auth)
+    assert response.status_code == 200 and response.json["user"]["display_name"] == "Mary S."
+    names = [c["author"]["name"] for c in thread(client)]
+    assert names == ["Mary S.", "Bob"]
+
+
+def test_change_password_needs_the_current_one_and_ends_other_sessions(client, app, make_reader):
+    reader = make_reader()
+    other_session = reader.sign_in()["token"]
+    reader.sign_in()
+    wrong = client.patch("/api/v1/account", json={"password": "new password 1", "current_password": "nope"},
+                         headers=reader.auth)
+    assert wrong.status_code == 400 and wrong.json["error"]["fields"] == {"current_password": "is wrong"}
+    ok = client.patch("/api/v1/account", json={"password": "new password 1", "current_password": PASSWORD},
+                      headers=reader.auth)
+    assert ok.status_code == 200
+    assert client.get("/api/v1/account", headers=reader.auth).status_code == 200
+    other = client.get("/api/v1/account", headers={"Authorization": f"Bearer {other_session}"})
+    assert other.status_code == 401
+    reader.sign_in("new password 1")
+
+
+def test_download_my_data(client, make_reader):
+    reader = make_reader()
+    client.post("/api/v1/comments", json={"url": PAGE, "text": "my words", "notify": True},
+                headers=reader.auth)
+    response = client.get("/api/v1/account/data", headers=reader.auth)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    data = json.loads(response.data)
+    assert data["account"]["email"] == "mary@example.org"
+    assert [c["text"] for c in data["comments"]] == ["my words"]
+    assert data["comments"][0]["url"] == PAGE
+    assert len(data["reply_notifications"]) == 1 and data["sessions"]
+    assert "hash" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("anonymize", ("published", "")), ("remove", None)])
+def test_delete_account(client, app, make_reader, mode, expected):
+    reader = make_reader()
+    client.post("/api/v1/comments", json={"url": PAGE, "text": "mine", "website": "https://mary.example/"},
+                headers=reader.auth)
+    wrong = client.post("/api/v1/account/delete", json={"password": "nope", "comments": mode},
+                        headers=reader.auth)
+    assert wrong.status_code == 400
+    bad_mode = client.post("/api/v1/account/delete", json={"password": PASSWORD, "comments": "keep"},
+                           headers=reader.auth)
+    assert bad_mode.status_code == 400
+    response = client.post("/api/v1/account/delete", json={"password": PASSWORD, "comments": mode},
+                           headers=reader.auth)
+    assert response.status_code == 204
+    assert count(app, User) == 0 and count(app, AccountSession) == 0
+    assert client.get("/api/v1/account", headers=reader.auth).status_code == 401
+    shown = thread(client)
+    if expected is None:
+        assert shown == []
+    else:
+        (comment,) = shown
+        assert (comment["state"], comment["author"]["name"]) == expected
+        assert comment["author"]["website"] is None and "verified" not in comment["author"]
+    assert count(app, Comment, Comment.user_id.isnot(None)) == 0
+    # The name is free again.
+    assert signup(client, email="other@example.org", name="Mary Smith").status_code == 202
+
+
+# --- posting as whom -------------------------------------------------------------------------
+
+
+def test_signed_in_post_is_under_the_account_and_verified(client, make_reader):
+    reader = make_reader()
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", "author": "Fake Name"},
+                           headers=reader.auth)
+    assert response.status_code == 201
+    author = response.json["comment"]["author"]
+    assert author["name"] == "Mary Smith" and author["verified"] is True
+    assert thread(client)[0]["author"]["verified"] is True
+
+
+def test_signed_in_reader_may_post_anonymously(client, app, make_reader):
+    reader = make_reader()
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", "anonymous": True},
+                           headers=reader.auth)
+    assert response.status_code == 201
+    author = response.json["comment"]["author"]
+    assert author["name"] == "" and "verified" not in author
+    assert count(app, Comment, Comment.user_id.isnot(None)) == 0  # not linked to the account at all
+
+
+@pytest.mark.parametrize("name", ["Mary Smith", "mary smith", "  MARY   SMITH ", "MarySmith",
+                                  "Mary\u200bSmith",
+                                  "\uff2d\uff41\uff52\uff59 Smith", "Mary\u00a0Smith"])
+def test_anonymous_posters_cannot_take_a_registered_name(client, make_reader, name):
+    make_reader(signed_in=False)
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", "author": name})
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {"author": "is a registered name"}
+
+
+def test_unregistered_names_are_fine(client, make_reader, post):
+    make_reader(signed_in=False)
+    assert "verified" not in post("hi", author="Mary Smithson")["comment"]["author"]
+
+
+@pytest.mark.parametrize("config_overrides", [{"ANONYMOUS_POSTING": False}], indirect=True)
+def test_anonymous_posting_switched_off(client, make_reader):
+    anonymous = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", "author": "Bob"})
+    assert anonymous.status_code == 403 and anonymous.json["error"]["code"] == "forbidden"
+    reader = make_reader()
+    signed = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi"}, headers=reader.auth)
+    assert signed.status_code == 201
+    masked = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", "anonymous": True},
+                         headers=reader.auth)
+    assert masked.status_code == 403
+    config = client.get("/api/v1/comments", query_string={"url": PAGE}).json["config"]
+    assert config["anonymous_posting"] is False
+
+
+def test_a_stale_token_on_a_post_is_401_not_an_anonymous_post(client, app, make_reader, frozen_clock):
+    reader = make_reader()
+    frozen_clock.advance(seconds=app.config["SESSION_LIFETIME"] + 1)
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi"}, headers=reader.auth)
+    assert response.status_code == 401
+    assert count(app, Comment) == 0
+
+
+@pytest.mark.parametrize("flag", ["anonymous", "notify"])
+def test_flags_must_be_booleans(client, flag):
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", flag: "yes"})
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {flag: "must be true or false"}
+
+
+def test_name_key_folds_lookalikes():
+    assert accounts.name_key(" Mary\u2060 \uff33mith\u200e ") == accounts.name_key("marysmith")
+    assert accounts.name_key("Stra\u00dfe") == accounts.name_key("STRASSE")
+    assert accounts.name_key("Marie") != accounts.name_key("Mary")

@@ -1,0 +1,157 @@
+"""Bad input of every kind gets a clear 4xx in the one error shape, and stores nothing."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import PAGE
+
+API = "/api/v1"
+JSON = "application/json"
+
+
+def assert_error_shape(response, status, code=None):
+    assert response.status_code == status, response.data[:300]
+    assert response.mimetype == JSON
+    error = response.json["error"]
+    assert set(error) <= {"code", "message", "fields"} and error["message"]
+    if code:
+        assert error["code"] == code
+    if status != 400:
+        assert "fields" not in error
+    return error
+
+
+def assert_nothing_stored(client):
+    body = client.get(f"{API}/comments", query_string={"url": PAGE}).json
+    assert body["thread"]["comment_count"] == 0
+
+
+def valid(**changes):
+    return {"url": PAGE, "text": "hello", **changes}
+
+
+MALFORMED_BODIES = [
+    ("not json", b"{nope", 400, "invalid_json"),
+    ("truncated", b'{"url": "x", "text": "', 400, "invalid_json"),
+    ("a list", b"[1, 2]", 400, "invalid_json"),
+    ("a string", b'"text"', 400, "invalid_json"),
+    ("invalid utf-8", b'{"url": "' + PAGE.encode() + b'", "text": "\xff\xfe"}', 400, "invalid_json"),
+    ("deep nesting", b"[" * 100_000 + b"]" * 100_000, 413, "payload_too_large"),
+    ("deep nesting under the size limit", b'{"text": ' + b"[" * 20_000 + b"]" * 20_000 + b"}", 400, None),
+    ("lone surrogate", json.dumps(valid(text="\ud800")).encode(), 400, "validation_error"),
+    ("NUL in text", json.dumps(valid(text="a\x00b")).encode(), 400, "validation_error"),
+    ("NUL in author", json.dumps(valid(author="a\x00b")).encode(), 400, "validation_error"),
+    ("huge body", json.dumps(valid(text="x" * 200_000)).encode(), 413, "payload_too_large"),
+]
+
+
+@pytest.mark.parametrize("name, raw, status, code", MALFORMED_BODIES, ids=[m[0] for m in MALFORMED_BODIES])
+def test_malformed_bodies(client, name, raw, status, code):
+    response = client.post(f"{API}/comments", data=raw, content_type=JSON)
+    assert_error_shape(response, status, code)
+    assert_nothing_stored(client)
+
+
+FIELD_ERRORS = [
+    ({"text": ""}, "text", "must not be empty"),
+    ({"text": "   \n "}, "text", "must not be empty"),
+    ({"text": None}, "text", "is required"),
+    ({"text": 5}, "text", "must be a string"),
+    ({"text": ["a"]}, "text", "must be a string"),
+    ({"text": "x" * 10_001}, "text", "must be at most 10000 characters"),
+    ({"url": None}, "url", "is required"),
+    ({"url": "javascript:alert(1)"}, "url", "must be an absolute http(s) URL"),
+    ({"url": "/relative/path"}, "url", "must be an absolute http(s) URL"),
+    ({"url": "https://"}, "url", "must have a valid host"),
+    ({"url": 42}, "url", "must be an absolute http(s) URL"),
+    ({"author": "x" * 101}, "author", "must be at most 100 characters"),
+    ({"author": "<b>Ann</b>"}, "author", "must not contain < or >"),
+    ({"author": {"name": "x"}}, "author", "must be a string"),
+    ({"email": "not-an-address"}, "email", "must be an e-mail address"),
+    ({"email": "a@b.c" + "c" * 260}, "email", "must be at most 254 characters"),
+    ({"website": "javascript:alert(1)"}, "website", "must be an absolute http(s) URL"),
+    ({"website": "data:text/html,<script>alert(1)</script>"}, "website", "must be an absolute http(s) URL"),
+    ({"website": "https://ex ample.org"}, "website", "must have a valid host"),
+    ({"website": 'https://example.org/"onmouseover=alert(1)'}, "website",
+     "must be an http(s) URL without spaces or quotes"),
+    ({"parent_id": "1"}, "parent_id", "must be a positive integer or null"),
+    ({"parent_id": True}, "parent_id", "must be a positive integer or null"),
+    ({"parent_id": -3}, "parent_id", "must be a positive integer or null"),
+    ({"parent_id": 12345}, "parent_id", "does not exist in this thread"),
+    ({"title": "t" * 301}, "title", "must be at most 300 characters"),
+]
+
+
+@pytest.mark.parametrize("changes, field, message", FIELD_ERRORS)
+def test_field_validation(client, changes, field, message):
+    response = client.post(f"{API}/comments", json=valid(**changes))
+    error = assert_error_shape(response, 400, "validation_error")
+    assert error["fields"][field] == message
+    assert_nothing_stored(client)
+
+
+def test_all_field_errors_are_reported_at_once(client):
+    response = client.post(f"{API}/comments", json={"url": "ftp://x", "text": "", "email": "nope"})
+    error = assert_error_shape(response, 400, "validation_error")
+    assert set(error["fields"]) == {"url", "text", "email"}
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain",
+                                          "multipart/form-data; boundary=x", None])
+def test_writes_need_json(client, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post(f"{API}/comments", data="url=x&text=y", headers=headers)
+    assert_error_shape(response, 415, "unsupported_media_type")
+    assert_nothing_stored(client)
+
+
+@pytest.mark.parametrize("path", [f"{API}/preview", f"{API}/comments/1/like"])
+def test_other_writes_need_json_too(client, path):
+    assert_error_shape(client.post(path, data="text=y", content_type="text/plain"), 415)
+
+
+@pytest.mark.parametrize("method, path, status, code", [
+    ("get", "/nowhere", 404, "not_found"),
+    ("get", f"{API}/comments/999", 404, "not_found"),
+    ("get", f"{API}/comments/abc", 404, "not_found"),
+    ("put", f"{API}/comments", 405, "method_not_allowed"),
+    ("delete", f"{API}/counts", 405, "method_not_allowed"),
+    ("get", f"{API}/comments", 400, "validation_error"),
+    ("get", f"{API}/comments?url={PAGE}&sort=best", 400, "validation_error"),
+    ("get", f"{API}/comments?url={PAGE}&limit=0", 400, "validation_error"),
+    ("get", f"{API}/comments?url={PAGE}&limit=abc", 400, "validation_error"),
+    ("get", f"{API}/comments?url={PAGE}&cursor=%%%", 400, "validation_error"),
+    ("get", f"{API}/comments?url={PAGE}&cursor=WzEsMl0&sort=top", 400, "validation_error"),
+    ("get", f"{API}/counts", 400, "validation_error"),
+])
+def test_routing_and_query_errors(client, method, path, status, code):
+    assert_error_shape(getattr(client, method)(path), status, code)
+
+
+def test_unexpected_exception_is_a_plain_500(app, client, monkeypatch):
+    from widget_server.api import reader
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr(reader, "render", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.post(f"{API}/preview", json={"text": "x"})
+    error = assert_error_shape(response, 500, "server_error")
+    assert "secret" not in response.get_data(as_text=True) and "Traceback" not in error["message"]
+
+
+def test_database_outage_is_a_json_503(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from widget_server import threads
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(threads, "find", down)
+    response = client.get(f"{API}/comments", query_string={"url": PAGE})
+    assert_error_shape(response, 503, "service_unavailable")
+    assert response.headers["Retry-After"]
+    assert "connection refused" not in response.get_data(as_text=True)

@@ -1,0 +1,210 @@
+"""The mail outbox and its sender: off the request path, retries with backoff, nothing lost."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import account_support
+import pytest
+from account_support import SMTPServer, account_config, count, free_port, html_of, send_outbox, text_of
+from conftest import PAGE, base_config
+from sqlalchemy import select
+
+from widget_server import cli, create_app, mail
+from widget_server.account_models import OutboxMessage
+from widget_server.extensions import db
+
+smtp_server = account_support.smtp_server
+
+
+@pytest.fixture
+def config_overrides(request, smtp_server):
+    return account_config(smtp_server.url, ADMIN_EMAIL="owner@blog.example", **getattr(request, "param", {}))
+
+
+def outbox(app) -> list[OutboxMessage]:
+    with app.app_context():
+        rows = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+        db.session.expunge_all()
+        db.session.remove()
+        return rows
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("smtp://mail.example:2525?from=c@blog.example",
+     ("mail.example", 2525, False, None, None, "c@blog.example")),
+    ("smtps://user%40x.org:p%40ss@mail.example?from=c@blog.example",
+     ("mail.example", 465, True, "user@x.org", "p@ss", "c@blog.example")),
+    ("smtp://bob@x.org:secret@mail.example",
+     ("mail.example", 587, False, "bob@x.org", "secret", "bob@x.org")),
+    ("smtp://127.0.0.1", ("127.0.0.1", 587, False, None, None, "comments@127.0.0.1")),
+])
+def test_smtp_url(url, expected):
+    s = mail.parse_smtp_url(url)
+    assert (s.host, s.port, s.implicit_tls, s.username, s.password, s.sender) == expected
+
+
+@pytest.mark.parametrize("url", ["http://mail.example", "smtp://", "mail.example:25", "smtp://h:notaport"])
+def test_bad_smtp_url(url):
+    with pytest.raises(mail.MailConfigError):
+        mail.parse_smtp_url(url)
+
+
+def test_bad_smtp_url_stops_the_app_at_start(database_url, tmp_path):
+    with pytest.raises(mail.MailConfigError):
+        create_app(base_config(database_url, tmp_path, SMTP_URL="http://nope"))
+
+
+def test_reader_text_is_escaped_in_html_mail():
+    text, body = mail.compose([("p", "<b>Bob</b> & co"), ("quote", '<script>alert(1)</script>\n"two"'),
+                               ("link", "Read <it>", 'https://x.example/?a=1&b="2"')])
+    assert "<script>" not in body and "<b>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>" in body
+    assert "&lt;b&gt;Bob&lt;/b&gt; &amp; co" in body
+    assert 'href="https://x.example/?a=1&amp;b=&quot;2&quot;"' in body
+    assert "> <script>alert(1)</script>" in text  # the text part is plain text, unescaped
+
+
+def test_mail_is_queued_with_the_comment_and_sent_later(client, app, smtp_server, post):
+    post("<img src=x onerror=alert(1)> *hello*", author="Bob")
+    assert smtp_server.messages == []  # nothing sent on the request path
+    (row,) = outbox(app)
+    assert (row.recipient, row.kind, row.sent_at) == ("owner@blog.example", "admin-new", None)
+    assert send_outbox(app) == 1
+    (message,) = smtp_server.messages
+    assert message["From"].addresses[0].addr_spec == "comments@blog.example"
+    assert message["To"] == "owner@blog.example"
+    assert message.get_content_type() == "multipart/alternative"
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html_of(message)
+    assert "<img" not in html_of(message)
+    assert "<img src=x onerror=alert(1)> *hello*" in text_of(message)
+    assert outbox(app)[0].sent_at is not None
+    assert send_outbox(app) == 0  # sent once
+
+
+def test_an_absent_mail_server_never_slows_posting_and_mail_is_retried(app, client, post, frozen_clock,
+                                                                        smtp_server):
+    smtp_server.stop()  # nothing listens on the configured port now
+    started = time.monotonic()
+    post("hello")
+    assert time.monotonic() - started < 2
+    assert send_outbox(app) == 0
+    (row,) = outbox(app)
+    assert row.attempts == 1 and row.sent_at is None and row.last_error
+    assert row.next_attempt_at == frozen_clock() + timedelta(seconds=30)
+
+    smtp_server.start()
+    frozen_clock.advance(seconds=29)
+    assert send_outbox(app) == 0  # not due yet
+    frozen_clock.advance(seconds=2)
+    assert send_outbox(app) == 1
+    assert len(smtp_server.messages) == 1
+    assert outbox(app)[0].attempts == 2
+
+
+def test_backoff_doubles_up_to_a_cap():
+    delays = [mail.backoff(n).total_seconds() for n in (1, 2, 3, 4, 20)]
+    assert delays == [30, 60, 120, 240, mail.BACKOFF_CAP]
+
+
+def test_gives_up_after_max_attempts(app, post, frozen_clock, smtp_server):
+    smtp_server.stop()
+    post("hello")
+    for _ in range(mail.MAX_ATTEMPTS):
+        send_outbox(app)
+        frozen_clock.advance(seconds=mail.BACKOFF_CAP + 1)
+    (row,) = outbox(app)
+    assert row.attempts == mail.MAX_ATTEMPTS and row.failed_at is not None and row.sent_at is None
+    smtp_server.start()
+    assert send_outbox(app) == 0
+
+
+def test_nothing_is_lost_across_a_restart(database_url, tmp_path, post, app):
+    post("queued before the restart")
+    assert count(app, OutboxMessage, OutboxMessage.sent_at.is_(None)) == 1
+    # A new process (same database) with a mail server that now answers sends it.
+    server = SMTPServer().start()
+    try:
+        restarted = create_app(base_config(database_url, tmp_path / "restarted",
+                                           **account_config(server.url, ADMIN_EMAIL="owner@blog.example")))
+        assert send_outbox(restarted) == 1
+        assert "queued before the restart" in text_of(server.messages[0])
+        with restarted.app_context():
+            db.engine.dispose()
+    finally:
+        server.stop()
+
+
+def test_a_leased_row_is_not_taken_twice(app, post):
+    post("hello")
+    with app.app_context():
+        row_id = db.session.execute(select(OutboxMessage.id)).scalar_one()
+        assert mail._claim(OutboxMessage, row_id) is True
+        assert mail._claim(OutboxMessage, row_id) is False  # a second sender finds it leased
+        db.session.remove()
+
+
+def test_without_smtp_mail_waits_in_the_outbox(app, post):
+    app.config["SMTP_URL"] = None
+    post("hello")
+    assert send_outbox(app) == 0
+    assert count(app, OutboxMessage, OutboxMessage.attempts == 0) == 1
+
+
+def test_worker_command_sends_what_is_due(app, post, smtp_server):
+    post("hello")
+    result = app.test_cli_runner().invoke(cli.main, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.parametrize("config_overrides", [{"OUTBOX_THREAD": True}], indirect=True)
+def test_background_thread_sends_soon_after_the_request(app, client, smtp_server):
+    try:
+        response = client.post("/api/v1/comments", json={"url": PAGE, "text": "threaded"})
+        assert response.status_code == 201
+        (message,) = smtp_server.wait_for(1)
+        assert "threaded" in text_of(message)
+    finally:
+        app.extensions["widget_outbox_worker"].stop()
+
+
+def test_no_background_thread_when_switched_off(app, client):
+    client.get("/healthz")
+    assert "widget_outbox_worker" not in app.extensions
+
+
+def test_credentials_are_never_sent_in_clear_to_a_remote_server(monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, *args, **kwargs):
+            self.sock = object()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def ehlo(self):
+            pass
+
+        def has_extn(self, name):
+            return False  # no STARTTLS offered
+
+        def login(self, *args):
+            sent.append("login")
+
+        def send_message(self, message):
+            sent.append("message")
+
+    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
+    settings = mail.parse_smtp_url("smtp://u:p@mail.example?from=c@blog.example")
+    data = {"recipient": "a@example.org", "subject": "s", "text_body": "t", "html_body": "<p>t</p>",
+            "headers": "{}"}
+    with pytest.raises(mail.MailConfigError):
+        mail.send_mail(settings, data)
+    assert sent == []
+    mail.send_mail(mail.parse_smtp_url(f"smtp://u:p@127.0.0.1:{free_port()}?from=c@b.example"), data)
+    assert sent == ["login", "message"]

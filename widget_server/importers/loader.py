@@ -1,0 +1,430 @@
+"""Stage a reader's records on disk, plan, then write them in one transaction.
+
+Pass 1 streams the file into a scratch SQLite database (a temporary file, not
+the service's database), so threads that come after their posts, parents that
+come after their replies, and files of hundreds of megabytes all work with
+flat memory. Pass 2 plans from the scratch database (thread URLs, what was
+imported before, nesting) and, unless it is a dry run, writes every thread and
+comment in one transaction: a failure anywhere leaves the service's database
+as it was.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+from flask import current_app
+from sqlalchemy import func, insert, select, text, update
+
+from .. import threads as thread_service
+from ..comments import MAX_DEPTH
+from ..extensions import db
+from ..models import DELETED, Comment, Thread
+from ..render import render
+from ..urls import BadURL, normalize_origin, normalize_page_url, origin_of
+from .base import MAX_TITLE, CommentRecord, ImportFailed, Skip, Summary, ThreadRecord, clean_line
+
+BATCH = 500
+_TS = "%Y-%m-%dT%H:%M:%S.%f"
+
+_SCHEMA = """
+CREATE TABLE threads (key TEXT PRIMARY KEY, url TEXT, title TEXT, locked INT, deleted INT,
+                      created TEXT, last_number INT, target TEXT, reason TEXT, detail TEXT);
+CREATE TABLE comments (
+    seq INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, thread TEXT, parent TEXT, parent_orig INT,
+    orig_id INT, created TEXT, number INT, data TEXT, line TEXT,
+    status TEXT NOT NULL DEFAULT 'new',  -- new, existing, skip, known (a parent already in the database)
+    target TEXT, dbid INT, depth INT, link_key TEXT, link_dbid INT, note TEXT, deleted_thread INT DEFAULT 0);
+CREATE INDEX ix_thread ON comments (thread);
+CREATE INDEX ix_parent ON comments (parent);
+CREATE INDEX ix_target ON comments (status, target, created, seq);
+"""
+
+
+@dataclass
+class Options:
+    fmt: str
+    path: str
+    map_urls: list[tuple[str, str]] = field(default_factory=list)
+    site: str | None = None  # base for threads known only by their path (Isso, Commento)
+    dry_run: bool = False
+    progress: bool = False
+    keep_numbers: bool = False  # our own export: numbers (and ids, into an empty database) carry over
+
+
+class Stage:
+    """The scratch database of one import."""
+
+    def __init__(self):
+        fd, self.path = tempfile.mkstemp(prefix="widget-import-", suffix=".sqlite3")
+        os.close(fd)
+        self.conn = sqlite3.connect(self.path)
+        self.conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4000;"
+                                + _SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path + suffix)
+
+    def __enter__(self) -> Stage:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def q(self, sql: str, params: Iterable = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, tuple(params))
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime(_TS) if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.strptime(value, _TS).replace(tzinfo=UTC) if value else None
+
+
+# --- pass 1 --------------------------------------------------------------------------------
+
+
+def stage(records: Iterator[ThreadRecord | CommentRecord | Skip], st: Stage, summary: Summary) -> None:
+    threads: list[tuple] = []
+    comments: list[tuple] = []
+
+    def flush() -> None:
+        if threads:
+            st.conn.executemany(
+                "INSERT INTO threads (key, url, title, locked, deleted, created, last_number)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+                " url = COALESCE(threads.url, excluded.url),"
+                " title = CASE WHEN threads.title = '' THEN excluded.title ELSE threads.title END,"
+                " locked = MAX(threads.locked, excluded.locked),"
+                " deleted = MAX(threads.deleted, excluded.deleted),"
+                " created = COALESCE(threads.created, excluded.created),"
+                " last_number = COALESCE(threads.last_number, excluded.last_number)", threads)
+            threads.clear()
+        for row in comments:
+            cur = st.conn.execute(
+                "INSERT OR IGNORE INTO comments (key, thread, parent, parent_orig, orig_id, created, number,"
+                " data, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            if not cur.rowcount:
+                summary.skip("the same id appears twice in the file (the first one counts)",
+                             f"{row[0]} at {row[8]}")
+        comments.clear()
+
+    for record in records:
+        if isinstance(record, ThreadRecord):
+            threads.append((record.key, (record.url or "").strip() or None,
+                            clean_line(record.title, MAX_TITLE), int(record.locked), int(record.deleted),
+                            _ts(record.created_at), record.last_number))
+        elif isinstance(record, CommentRecord):
+            data = {"author": record.author, "email": record.email, "website": record.website,
+                    "text": record.text, "state": record.state, "likes": record.likes,
+                    "edited_at": _ts(record.edited_at), "ip_hash": record.ip_hash, "pinned": record.pinned}
+            comments.append((record.key, record.thread, record.parent, record.parent_id, record.id,
+                             _ts(record.created_at), record.number, json.dumps(data), record.where))
+        elif record.note:
+            summary.note(record.reason, record.detail)
+        else:
+            summary.skip(record.reason, record.detail)
+        if len(comments) >= BATCH or len(threads) >= BATCH:
+            flush()
+    flush()
+    st.conn.commit()
+
+
+# --- pass 2: plan --------------------------------------------------------------------------
+
+
+def _target(raw: str, options: Options) -> str:
+    url = raw.strip()
+    if "://" not in url:
+        if not options.site:
+            raise BadURL("is only a path: pass --site https://your.site to say which site it belongs to")
+        url = urljoin(options.site.rstrip("/") + "/", url.lstrip("/"))
+    for old, new in options.map_urls:
+        if url.startswith(old):
+            url = new + url[len(old):]
+            break
+    normalized = normalize_page_url(url)
+    for old, new in options.map_urls:  # also match the normalized form (lower-cased host, no default port)
+        if normalized.startswith(old) and not url.startswith(new):
+            return normalize_page_url(new + normalized[len(old):])
+    return normalized
+
+
+def _resolve_threads(st: Stage, options: Options, summary: Summary) -> None:
+    used = [row[0] for row in st.q("SELECT DISTINCT thread FROM comments")]
+    for key in used:
+        row = st.q("SELECT url, deleted FROM threads WHERE key = ?", (key,)).fetchone()
+        reason = detail = None
+        if row is None:
+            reason, detail = "its thread is not in the file", f"thread {key}"
+        elif not row[0]:
+            reason, detail = "its thread has no URL", f"thread {key}"
+        else:
+            try:
+                target = _target(row[0], options)
+            except BadURL as exc:
+                reason, detail = "its thread's URL cannot be used", f"{row[0][:200]!r} {exc}"
+        if reason:
+            count = st.q("UPDATE comments SET status = 'skip' WHERE thread = ?", (key,)).rowcount
+            summary.skip(reason, detail, count)
+            continue
+        st.q("UPDATE threads SET target = ? WHERE key = ?", (target, key))
+        st.q("UPDATE comments SET target = ?, deleted_thread = ? WHERE thread = ?", (target, row[1], key))
+
+
+def _batches(st: Stage, sql: str, size: int = BATCH, order: str = "seq") -> Iterator[list[tuple]]:
+    """Keyset pages of ``sql`` (which selects seq first and takes ``seq > ?``)."""
+    last = 0
+    while True:
+        rows = st.q(f"{sql} ORDER BY {order} LIMIT ?", (last, size)).fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+def _known(keys: list[str]) -> dict[str, tuple]:
+    rows = db.session.execute(
+        select(Comment.import_key, Comment.id, Comment.depth, Comment.parent_id, Thread.url)
+        .join(Thread, Thread.id == Comment.thread_id)
+        .where(Comment.import_key.in_(keys))
+    ).all()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def _match_existing(st: Stage, summary: Summary) -> None:
+    for rows in _batches(st, "SELECT seq, key FROM comments WHERE status = 'new' AND seq > ?"):
+        known = _known([key for _seq, key in rows])
+        st.conn.executemany(
+            "UPDATE comments SET status = 'existing', dbid = ?, depth = ?, link_dbid = ?, target = ?"
+            " WHERE key = ?", [(*known[k], k) for k in known])
+        summary.already += len(known)
+    # Parents imported by an earlier run (an export that only has the newer comments).
+    missing = [r[0] for r in st.q("SELECT DISTINCT c.parent FROM comments c WHERE c.parent IS NOT NULL"
+                                  " AND NOT EXISTS (SELECT 1 FROM comments p WHERE p.key = c.parent)")]
+    for i in range(0, len(missing), BATCH):
+        known = _known(missing[i:i + BATCH])
+        st.conn.executemany(
+            "INSERT INTO comments (key, status, dbid, depth, link_dbid, target)"
+            " VALUES (?, 'known', ?, ?, ?, ?)",
+            [(k, *v) for k, v in known.items()])
+
+
+def _nest(st: Stage, summary: Summary) -> None:
+    """Depth and the comment each reply hangs under, level by level; broken links become top-level."""
+    top = MAX_DEPTH - 1
+    st.q("UPDATE comments SET parent = (SELECT p.key FROM comments p WHERE p.orig_id = comments.parent_orig)"
+         " WHERE parent IS NULL AND parent_orig IS NOT NULL")
+    st.q("UPDATE comments SET depth = 0 WHERE status = 'new' AND parent IS NULL AND parent_orig IS NULL")
+    for note, condition in (
+        ("replies to a comment that is not in the file became top-level",
+         "NOT EXISTS (SELECT 1 FROM comments p WHERE p.key = comments.parent)"),
+        ("replies to a skipped comment became top-level",
+         "EXISTS (SELECT 1 FROM comments p WHERE p.key = comments.parent AND p.status = 'skip')"),
+        ("replies to a comment in another thread became top-level",
+         "EXISTS (SELECT 1 FROM comments p WHERE p.key = comments.parent"
+         " AND p.target IS NOT comments.target)"),
+    ):
+        rows = st.q(f"SELECT key, line FROM comments WHERE status = 'new' AND depth IS NULL AND {condition}"  # noqa: S608
+                    ).fetchall()
+        if rows:
+            summary.note(note, f"{rows[0][0]} at {rows[0][1]}", len(rows))
+            st.q(f"UPDATE comments SET depth = 0 WHERE status = 'new' AND depth IS NULL AND {condition}")  # noqa: S608
+    while st.q(
+        "UPDATE comments AS c SET depth = MIN(p.depth + 1, :top),"
+        " link_key = CASE WHEN p.depth >= :top THEN p.link_key ELSE p.key END,"
+        " link_dbid = CASE WHEN p.depth >= :top THEN p.link_dbid ELSE NULL END"
+        " FROM comments AS p WHERE p.key = c.parent AND c.status = 'new' AND c.depth IS NULL"
+        " AND p.depth IS NOT NULL", {"top": top}
+    ).rowcount:
+        pass
+    cycles = st.q("SELECT key, line FROM comments WHERE status = 'new' AND depth IS NULL").fetchall()
+    if cycles:
+        summary.note("replies whose parents form a loop became top-level",
+                     f"{cycles[0][0]} at {cycles[0][1]}", len(cycles))
+        st.q("UPDATE comments SET depth = 0 WHERE status = 'new' AND depth IS NULL")
+
+
+def plan(st: Stage, options: Options, summary: Summary) -> list[str]:
+    """Fill in targets, known comments and nesting; count what would happen. Returns the target URLs."""
+    _resolve_threads(st, options, summary)
+    _match_existing(st, summary)
+    _nest(st, summary)
+    st.conn.commit()
+    targets = [r[0] for r in st.q("SELECT DISTINCT target FROM comments WHERE status = 'new'"
+                                  " ORDER BY target")]
+    existing = set()
+    for i in range(0, len(targets), BATCH):
+        existing.update(db.session.execute(select(Thread.url).where(Thread.url.in_(targets[i:i + BATCH])))
+                        .scalars())
+    summary.threads_existing = len(existing)
+    summary.threads_new = len(targets) - len(existing)
+    for state, deleted_thread, n in st.q("SELECT json_extract(data, '$.state'), deleted_thread, count(*)"
+                                         " FROM comments WHERE status = 'new' GROUP BY 1, 2"):
+        summary.imported[DELETED if deleted_thread else state] += n
+    deleted = st.q("SELECT count(*) FROM comments WHERE status = 'new' AND deleted_thread = 1").fetchone()[0]
+    if deleted:
+        summary.note("comments of deleted threads were kept as deleted (hidden)", count=deleted)
+    _check_origins(targets, summary)
+    return targets
+
+
+def _check_origins(targets: list[str], summary: Summary) -> None:
+    allowed = {normalize_origin(o) for o in current_app.config.get("ALLOWED_ORIGINS") or []}
+    if "*" in allowed:
+        return
+    outside: dict[str, int] = {}
+    for url in targets:
+        origin = origin_of(url)
+        if origin not in allowed:
+            outside[origin] = outside.get(origin, 0) + 1
+    for origin, n in sorted(outside.items()):
+        summary.note("threads on a site that is not in WIDGET_ALLOWED_ORIGINS (add it, or the widget "
+                     "cannot show them)", origin, n)
+
+
+# --- pass 2: write -------------------------------------------------------------------------
+
+
+def _source_threads(st: Stage, target: str) -> list[tuple]:
+    return st.q("SELECT title, locked, created, last_number FROM threads WHERE target = ? ORDER BY key",
+                (target,)).fetchall()
+
+
+def _thread_for(target: str, sources: list[tuple], first_comment: datetime | None) -> tuple[Thread, bool]:
+    title = next((s[0] for s in sources if s[0]), "")
+    thread = thread_service.find(target)
+    if thread is not None:
+        if title and not thread.title:
+            thread.title = title
+        return thread, False
+    thread = thread_service.get_or_create(target, title)
+    created = [c for c in (_dt(s[2]) for s in sources) if c]
+    thread.created_at = min(created) if created else (first_comment or thread.created_at)
+    thread.locked = any(s[1] for s in sources)
+    return thread, True
+
+
+def write(st: Stage, options: Options, targets: list[str], bar=None) -> None:
+    restore_ids = options.keep_numbers and not db.session.execute(select(func.count(Comment.id))).scalar()
+    if restore_ids:
+        taken = st.q("SELECT count(*) FROM comments WHERE status = 'new' AND orig_id IS NULL").fetchone()[0]
+        restore_ids = taken == 0
+    for target in targets:
+        sources = _source_threads(st, target)
+        first = st.q("SELECT MIN(created) FROM comments WHERE status = 'new' AND target = ?",
+                     (target,)).fetchone()
+        thread, new = _thread_for(target, sources, _dt(first[0]))
+        db.session.flush()
+        keep = options.keep_numbers and new and len(sources) == 1
+        if keep:
+            keep = not st.q("SELECT 1 FROM comments WHERE status = 'new' AND target = ? AND number IS NULL",
+                            (target,)).fetchone()
+        order = "number, seq" if keep else "created, seq"
+        number = thread.last_number
+        highest = max(number, sources[0][3] or 0) if keep else number
+        last_sort: tuple = (-1, 0) if keep else ("", 0)
+        while True:
+            column = "number" if keep else "created"
+            rows = st.q(
+                "SELECT seq, key, created, number, orig_id, data, depth, deleted_thread,"  # noqa: S608
+                f" {column} FROM comments WHERE status = 'new' AND target = ?"
+                f" AND ({column}, seq) > (?, ?) ORDER BY {order} LIMIT ?",
+                (target, *last_sort, BATCH)).fetchall()
+            if not rows:
+                break
+            last_sort = (rows[-1][8], rows[-1][0])
+            values = []
+            for _seq, key, created, orig_number, orig_id, data, depth, deleted_thread, _sort in rows:
+                fields = json.loads(data)
+                if deleted_thread and fields["state"] != DELETED:
+                    fields.update(state=DELETED, text="", author="", email=None, website=None, pinned=False)
+                if keep:
+                    this = orig_number
+                else:
+                    number += 1
+                    this = number
+                highest = max(highest, this)
+                row = {
+                    "thread_id": thread.id, "parent_id": None, "number": this, "depth": depth,
+                    "author": fields["author"], "email": fields["email"], "website": fields["website"],
+                    "text": fields["text"], "html": render(fields["text"]) if fields["text"] else "",
+                    "state": fields["state"], "created_at": _dt(created),
+                    "edited_at": _dt(fields["edited_at"]), "likes": fields["likes"],
+                    "pinned": bool(fields["pinned"]), "ip_hash": fields["ip_hash"] or "",
+                    "edit_token_hash": None, "import_key": key,
+                }
+                if restore_ids:
+                    row["id"] = orig_id
+                values.append(row)
+            ids = db.session.execute(insert(Comment).returning(Comment.id, sort_by_parameter_order=True),
+                                     values).scalars().all()
+            st.conn.executemany("UPDATE comments SET dbid = ? WHERE seq = ?",
+                                [(dbid, row[0]) for dbid, row in zip(ids, rows, strict=True)])
+            if bar is not None:
+                bar.update(len(rows))
+        db.session.execute(update(Thread).where(Thread.id == thread.id)
+                           .values(last_number=highest, version=Thread.version + 1))
+    _link(st)
+    if restore_ids and db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('comments', 'id'),"
+                                " (SELECT COALESCE(MAX(id), 1) FROM comments))"))
+
+
+def _link(st: Stage) -> None:
+    sql = ("SELECT c.seq, c.dbid, COALESCE(p.dbid, c.link_dbid) FROM comments c"
+           " LEFT JOIN comments p ON p.key = c.link_key"
+           " WHERE c.status = 'new' AND (c.link_key IS NOT NULL OR c.link_dbid IS NOT NULL) AND c.seq > ?")
+    for rows in _batches(st, sql, order="c.seq"):
+        params = [{"id": dbid, "parent_id": parent} for _seq, dbid, parent in rows if parent is not None]
+        if params:
+            db.session.execute(update(Comment), params)
+
+
+Record = ThreadRecord | CommentRecord | Skip
+
+
+def run(records: Iterator[Record], options: Options, summary: Summary) -> Summary:
+    """Stage, plan and (unless a dry run) write: all of it or nothing."""
+    from .base import progress_bar
+
+    with Stage() as st:
+        try:
+            stage(records, st, summary)
+        except ImportFailed:
+            raise
+        except (OSError, UnicodeError, ValueError) as exc:
+            raise ImportFailed(f"{options.path} cannot be read: {exc}") from exc
+        try:
+            targets = plan(st, options, summary)
+            if options.dry_run:
+                db.session.rollback()
+                return summary
+            bar = progress_bar(options.progress, summary.total_imported, "comments", "writing")
+            try:
+                write(st, options, targets, bar)
+                db.session.commit()
+            finally:
+                if bar is not None:
+                    bar.close()
+        except ImportFailed:
+            db.session.rollback()
+            raise
+        except Exception as exc:
+            db.session.rollback()
+            first_line = (str(exc).splitlines() or [""])[0][:300]
+            raise ImportFailed(f"the import failed and nothing was written: {exc.__class__.__name__}: "
+                               f"{first_line}") from exc
+    return summary
