@@ -165,6 +165,18 @@ class Server:
                     sizes.append(kb / 1024)
         return sorted(sizes)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the worker processes: a cost per request
+        that other load on the machine disturbs far less than requests per second."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.process.pid:
+                    total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -177,10 +189,11 @@ class Server:
 
 def combine(results: list[dict]) -> dict:
     """Several wrk runs of one server as one: total requests over total time, the worse latencies."""
-    keys = ("requests", "duration_us", "status_errors", "socket_errors")
+    keys = ("requests", "duration_us", "status_errors", "socket_errors", "cpu_s")
     total = {k: sum(r[k] for r in results) for k in keys}
     total.update(p50_us=max(r["p50_us"] for r in results), p99_us=max(r["p99_us"] for r in results))
     total["rps"] = total["requests"] / (total["duration_us"] / 1e6)
+    total["cpu_us_per_request"] = total["cpu_s"] / max(1, total["requests"]) * 1e6
     return total
 
 
@@ -296,14 +309,20 @@ def run_backend(backend: str, args, folder: Path) -> list[dict]:
                 # ceiling, app, app, ceiling: a drift in the machine's load hits both sides alike.
                 for server in (base, app, app, base)[: 4 if args.rounds == 2 else 2]:
                     script = lua_script(folder, sc, headers)
-                    runs[server is app].append(wrk(server.port, script, args.duration, args.connections))
+                    cpu = server.cpu_seconds()
+                    result = wrk(server.port, script, args.duration, args.connections)
+                    result["cpu_s"] = server.cpu_seconds() - cpu
+                    runs[server is app].append(result)
                 ours, ceiling = combine(runs[True]), combine(runs[False])
                 row = {"backend": backend, "scenario": sc.name, "app": ours, "ceiling": ceiling,
                        "ratio": ours["rps"] / ceiling["rps"], "target": TARGETS.get(sc.name),
+                       "cpu_ratio": ceiling["cpu_us_per_request"] / ours["cpu_us_per_request"],
                        "bytes": sizes.get(sc.name)}
                 rows.append(row)
                 print(f"  {sc.name:18} app {ours['rps']:8.0f}/s  ceiling {ceiling['rps']:8.0f}/s  "
-                      f"ratio {row['ratio']:.2f}  p50 {ours['p50_us'] / 1000:.1f} ms  "
+                      f"ratio {row['ratio']:.2f}  CPU/request {ours['cpu_us_per_request']:.0f} vs "
+                      f"{ceiling['cpu_us_per_request']:.0f} µs ({row['cpu_ratio']:.2f})  "
+                      f"p50 {ours['p50_us'] / 1000:.1f} ms  "
                       f"p99 {ours['p99_us'] / 1000:.1f} ms  "
                       f"errors {ours['status_errors']}+{ours['socket_errors']}",
                       flush=True)
@@ -317,14 +336,14 @@ def run_backend(backend: str, args, folder: Path) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| backend | scenario | app req/s | ceiling req/s | ratio | target | app p50 / p99 ms "
-             "| ceiling p50 / p99 ms | errors |",
-             "|---|---|---:|---:|---:|---|---:|---:|---:|"]
+    lines = ["| backend | scenario | app req/s | ceiling req/s | ratio | target | worker CPU µs per request, "
+             "app / ceiling (ratio) | app p50 / p99 ms | ceiling p50 / p99 ms | errors |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"]
     for r in rows:
         if "rss_app" in r:
             app = " + ".join(f"{mb:.0f}" for mb in r["rss_app"])
             base = " + ".join(f"{mb:.0f}" for mb in r["rss_ceiling"])
-            lines.append(f"| {r['backend']} | worker RSS after the run | {app} MB | {base} MB | | | | | |")
+            lines.append(f"| {r['backend']} | worker RSS after the run | {app} MB | {base} MB | | | | | | |")
             continue
         a, c = r["app"], r["ceiling"]
         target = "—"
@@ -332,7 +351,9 @@ def table(rows: list[dict]) -> str:
             target = f"≥ {r['target']:.1f} {'met' if r['ratio'] >= r['target'] else 'MISSED'}"
         lines.append(
             f"| {r['backend']} | {r['scenario']} | {a['rps']:.0f} | {c['rps']:.0f} | {r['ratio']:.2f} "
-            f"| {target} | {a['p50_us'] / 1000:.1f} / {a['p99_us'] / 1000:.1f} "
+            f"| {target} | {a['cpu_us_per_request']:.0f} / {c['cpu_us_per_request']:.0f} "
+            f"({r['cpu_ratio']:.2f}) "
+            f"| {a['p50_us'] / 1000:.1f} / {a['p99_us'] / 1000:.1f} "
             f"| {c['p50_us'] / 1000:.1f} / {c['p99_us'] / 1000:.1f} "
             f"| {a['status_errors'] + a['socket_errors']} |")
     return "\n".join(lines)

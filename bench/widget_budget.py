@@ -112,6 +112,7 @@ def main() -> int:
             client = app.test_client()
             served = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
             raw = client.get("/widget.js").data
+            account = client.get("/widget-account.js", headers={"Accept-Encoding": "gzip"}).data
             source = (Path(__file__).resolve().parent.parent / "static" / "widget.js").read_bytes()
             results: dict[str, list[dict[str, float]]] = {"empty": [], "500": []}
             with sync_playwright() as p:
@@ -130,6 +131,7 @@ def main() -> int:
     print(f"  source file          {len(source):>7,} B   gzip -9: {len(gzip.compress(source, 9)):>6,} B")
     print(f"  as served (compact)  {len(raw):>7,} B   gzip:    {size:>6,} B"
           f"   budget {BUDGET_BYTES:,} B -> {size / BUDGET_BYTES:.0%} of budget")
+    print(f"  on demand only (sign-in, account panels): /widget-account.js gzip: {len(account):>6,} B")
     print()
     print(f"Rendering {count} comments vs an empty thread, median of {args.runs} runs"
           " (ms, Chromium CDP metrics)")

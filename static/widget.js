@@ -6,7 +6,8 @@
   "use strict";
   const me = document.currentScript; // null later: read it now
   if (!me || !me.src) return;
-  const API = new URL(me.src).origin + "/api/v1";
+  const ORIGIN = new URL(me.src).origin;
+  const API = ORIGIN + "/api/v1";
   const opt = me.dataset;
   const LOG = "[widget-server]";
   const STORE = "widget-server:";
@@ -30,7 +31,8 @@
       net: "The comment server could not be reached.",
       failed: "Not sent:", rate: "Too many attempts. Please try again {t}.", need: "Please write something first.",
       closed: "This discussion is closed for new comments.",
-     
+      signIn: "Sign in", acct: "Account", as: "Signed in as", anon2: "Post anonymously", notify: "Notify me of replies",
+      ver: "Verified", must: "Sign in to comment.",
     },
     de: {
       title: "Diskussion", count: { one: "{n} Kommentar", other: "{n} Kommentare" },
@@ -49,7 +51,8 @@
       net: "Der Kommentar-Server ist nicht erreichbar.",
       failed: "Nicht gesendet:", rate: "Zu viele Versuche. Bitte versuchen Sie es {t} erneut.", need: "Bitte schreiben Sie zuerst etwas.",
       closed: "Diese Diskussion ist für neue Kommentare geschlossen.",
-     
+      signIn: "Anmelden", acct: "Konto", as: "Angemeldet als", anon2: "Anonym schreiben", notify: "Bei Antworten benachrichtigen",
+      ver: "Bestätigt", must: "Zum Kommentieren bitte anmelden.",
     },
     fr: {
       title: "Discussion", count: { one: "{n} commentaire", other: "{n} commentaires" },
@@ -68,7 +71,8 @@
       net: "Le serveur de commentaires est injoignable.",
       failed: "Non envoyé :", rate: "Trop de tentatives. Réessayez {t}.", need: "Écrivez d’abord quelque chose.",
       closed: "Cette discussion est fermée aux nouveaux commentaires.",
-     
+      signIn: "Se connecter", acct: "Compte", as: "Connecté en tant que", anon2: "Publier anonymement", notify: "M’avertir des réponses",
+      ver: "Vérifié", must: "Connectez-vous pour commenter.",
     },
     es: {
       title: "Debate", count: { one: "{n} comentario", other: "{n} comentarios" },
@@ -87,7 +91,8 @@
       net: "No se pudo contactar con el servidor.",
       failed: "No enviado:", rate: "Demasiados intentos. Vuelve a intentarlo {t}.", need: "Escribe algo primero.",
       closed: "Este debate está cerrado a nuevos comentarios.",
-     
+      signIn: "Iniciar sesión", acct: "Cuenta", as: "Sesión iniciada como", anon2: "Publicar de forma anónima", notify: "Avisarme de las respuestas",
+      ver: "Verificado", must: "Inicia sesión para comentar.",
     },
     ru: {
       title: "Обсуждение",
@@ -107,7 +112,8 @@
       net: "Сервер комментариев недоступен.",
       failed: "Не отправлено:", rate: "Слишком много попыток. Повторите {t}.", need: "Сначала напишите что-нибудь.",
       closed: "Обсуждение закрыто для новых комментариев.",
-     
+      signIn: "Войти", acct: "Аккаунт", as: "Вы вошли как", anon2: "Отправить анонимно", notify: "Сообщать об ответах",
+      ver: "Подтверждён", must: "Войдите, чтобы комментировать.",
     },
     ar: {
       title: "النقاش", count: { one: "تعليق واحد", two: "تعليقان", few: "{n} تعليقات", other: "{n} تعليق" },
@@ -126,7 +132,8 @@
       net: "تعذّر الوصول إلى خادم التعليقات.",
       failed: "لم يُرسل:", rate: "محاولات كثيرة. حاول مجددًا {t}.", need: "اكتب شيئًا أولًا.",
       closed: "هذا النقاش مغلق أمام التعليقات الجديدة.",
-     
+      signIn: "تسجيل الدخول", acct: "الحساب", as: "مسجّل الدخول باسم", anon2: "انشر دون اسم", notify: "أعلمني بالردود",
+      ver: "موثّق", must: "سجّل الدخول للتعليق.",
     },
   };
   const RTL = new Set(["ar", "he", "fa", "ur"]);
@@ -165,12 +172,24 @@
   const liked = new Set(load("liked", []));
   const canEdit = (id) => tokens[id] && Date.now() < tokens[id][1];
 
+  // ---- reader accounts (docs/accounts.md): the session pair lives in localStorage; its panels
+  //      and renewal are in /widget-account.js, imported only when needed (the size budget)
+  let S = load("session", null), cfg = {}, acct;
+  const forms = new Set(); // each form's update function, run when the session changes
+  const setSession = (s) => { keep("session", S = s); for (const u of forms) u(); };
+  const account = () => acct || (acct = import(ORIGIN + "/widget-account.js")
+    .then((m) => m.default({ api, h, lang, errorText, T, get: () => S, set: setSession }))
+    .catch(() => { acct = null; throw { net: 1 }; }));
+  const renew = () => account().then((m) => m.refresh()); // rejects, signed out, when it cannot renew
+  const due = () => Date.now() > Date.parse(S.token_expires_at) - 6e4; // renew a minute ahead
+
   // ---- HTTP ------------------------------------------------------------------------------
   let formToken = null;
-  async function api(method, path, body, editToken) {
+  async function api(method, path, body, editToken, bearer) {
     const headers = {};
     if (body) headers["Content-Type"] = "application/json";
     if (editToken) headers["X-Edit-Token"] = editToken;
+    if (bearer) headers.Authorization = "Bearer " + bearer;
     let res;
     try {
       // no-cache: always revalidate (a 304 when unchanged), never show a stale thread after posting
@@ -215,6 +234,7 @@
     el.append(...kids);
     return el;
   };
+  const mark = () => h("span", { class: "vf", role: "img", "aria-label": T.ver, title: T.ver, part: "verified", text: "✓" });
   const icons = new Map();
   // A 5x5 mirrored identicon from the avatar hash, drawn here: no request is made.
   function identicon(hash) {
@@ -295,7 +315,7 @@ ol{list-style:none;margin:0;padding:0}
 .bd blockquote{border-inline-start:3px solid var(--bd);padding-inline-start:12px;color:var(--mu)}
 .del .bd{font-style:italic;color:var(--mu)}
 .ac{display:flex;flex-wrap:wrap;align-items:center;gap:4px;margin:4px 0 0;margin-inline-start:38px;font-size:.85em;color:var(--mu)}
-.ac button{border:0;background:none;border-radius:99px;padding:2px 10px;min-height:32px;cursor:pointer;font-weight:600;display:inline-flex;align-items:center;gap:5px}
+.ac button,.mt button{border:0;background:none;border-radius:99px;padding:2px 10px;min-height:32px;cursor:pointer;font-weight:600;display:inline-flex;align-items:center;gap:5px}
 .ac svg{width:16px;fill:none;stroke:currentColor;stroke-width:2}
 .ac [aria-pressed=true]{color:var(--er)}
 .ac [aria-pressed=true] svg{fill:currentColor}
@@ -306,6 +326,11 @@ ol{list-style:none;margin:0;padding:0}
 .bd,.c form{margin-inline-start:0}.who{grid-template-columns:1fr}.ac{margin-inline-start:-10px}.av{width:30px;height:30px}}
 .em{text-align:center;padding:28px 16px;border:1px dashed var(--bd);border-radius:var(--r);color:var(--mu);margin:0}
 .mo{display:block;margin:var(--g) auto 0}
+.mt b{color:var(--fg)}
+.mt button{color:var(--ac);margin-inline-start:-10px}
+.vf{padding:0 .4em;border-radius:50%;background:var(--ac);color:var(--on);font-size:.75em}
+.ck{display:flex;align-items:center;gap:8px;margin:0;font-weight:400}
+.ck input{width:1.15em;height:1.15em;margin:0;accent-color:var(--ac)}
 `;
   let sheet;
 
@@ -353,6 +378,7 @@ ol{list-style:none;margin:0;padding:0}
           !gone && (site
             ? h("a", { class: "au", part: "author", dir: "auto", href: site, rel: "nofollow ugc noopener", target: "_blank", text: a.name || T.anon })
             : h("span", { class: "au", part: "author", dir: "auto", text: a.name || T.anon })),
+          !gone && a.verified && mark(),
           link(c.number, "#" + c.number),
           h("time", { datetime: c.created_at, title: dtf.format(when), text: ago(when) }),
           c.edited_at && h("span", { title: dtf.format(new Date(c.edited_at)), text: "· " + T.edited }),
@@ -392,8 +418,8 @@ ol{list-style:none;margin:0;padding:0}
       return li;
     }
 
-    // -- the post form, at the top or as a reply in place. A sign-in area for reader
-    //    accounts can later take the place of `identity` without touching the rest.
+    // -- the post form, at the top or as a reply in place; signed-in readers post as their
+    //    account (the name fields hide) unless they tick "Post anonymously"
     function form(parent) {
       const id = "ws-f" + ++uid;
       const input = (name, type, auto, label, note) => {
@@ -407,6 +433,20 @@ ol{list-style:none;margin:0;padding:0}
       author.value = load("name", "");
       website.value = load("site", "");
       const identity = h("div", { class: "who" }, fa, fe, fw);
+      const check = (label) => h("label", { class: "ck" }, h("input", { type: "checkbox" }), label);
+      const fan = check(T.anon2), fn = check(T.notify), anon = fan.firstChild;
+      const row = h("div", { class: "mt", part: "account" });
+      const update = () => {
+        const mine = cfg.accounts && S, closed = cfg.anonymous_posting === false;
+        row.hidden = !cfg.accounts;
+        row.replaceChildren(...(mine ? [T.as + " ", h("b", { dir: "auto", text: S.user.display_name }), mark(), " "] : [closed ? T.must + " " : ""]),
+          button("acct", mine ? T.acct : T.signIn, null, { "aria-expanded": "false" }));
+        fan.hidden = !mine || closed;
+        identity.hidden = mine ? !anon.checked : closed;
+      };
+      anon.addEventListener("change", update);
+      forms.add(update);
+      update();
       const ta = h("textarea", { id: id + "t", name: "text", rows: 4, maxlength: maxLen, part: "textarea", "aria-describedby": id + "e" });
       const trap = h("input", { name: "homepage", type: "text", tabindex: -1, autocomplete: "off", id: id + "h" });
       const err = h("p", { class: "er", role: "alert", id: id + "e", part: "error" });
@@ -414,8 +454,8 @@ ol{list-style:none;margin:0;padding:0}
       const pv = h("div", { class: "pv", part: "preview", hidden: true });
       const submit = h("button", { class: "b p", part: "button button-primary", text: T.post });
       const f = h("form", { novalidate: true, part: "form" },
-        h("div", null, h("label", { for: ta.id, text: parent ? tr("replyTo", parent.c.number) : T.text }), ta),
-        pv, identity,
+        row, h("div", null, h("label", { for: ta.id, text: parent ? tr("replyTo", parent.c.number) : T.text }), ta),
+        pv, fan, identity, fn,
         h("div", { class: "hp", "aria-hidden": "true" }, h("label", { for: trap.id, text: "Leave this empty" }), trap),
         err,
         h("div", { class: "bar" },
@@ -431,6 +471,7 @@ ol{list-style:none;margin:0;padding:0}
         if (!action) return;
         ev.stopPropagation();
         if (action.dataset.a === "cancel") return closeReply(parent, true);
+        if (action.dataset.a === "acct") return account().then((m) => m.open({ root: shadow, at: f, say, reload: start }), (e) => say(errorText(e)));
         fail({});
         if (!ta.value.trim()) return fail({ message: T.need });
         try {
@@ -456,10 +497,15 @@ ol{list-style:none;margin:0;padding:0}
         const body = {
           url: PAGE, title: TITLE, parent_id: parent ? parent.c.id : null, text: ta.value,
           author: author.value.trim(), email: email.value.trim() || null, website: website.value.trim() || null,
-          homepage: trap.value, form_token: formToken,
+          homepage: trap.value, form_token: formToken, notify: fn.firstChild.checked,
         };
+        const asMe = cfg.accounts && S && !anon.checked;
+        if (S && anon.checked) body.anonymous = true;
         try {
-          const { data, status: code } = await api("POST", "/comments", body);
+          // a token close to its end is renewed first; a 401 renews and tries once more
+          if (asMe && due()) await renew();
+          const send = () => api("POST", "/comments", body, null, asMe && S.token);
+          const { data, status: code } = await send().catch((e) => { if (e.status === 401 && asMe) return renew().then(send); throw e; });
           keep("name", body.author);
           keep("site", body.website || "");
           const c = data.comment;
@@ -607,7 +653,8 @@ ol{list-style:none;margin:0;padding:0}
       if (next) q.set("cursor", cursor);
       const { data } = await api("GET", "/comments?" + q);
       locked = data.thread.locked;
-      maxLen = (data.config || {}).max_text_length || maxLen;
+      cfg = data.config || cfg;
+      maxLen = cfg.max_text_length || maxLen;
       setCount(data.thread.comment_count);
       const frag = document.createDocumentFragment();
       for (const c of data.comments) frag.append(render(c, 0));
@@ -629,6 +676,7 @@ ol{list-style:none;margin:0;padding:0}
       }
       status.hidden = true;
       if (!top.firstChild) top.append(locked ? h("p", { class: "nt", text: T.closed }) : form());
+      if (cfg.accounts && S && due()) renew().catch(() => {});
       await pending();
       empty.hidden = list.children.length > 0;
       goTo();

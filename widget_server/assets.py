@@ -1,24 +1,27 @@
-"""Static assets: the widget script, the demo page and the moderation page.
+"""Static assets: the widget script, its on-demand account module, the demo page and the
+moderation page.
 
-The widget is read once (again when the file changes), compacted, then served
+Each script is read once (again when the file changes), minified, then served
 compressed with a content hash as its ETag and a short cache lifetime plus
 revalidation, so readers get a new release within minutes while unchanged bytes
 cost only a 304.
 
-Compacting is not a build step: ``static/widget.js`` is served as written,
-minus indentation and comments (a quarter of its compressed size). It relies on
-two habits of that file: comments are whole lines or end a line as ``  // ...``,
-and no string or template literal holds `` // `` or a line starting with ``//``.
+Minifying is not a build step: ``static/*.js`` is served as written, passed once
+through rjsmin (a small, long-maintained pure-Python minifier that removes
+comments and whitespace and leaves names, strings and template literals alone).
+The gzip stream is made with zopfli: the same gzip format every browser reads,
+about 5 % smaller than zlib's best, for a fraction of a second once per file and
+process. Both exist for the widget's 12 KB download budget (issue 3).
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import rjsmin
+import zopfli.gzip
 from flask import Blueprint, Response, current_app, render_template, request
 
 bp = Blueprint("assets", __name__, template_folder="templates")
@@ -35,18 +38,9 @@ class Asset:
     mimetype: str
 
 
-_JS_STRIP = (
-    (re.compile(rb"\A/\*.*?\*/\n", re.S), b""),  # the header comment
-    (re.compile(rb"^[ \t]+", re.M), b""),  # indentation
-    (re.compile(rb"^//.*\n", re.M), b""),  # whole-line comments
-    (re.compile(rb"[ \t]+// .*$", re.M), b""),  # comments ending a line
-)
-
-
 def compact_js(source: bytes) -> bytes:
-    for pattern, replacement in _JS_STRIP:
-        source = pattern.sub(replacement, source)
-    return source
+    """The script as served: comments and needless whitespace removed by rjsmin."""
+    return rjsmin.jsmin(source.decode("utf-8")).encode("utf-8")
 
 
 def _load(name: str, mimetype: str) -> Asset:
@@ -60,7 +54,7 @@ def _build(path: Path, _mtime: int, mimetype: str) -> Asset:
     if mimetype == "text/javascript":
         body = compact_js(body)
     digest = hashlib.sha256(body).hexdigest()[:20]
-    return Asset(body, gzip.compress(body, 9, mtime=0), f'"{digest}"', mimetype)
+    return Asset(body, zopfli.gzip.compress(body), f'"{digest}"', mimetype)
 
 
 def _static_dir() -> Path:
@@ -84,6 +78,12 @@ def serve(name: str, mimetype: str) -> Response:
 @bp.get("/widget.js")
 def widget_js():
     return serve("widget.js", "text/javascript")
+
+
+@bp.get("/widget-account.js")
+def widget_account_js():
+    """Sign-in, sign-up and account panels: an ES module the widget imports on demand."""
+    return serve("widget-account.js", "text/javascript")
 
 
 @bp.get("/demo")

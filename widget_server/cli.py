@@ -22,7 +22,15 @@ def upgrade_database() -> None:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 def main() -> None:
-    """widget-server: self-hosted threaded comments."""
+    """widget-server: self-hosted threaded comments.
+
+    Configuration comes from WIDGET_* environment variables (see the README).
+    """
+
+
+# FlaskGroup's --app/--env-file/--debug options belong to the generic `flask`
+# command; here the app is always widget-server's, configured by WIDGET_* only.
+main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]
 
 
 @main.command()

@@ -73,7 +73,9 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             response.vary.add("Origin")
             origin = request.headers.get("Origin")
-            if origin and response.status_code != 403 and origin_allowed(origin):
+            # Every answer to an allowed origin, a 403 included ("sign in to comment", "edit
+            # window closed"), so the widget can show its words; refused origins get none.
+            if origin and origin_allowed(origin):
                 response.headers["Access-Control-Allow-Origin"] = origin
                 response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
         return response
