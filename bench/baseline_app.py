@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, event, text
 
 def _engine(url: str):
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))  # as the service does
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record):

@@ -6,98 +6,23 @@
  * session pair is kept by the widget in localStorage (no cookies). docs/accounts.md. */
 "use strict";
 
-// ---- strings of the panels: one table, English first ({n} is filled in) ------------------
-const L = {
-  en: {
-    close: "Close", in: "Sign in", email: "E-mail", pw: "Password", forgot: "Forgot password?",
-    new: "New here?", up: "Create an account", name: "Display name", nameNote: "shown with your comments",
-    pwNote: "at least 8 characters", upGo: "Create account",
-    upDone: "Almost done: open the link in the mail we just sent you, then sign in here.",
-    fg: "Reset your password", fgText: "We will mail you a link to choose a new password.",
-    fgGo: "Send the link", fgDone: "If this address has an account, a mail with a link is on its way.",
-    back: "Back to sign in", inDone: "Signed in as {n}.", me: "Your account", save: "Save name", saved: "Saved.",
-    pw2: "Change password", cur: "Current password", newPw: "New password", pwGo: "Change password",
-    pwDone: "Password changed. Your other devices are signed out.", data: "Download my data",
-    out: "Sign out", outDone: "You are signed out.", del: "Delete account", delPw: "Password, to confirm",
-    delWhat: "Your comments", keep: "Keep them, without my name", rm: "Remove them",
-    delGo: "Delete my account for good", delDone: "Your account is deleted.",
-    expired: "Your session has ended. Please sign in again.",
-  },
-  de: {
-    close: "Schließen", in: "Anmelden", email: "E-Mail", pw: "Passwort", forgot: "Passwort vergessen?",
-    new: "Neu hier?", up: "Konto erstellen", name: "Anzeigename", nameNote: "steht bei Ihren Kommentaren",
-    pwNote: "mindestens 8 Zeichen", upGo: "Konto erstellen",
-    upDone: "Fast geschafft: Öffnen Sie den Link in der E-Mail, die wir Ihnen gerade geschickt haben, und melden Sie sich dann hier an.",
-    fg: "Passwort zurücksetzen", fgText: "Wir schicken Ihnen einen Link, mit dem Sie ein neues Passwort wählen.",
-    fgGo: "Link senden", fgDone: "Wenn zu dieser Adresse ein Konto gehört, ist eine E-Mail mit einem Link unterwegs.",
-    back: "Zurück zur Anmeldung", inDone: "Angemeldet als {n}.", me: "Ihr Konto", save: "Namen speichern", saved: "Gespeichert.",
-    pw2: "Passwort ändern", cur: "Aktuelles Passwort", newPw: "Neues Passwort", pwGo: "Passwort ändern",
-    pwDone: "Passwort geändert. Ihre anderen Geräte sind abgemeldet.", data: "Meine Daten herunterladen",
-    out: "Abmelden", outDone: "Sie sind abgemeldet.", del: "Konto löschen", delPw: "Passwort zur Bestätigung",
-    delWhat: "Ihre Kommentare", keep: "Behalten, ohne meinen Namen", rm: "Entfernen",
-    delGo: "Mein Konto endgültig löschen", delDone: "Ihr Konto ist gelöscht.",
-    expired: "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.",
-  },
-  fr: {
-    close: "Fermer", in: "Se connecter", email: "E-mail", pw: "Mot de passe", forgot: "Mot de passe oublié ?",
-    new: "Nouveau ici ?", up: "Créer un compte", name: "Nom affiché", nameNote: "visible avec vos commentaires",
-    pwNote: "au moins 8 caractères", upGo: "Créer le compte",
-    upDone: "Presque fini : ouvrez le lien du message que nous venons de vous envoyer, puis connectez-vous ici.",
-    fg: "Réinitialiser le mot de passe", fgText: "Nous vous enverrons un lien pour choisir un nouveau mot de passe.",
-    fgGo: "Envoyer le lien", fgDone: "Si cette adresse a un compte, un message avec un lien est en route.",
-    back: "Retour à la connexion", inDone: "Connecté en tant que {n}.", me: "Votre compte", save: "Enregistrer le nom", saved: "Enregistré.",
-    pw2: "Changer le mot de passe", cur: "Mot de passe actuel", newPw: "Nouveau mot de passe", pwGo: "Changer le mot de passe",
-    pwDone: "Mot de passe changé. Vos autres appareils sont déconnectés.", data: "Télécharger mes données",
-    out: "Se déconnecter", outDone: "Vous êtes déconnecté.", del: "Supprimer le compte", delPw: "Mot de passe, pour confirmer",
-    delWhat: "Vos commentaires", keep: "Les garder, sans mon nom", rm: "Les supprimer",
-    delGo: "Supprimer définitivement mon compte", delDone: "Votre compte est supprimé.",
-    expired: "Votre session a expiré. Veuillez vous reconnecter.",
-  },
-  es: {
-    close: "Cerrar", in: "Iniciar sesión", email: "Correo", pw: "Contraseña", forgot: "¿Olvidaste la contraseña?",
-    new: "¿Eres nuevo?", up: "Crear una cuenta", name: "Nombre visible", nameNote: "aparece con tus comentarios",
-    pwNote: "al menos 8 caracteres", upGo: "Crear cuenta",
-    upDone: "Casi listo: abre el enlace del correo que te acabamos de enviar y luego inicia sesión aquí.",
-    fg: "Restablecer la contraseña", fgText: "Te enviaremos un enlace para elegir una contraseña nueva.",
-    fgGo: "Enviar el enlace", fgDone: "Si esta dirección tiene una cuenta, te llegará un correo con un enlace.",
-    back: "Volver a iniciar sesión", inDone: "Sesión iniciada como {n}.", me: "Tu cuenta", save: "Guardar nombre", saved: "Guardado.",
-    pw2: "Cambiar la contraseña", cur: "Contraseña actual", newPw: "Contraseña nueva", pwGo: "Cambiar contraseña",
-    pwDone: "Contraseña cambiada. Se cerró la sesión en tus otros dispositivos.", data: "Descargar mis datos",
-    out: "Cerrar sesión", outDone: "Has cerrado la sesión.", del: "Eliminar la cuenta", delPw: "Contraseña, para confirmar",
-    delWhat: "Tus comentarios", keep: "Conservarlos, sin mi nombre", rm: "Eliminarlos",
-    delGo: "Eliminar mi cuenta para siempre", delDone: "Tu cuenta se eliminó.",
-    expired: "Tu sesión terminó. Vuelve a iniciar sesión.",
-  },
-  ru: {
-    close: "Закрыть", in: "Войти", email: "E-mail", pw: "Пароль", forgot: "Забыли пароль?",
-    new: "Впервые здесь?", up: "Создать аккаунт", name: "Отображаемое имя", nameNote: "видно рядом с комментариями",
-    pwNote: "не менее 8 символов", upGo: "Создать аккаунт",
-    upDone: "Почти готово: откройте ссылку из письма, которое мы только что отправили, затем войдите здесь.",
-    fg: "Сброс пароля", fgText: "Мы пришлём ссылку, по которой можно выбрать новый пароль.",
-    fgGo: "Отправить ссылку", fgDone: "Если у этого адреса есть аккаунт, письмо со ссылкой уже в пути.",
-    back: "Назад ко входу", inDone: "Вы вошли как {n}.", me: "Ваш аккаунт", save: "Сохранить имя", saved: "Сохранено.",
-    pw2: "Сменить пароль", cur: "Текущий пароль", newPw: "Новый пароль", pwGo: "Сменить пароль",
-    pwDone: "Пароль изменён. На других устройствах выполнен выход.", data: "Скачать мои данные",
-    out: "Выйти", outDone: "Вы вышли из аккаунта.", del: "Удалить аккаунт", delPw: "Пароль для подтверждения",
-    delWhat: "Ваши комментарии", keep: "Оставить, но без моего имени", rm: "Удалить",
-    delGo: "Удалить аккаунт навсегда", delDone: "Аккаунт удалён.",
-    expired: "Сеанс завершён. Войдите снова.",
-  },
-  ar: {
-    close: "إغلاق", in: "تسجيل الدخول", email: "البريد الإلكتروني", pw: "كلمة المرور", forgot: "نسيت كلمة المرور؟",
-    new: "جديد هنا؟", up: "إنشاء حساب", name: "الاسم الظاهر", nameNote: "يظهر مع تعليقاتك",
-    pwNote: "8 أحرف على الأقل", upGo: "أنشئ الحساب",
-    upDone: "بقيت خطوة: افتح الرابط في الرسالة التي أرسلناها إليك الآن، ثم سجّل الدخول هنا.",
-    fg: "إعادة تعيين كلمة المرور", fgText: "سنرسل إليك رابطًا لاختيار كلمة مرور جديدة.",
-    fgGo: "أرسل الرابط", fgDone: "إن كان لهذا العنوان حساب، فرسالة فيها رابط في طريقها إليك.",
-    back: "العودة إلى تسجيل الدخول", inDone: "سجّلت الدخول باسم {n}.", me: "حسابك", save: "احفظ الاسم", saved: "حُفظ.",
-    pw2: "تغيير كلمة المرور", cur: "كلمة المرور الحالية", newPw: "كلمة المرور الجديدة", pwGo: "غيّر كلمة المرور",
-    pwDone: "تغيّرت كلمة المرور، وسُجّل خروجك من أجهزتك الأخرى.", data: "نزّل بياناتي",
-    out: "تسجيل الخروج", outDone: "سجّلت الخروج.", del: "حذف الحساب", delPw: "كلمة المرور للتأكيد",
-    delWhat: "تعليقاتك", keep: "أبقِها دون اسمي", rm: "احذفها",
-    delGo: "احذف حسابي نهائيًا", delDone: "حُذف حسابك.",
-    expired: "انتهت جلستك. سجّل الدخول مجددًا.",
-  },
+// ---- strings of the panels: English here, the fallback; the widget fetches the reader's
+//      language (/widget-i18n/account/LANG.json, from static/i18n/) alongside this module.
+//      {n} is filled in.
+const EN = {
+  close: "Close", in: "Sign in", email: "E-mail", pw: "Password", forgot: "Forgot password?",
+  new: "New here?", up: "Create an account", name: "Display name", nameNote: "shown with your comments",
+  pwNote: "at least 8 characters", upGo: "Create account",
+  upDone: "Almost done: open the link in the mail we just sent you, then sign in here.",
+  fg: "Reset your password", fgText: "We will mail you a link to choose a new password.",
+  fgGo: "Send the link", fgDone: "If this address has an account, a mail with a link is on its way.",
+  back: "Back to sign in", inDone: "Signed in as {n}.", me: "Your account", save: "Save name", saved: "Saved.",
+  pw2: "Change password", cur: "Current password", newPw: "New password", pwGo: "Change password",
+  pwDone: "Password changed. Your other devices are signed out.", data: "Download my data",
+  out: "Sign out", outDone: "You are signed out.", del: "Delete account", delPw: "Password, to confirm",
+  delWhat: "Your comments", keep: "Keep them, without my name", rm: "Remove them",
+  delGo: "Delete my account for good", delDone: "Your account is deleted.",
+  expired: "Your session has ended. Please sign in again.",
 };
 // API field -> the label that names it in an error message
 const FIELDS = { email: "email", display_name: "name", password: "pw", current_password: "cur" };
@@ -128,8 +53,8 @@ const CSS = `
 `;
 let sheet;
 
-export default function accounts({ api, h, lang, errorText, T, get, set }) {
-  const M = L[lang] || L.en;
+export default function accounts({ api, h, errorText, T, M: strings, get, set }) {
+  const M = { ...EN, ...strings }; // a key the language file lacks (or the whole file) stays English
   const fill = (text, n) => text.replace("{n}", n);
   let panel = null, at = null, opened = null, uid = 0, renewing = null;
 

@@ -12,140 +12,55 @@
   const LOG = "[widget-server]";
   const STORE = "widget-server:";
 
-  // ---- strings: one table, English first; {n}/{t} are filled in -----------------------
-  const L = {
-    en: {
-      title: "Discussion", count: { one: "{n} comment", other: "{n} comments" },
-      sortBy: "Sort comments", oldest: "Oldest", newest: "Newest", top: "Top",
-      empty: "No comments yet. Start the discussion!",
-      text: "Your comment",
-      name: "Name", email: "E-mail", site: "Website", opt: "optional", notShown: "never shown",
-      post: "Post comment", preview: "Preview",
-      cancel: "Cancel", reply: "Reply", replyTo: "Reply to #{n}", like: "Like",
-      edit: "Edit", del: "Delete", save: "Save", delQ: "Delete this comment?", delYes: "Yes, delete",
-      anon: "Anonymous", deleted: "This comment was deleted.", edited: "edited",
-      pending: "Awaiting moderation: only you can see this comment.",
-      held: "Thank you! Your comment will appear once it is approved.",
-      posted: "Your comment #{n} was posted.", more: "Show more comments",
-      loading: "Loading comments…", loadErr: "The comments could not be loaded.", retry: "Try again",
-      net: "The comment server could not be reached.",
-      failed: "Not sent:", rate: "Too many attempts. Please try again {t}.", need: "Please write something first.",
-      closed: "This discussion is closed for new comments.",
-      signIn: "Sign in", acct: "Account", as: "Signed in as", anon2: "Post anonymously", notify: "Notify me of replies",
-      ver: "Verified", must: "Sign in to comment.",
-    },
-    de: {
-      title: "Diskussion", count: { one: "{n} Kommentar", other: "{n} Kommentare" },
-      sortBy: "Kommentare sortieren", oldest: "Älteste", newest: "Neueste", top: "Beliebteste",
-      empty: "Noch keine Kommentare. Beginnen Sie die Diskussion!",
-      text: "Kommentar",
-      name: "Name", email: "E-Mail", site: "Website", opt: "optional", notShown: "wird nie angezeigt",
-      post: "Kommentar senden", preview: "Vorschau",
-      cancel: "Abbrechen", reply: "Antworten", replyTo: "Antwort auf #{n}", like: "Gefällt mir",
-      edit: "Bearbeiten", del: "Löschen", save: "Speichern", delQ: "Diesen Kommentar löschen?", delYes: "Ja, löschen",
-      anon: "Anonym", deleted: "Dieser Kommentar wurde gelöscht.", edited: "bearbeitet",
-      pending: "Wartet auf Freigabe: nur Sie sehen diesen Kommentar.",
-      held: "Danke! Ihr Kommentar erscheint, sobald er freigegeben ist.",
-      posted: "Ihr Kommentar #{n} wurde veröffentlicht.", more: "Weitere Kommentare",
-      loading: "Kommentare werden geladen…", loadErr: "Die Kommentare konnten nicht geladen werden.", retry: "Erneut versuchen",
-      net: "Der Kommentar-Server ist nicht erreichbar.",
-      failed: "Nicht gesendet:", rate: "Zu viele Versuche. Bitte versuchen Sie es {t} erneut.", need: "Bitte schreiben Sie zuerst etwas.",
-      closed: "Diese Diskussion ist für neue Kommentare geschlossen.",
-      signIn: "Anmelden", acct: "Konto", as: "Angemeldet als", anon2: "Anonym schreiben", notify: "Bei Antworten benachrichtigen",
-      ver: "Bestätigt", must: "Zum Kommentieren bitte anmelden.",
-    },
-    fr: {
-      title: "Discussion", count: { one: "{n} commentaire", other: "{n} commentaires" },
-      sortBy: "Trier les commentaires", oldest: "Plus anciens", newest: "Plus récents", top: "Populaires",
-      empty: "Aucun commentaire pour l’instant. Lancez la discussion !",
-      text: "Commentaire",
-      name: "Nom", email: "E-mail", site: "Site web", opt: "facultatif", notShown: "jamais affiché",
-      post: "Publier", preview: "Aperçu",
-      cancel: "Annuler", reply: "Répondre", replyTo: "Réponse à #{n}", like: "J’aime",
-      edit: "Modifier", del: "Supprimer", save: "Enregistrer", delQ: "Supprimer ce commentaire ?", delYes: "Oui, supprimer",
-      anon: "Anonyme", deleted: "Ce commentaire a été supprimé.", edited: "modifié",
-      pending: "En attente de modération : vous seul le voyez.",
-      held: "Merci ! Votre commentaire apparaîtra après validation.",
-      posted: "Votre commentaire #{n} est publié.", more: "Plus de commentaires",
-      loading: "Chargement des commentaires…", loadErr: "Impossible de charger les commentaires.", retry: "Réessayer",
-      net: "Le serveur de commentaires est injoignable.",
-      failed: "Non envoyé :", rate: "Trop de tentatives. Réessayez {t}.", need: "Écrivez d’abord quelque chose.",
-      closed: "Cette discussion est fermée aux nouveaux commentaires.",
-      signIn: "Se connecter", acct: "Compte", as: "Connecté en tant que", anon2: "Publier anonymement", notify: "M’avertir des réponses",
-      ver: "Vérifié", must: "Connectez-vous pour commenter.",
-    },
-    es: {
-      title: "Debate", count: { one: "{n} comentario", other: "{n} comentarios" },
-      sortBy: "Ordenar comentarios", oldest: "Antiguos", newest: "Recientes", top: "Populares",
-      empty: "Aún no hay comentarios. ¡Empieza el debate!",
-      text: "Comentario",
-      name: "Nombre", email: "Correo", site: "Sitio web", opt: "opcional", notShown: "nunca se muestra",
-      post: "Publicar", preview: "Vista previa",
-      cancel: "Cancelar", reply: "Responder", replyTo: "Respuesta a #{n}", like: "Me gusta",
-      edit: "Editar", del: "Eliminar", save: "Guardar", delQ: "¿Eliminar este comentario?", delYes: "Sí, eliminar",
-      anon: "Anónimo", deleted: "Este comentario fue eliminado.", edited: "editado",
-      pending: "Pendiente de moderación: solo tú lo ves.",
-      held: "¡Gracias! Tu comentario aparecerá cuando se apruebe.",
-      posted: "Tu comentario #{n} se publicó.", more: "Más comentarios",
-      loading: "Cargando comentarios…", loadErr: "No se pudieron cargar los comentarios.", retry: "Reintentar",
-      net: "No se pudo contactar con el servidor.",
-      failed: "No enviado:", rate: "Demasiados intentos. Vuelve a intentarlo {t}.", need: "Escribe algo primero.",
-      closed: "Este debate está cerrado a nuevos comentarios.",
-      signIn: "Iniciar sesión", acct: "Cuenta", as: "Sesión iniciada como", anon2: "Publicar de forma anónima", notify: "Avisarme de las respuestas",
-      ver: "Verificado", must: "Inicia sesión para comentar.",
-    },
-    ru: {
-      title: "Обсуждение",
-      count: { one: "{n} комментарий", few: "{n} комментария", other: "{n} комментариев" },
-      sortBy: "Сортировка", oldest: "Старые", newest: "Новые", top: "Лучшие",
-      empty: "Комментариев пока нет. Начните обсуждение!",
-      text: "Комментарий",
-      name: "Имя", email: "E-mail", site: "Сайт", opt: "необязательно", notShown: "не показывается",
-      post: "Отправить", preview: "Просмотр",
-      cancel: "Отмена", reply: "Ответить", replyTo: "Ответ на #{n}", like: "Нравится",
-      edit: "Изменить", del: "Удалить", save: "Сохранить", delQ: "Удалить комментарий?", delYes: "Да, удалить",
-      anon: "Аноним", deleted: "Комментарий удалён.", edited: "изменён",
-      pending: "Ждёт проверки: комментарий видите только вы.",
-      held: "Спасибо! Комментарий появится после проверки.",
-      posted: "Ваш комментарий #{n} опубликован.", more: "Ещё комментарии",
-      loading: "Загрузка комментариев…", loadErr: "Не удалось загрузить комментарии.", retry: "Повторить",
-      net: "Сервер комментариев недоступен.",
-      failed: "Не отправлено:", rate: "Слишком много попыток. Повторите {t}.", need: "Сначала напишите что-нибудь.",
-      closed: "Обсуждение закрыто для новых комментариев.",
-      signIn: "Войти", acct: "Аккаунт", as: "Вы вошли как", anon2: "Отправить анонимно", notify: "Сообщать об ответах",
-      ver: "Подтверждён", must: "Войдите, чтобы комментировать.",
-    },
-    ar: {
-      title: "النقاش", count: { one: "تعليق واحد", two: "تعليقان", few: "{n} تعليقات", other: "{n} تعليق" },
-      sortBy: "ترتيب التعليقات", oldest: "الأقدم", newest: "الأحدث", top: "الأفضل",
-      empty: "لا توجد تعليقات بعد. ابدأ النقاش!",
-      text: "تعليقك",
-      name: "الاسم", email: "البريد الإلكتروني", site: "الموقع", opt: "اختياري", notShown: "لا يُعرض أبدًا",
-      post: "انشر التعليق", preview: "معاينة",
-      cancel: "إلغاء", reply: "رد", replyTo: "رد على #{n}", like: "إعجاب",
-      edit: "تعديل", del: "حذف", save: "حفظ", delQ: "حذف هذا التعليق؟", delYes: "نعم، احذف",
-      anon: "مجهول", deleted: "حُذف هذا التعليق.", edited: "معدّل",
-      pending: "بانتظار المراجعة: أنت وحدك ترى هذا التعليق.",
-      held: "شكرًا! سيظهر تعليقك بعد موافقة المشرف.",
-      posted: "نُشر تعليقك #{n}.", more: "عرض المزيد من التعليقات",
-      loading: "جارٍ تحميل التعليقات…", loadErr: "تعذّر تحميل التعليقات.", retry: "حاول مجددًا",
-      net: "تعذّر الوصول إلى خادم التعليقات.",
-      failed: "لم يُرسل:", rate: "محاولات كثيرة. حاول مجددًا {t}.", need: "اكتب شيئًا أولًا.",
-      closed: "هذا النقاش مغلق أمام التعليقات الجديدة.",
-      signIn: "تسجيل الدخول", acct: "الحساب", as: "مسجّل الدخول باسم", anon2: "انشر دون اسم", notify: "أعلمني بالردود",
-      ver: "موثّق", must: "سجّل الدخول للتعليق.",
-    },
+  // ---- strings: English here, the fallback; every other language is one file on the server,
+  //      /widget-i18n/LANG.json (from static/i18n/), fetched in parallel with the thread.
+  //      {n}/{t} are filled in; `count` has the Intl.PluralRules forms; `dir` is "rtl" or absent.
+  const EN = {
+    title: "Discussion", count: { one: "{n} comment", other: "{n} comments" },
+    sortBy: "Sort comments", oldest: "Oldest", newest: "Newest", top: "Top",
+    empty: "No comments yet. Start the discussion!",
+    text: "Your comment",
+    name: "Name", email: "E-mail", site: "Website", opt: "optional", notShown: "never shown",
+    post: "Post comment", preview: "Preview",
+    cancel: "Cancel", reply: "Reply", replyTo: "Reply to #{n}", like: "Like",
+    edit: "Edit", del: "Delete", save: "Save", delQ: "Delete this comment?", delYes: "Yes, delete",
+    anon: "Anonymous", deleted: "This comment was deleted.", edited: "edited",
+    pending: "Awaiting moderation: only you can see this comment.",
+    held: "Thank you! Your comment will appear once it is approved.",
+    posted: "Your comment #{n} was posted.", more: "Show more comments",
+    loading: "Loading comments…", loadErr: "The comments could not be loaded.", retry: "Try again",
+    net: "The comment server could not be reached.",
+    failed: "Not sent:", rate: "Too many attempts. Please try again {t}.", need: "Please write something first.",
+    closed: "This discussion is closed for new comments.",
+    signIn: "Sign in", acct: "Account", as: "Signed in as", anon2: "Post anonymously", notify: "Notify me of replies",
+    ver: "Verified", must: "Sign in to comment.",
   };
-  const RTL = new Set(["ar", "he", "fa", "ur"]);
-  const lang = [opt.lang, ...(navigator.languages || [navigator.language])]
-    .map((x) => String(x || "").toLowerCase().split("-")[0]).find((x) => L[x]) || "en";
-  const T = L[lang];
+  // The languages with a file on the server, written in by the server when it serves this script.
+  const LANGS = "@LANGS@".split(" ");
+  const want = [opt.lang, ...(navigator.languages || [navigator.language])]
+    .map((x) => String(x || "").toLowerCase().split("-")[0]).find((x) => x === "en" || LANGS.includes(x)) || "en";
+  let lang, T, nf, plurals, rtf, dtf;
+  const use = (code, table) => {
+    lang = code;
+    T = { ...EN, ...table }; // a key the file lacks stays English
+    nf = new Intl.NumberFormat(lang);
+    plurals = new Intl.PluralRules(lang);
+    rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    dtf = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
+  };
+  use("en");
+  const i18n = (name) => fetch(`${ORIGIN}/widget-i18n/${name}.json`, { credentials: "omit" })
+    .then((r) => r.ok ? r.json() : Promise.reject(r.status));
+  // Asked for once, with the first request for comments or counts, and awaited with it: nothing
+  // is rendered before both are in. Never rejects: a language file that fails leaves English.
+  let asked;
+  const strings = () => asked || (asked = want === "en" ? Promise.resolve() : i18n(want)
+    .then((t) => use(want, t)).catch((e) => {
+      use("en");
+      console.warn(LOG, `no "${want}" strings (${e}), English instead`);
+    }));
   const tr = (key, n) => T[key].replace(/\{\w\}/, n);
-  const nf = new Intl.NumberFormat(lang);
-  const plurals = new Intl.PluralRules(lang);
   const countText = (n) => (T.count[plurals.select(n)] || T.count.other).replace("{n}", nf.format(n));
-  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
-  const dtf = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
   const UNITS = [["year", 31536e3], ["month", 2592e3], ["day", 86400], ["hour", 3600], ["minute", 60]];
   const ago = (date) => {
     const s = (date - Date.now()) / 1e3;
@@ -177,8 +92,9 @@
   let S = load("session", null), cfg = {}, acct;
   const forms = new Set(); // each form's update function, run when the session changes
   const setSession = (s) => { keep("session", S = s); for (const u of forms) u(); };
-  const account = () => acct || (acct = import(ORIGIN + "/widget-account.js")
-    .then((m) => m.default({ api, h, lang, errorText, T, get: () => S, set: setSession }))
+  const account = () => acct || (acct = Promise.all([import(ORIGIN + "/widget-account.js"), // its strings alongside
+    lang !== "en" && i18n("account/" + lang).catch(() => null)])
+    .then(([m, M]) => m.default({ api, h, errorText, T, M, get: () => S, set: setSession }))
     .catch(() => { acct = null; throw { net: 1 }; }));
   const renew = () => account().then((m) => m.refresh()); // rejects, signed out, when it cannot renew
   const due = () => Date.now() > Date.parse(S.token_expires_at) - 6e4; // renew a minute ahead
@@ -335,13 +251,22 @@ ol{list-style:none;margin:0;padding:0}
   let sheet;
 
   // ---- one thread ------------------------------------------------------------------------
-  function mount(host) {
+  async function mount(host) {
     const shadow = host.attachShadow({ mode: "open" });
     if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
     shadow.adoptedStyleSheets = [sheet];
     const byId = new Map(); // comment id -> {c, li, depth}
     let sort = SORTS.includes(opt.sort) ? opt.sort : "oldest";
     let cursor = null, total = 0, locked = false, uid = 0, busy = false, maxLen = 1e4;
+    // A page of top-level comments, asked for together with the language file (once).
+    const get = (next) => {
+      const q = new URLSearchParams({ url: PAGE, sort });
+      if (next) q.set("cursor", cursor);
+      return Promise.all([api("GET", "/comments?" + q), strings()]);
+    };
+    const initial = get();
+    initial.catch(() => {}); // handled by start(); no "unhandled rejection" while the strings load
+    await strings();
 
     const count = h("span", { class: "ct" });
     const sortBox = h("div", { class: "so", role: "group", "aria-label": T.sortBy, part: "sort" },
@@ -352,7 +277,7 @@ ol{list-style:none;margin:0;padding:0}
     const more = button("more", T.more, "b mo", { part: "button load-more", hidden: true });
     const live = h("div", { class: "sr", "aria-live": "polite" });
     const top = h("div");
-    shadow.append(h("section", { class: "ws " + THEME, lang, dir: RTL.has(lang) ? "rtl" : "ltr", part: "root", "aria-labelledby": "ws-t" },
+    shadow.append(h("section", { class: "ws " + THEME, lang, dir: T.dir || "ltr", part: "root", "aria-labelledby": "ws-t" },
       h("div", { class: "hd", part: "header" }, h("h2", { id: "ws-t", part: "title" }, T.title, " ", count), sortBox),
       top, status, list, empty, more, live));
     const say = (msg) => { live.textContent = ""; setTimeout(() => { live.textContent = msg; }, 50); };
@@ -648,10 +573,8 @@ ol{list-style:none;margin:0;padding:0}
     }
 
     // -- loading the thread, a page of top-level comments at a time
-    async function page(next) {
-      const q = new URLSearchParams({ url: PAGE, sort });
-      if (next) q.set("cursor", cursor);
-      const { data } = await api("GET", "/comments?" + q);
+    async function page(next, req = get(next)) {
+      const [{ data }] = await req;
       locked = data.thread.locked;
       cfg = data.config || cfg;
       maxLen = cfg.max_text_length || maxLen;
@@ -664,13 +587,13 @@ ol{list-style:none;margin:0;padding:0}
       more.hidden = !cursor;
       return first;
     }
-    async function start() {
+    async function start(req) {
       status.hidden = false;
       status.replaceChildren(T.loading);
       list.replaceChildren();
       byId.clear();
       try {
-        await page();
+        await page(false, req);
       } catch (e) {
         return status.replaceChildren(h("span", { class: "er", text: `${T.loadErr} ${errorText(e)} ` }), button("retry", T.retry, "b"));
       }
@@ -732,7 +655,7 @@ ol{list-style:none;margin:0;padding:0}
       }
     });
     addEventListener("hashchange", goTo);
-    start();
+    start(initial);
   }
 
   // ---- comment counts on listing pages, all in one request (the API takes up to 100) ------
@@ -746,7 +669,7 @@ ol{list-style:none;margin:0;padding:0}
     const q = new URLSearchParams();
     for (const u of new Set(els.map(abs).filter(Boolean))) q.append("url", u);
     try {
-      const { counts: found } = (await api("GET", "/counts?" + q)).data;
+      const [{ data: { counts: found } }] = await Promise.all([api("GET", "/counts?" + q), strings()]);
       for (const el of els) if (abs(el) in found) el.textContent = countText(found[abs(el)]);
     } catch (e) { console.warn(LOG, "counts:", errorText(e)); }
   }

@@ -1,26 +1,61 @@
-"""/widget.js and /widget-account.js as served: minified, compressed, cacheable, revalidated by ETag."""
+"""/widget.js, /widget-account.js and the language files as served: minified, compressed,
+cacheable, revalidated by ETag; and the download budget (issue 3) in every language."""
 from __future__ import annotations
 
 import gzip
+import json
+import re
+import shutil
 
-from widget_server.assets import STATIC_DIR, compact_js
+import pytest
+
+from widget_server.assets import STATIC_DIR, compact_js, languages, warm
 
 BUDGET = 12 * 1024
+GZIP = {"Accept-Encoding": "gzip"}
+OTHERS = [path.stem for path in sorted((STATIC_DIR / "i18n").glob("*.json"))]
+
+
+def english_keys(script: str, start: str, end: str) -> set[str]:
+    """The keys of the English table written in a script (strings and nested objects left out)."""
+    block = script[script.index(start) + len(start):]
+    block = block[:block.index(end)]
+    block = re.sub(r'"(?:[^"\\]|\\.)*"', '""', block)
+    block = re.sub(r"\{[^{}]*\}", "{}", block)
+    return set(re.findall(r"(\w+):", block))
 
 
 def test_widget_is_served_compressed_with_an_etag_and_a_short_cache_life(client):
-    response = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
+    response = client.get("/widget.js", headers=GZIP)
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.mimetype == "text/javascript"
     assert "max-age=300" in response.headers["Cache-Control"]
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert len(response.data) <= BUDGET, "the widget's download budget (issue 3)"
     source = gzip.decompress(response.data)
     assert source == client.get("/widget.js").data
 
     again = client.get("/widget.js", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_download_before_comments_is_within_budget_in_every_language(client):
+    """English: /widget.js alone. Any other language: /widget.js and that language's file."""
+    widget = len(client.get("/widget.js", headers=GZIP).data)
+    totals = {"en": widget}
+    for lang in OTHERS:
+        strings = client.get(f"/widget-i18n/{lang}.json", headers=GZIP)
+        assert strings.status_code == 200, lang
+        totals[lang] = widget + len(strings.data)
+    assert set(totals) == {"en", "de", "fr", "es", "ru", "ar"} <= set(languages(STATIC_DIR))
+    worst = max(totals, key=totals.__getitem__)
+    assert totals[worst] <= BUDGET, f"{worst}: {totals[worst]} B > {BUDGET} B (issue 3); all: {totals}"
+
+
+def test_the_served_widget_knows_which_languages_have_a_file(client):
+    served = client.get("/widget.js").data
+    assert b'const LANGS="ar de en es fr ru".split(" ")' in served
+    assert b"@LANGS@" not in served
 
 
 def test_minifying_strips_comments_and_whitespace_only():
@@ -30,16 +65,76 @@ def test_minifying_strips_comments_and_whitespace_only():
     assert not compact.startswith(b"/*") and b"\n  " not in compact and b"// " not in compact
     # Names, strings and template literals are left alone (rjsmin does not rename or rewrite).
     for kept in (b"function errorText(e)", b'"http://www.w3.org/2000/svg"', b'"widget-server:"',
-                 b":host{display:block}", b"No comments yet. Start the discussion!"):
+                 b":host{display:block}", b"No comments yet. Start the discussion!", b'"@LANGS@"'):
         assert kept in compact
 
 
 def test_account_module_is_served_like_the_widget(client):
-    response = client.get("/widget-account.js", headers={"Accept-Encoding": "gzip"})
+    response = client.get("/widget-account.js", headers=GZIP)
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.mimetype == "text/javascript"  # an ES module needs a JavaScript type and CORS
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert gzip.decompress(response.data).startswith(b'"use strict";const L={')
+    assert gzip.decompress(response.data).startswith(b'"use strict";const EN={')
     again = client.get("/widget-account.js", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/widget-i18n/de.json", "/widget-i18n/account/ar.json"])
+def test_language_files_are_served_like_the_widget(client, path):
+    response = client.get(path, headers=GZIP)
+    assert response.status_code == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.mimetype == "application/json"
+    assert response.headers["Cache-Control"] == "public, max-age=300, stale-while-revalidate=86400"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    body = gzip.decompress(response.data)
+    assert body == client.get(path).data
+    assert b"\n" not in body and b'": "' not in body  # compact
+    assert isinstance(json.loads(body), dict)
+    again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/widget-i18n/xx.json", "/widget-i18n/en.json", "/widget-i18n/DE.json",
+                                  "/widget-i18n/account/xx.json", "/widget-i18n/de-at.json"])
+def test_a_language_without_a_file_is_a_404_in_the_error_shape(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"  # the widget may read it
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+def test_every_language_file_translates_every_english_string(lang):
+    data = json.loads((STATIC_DIR / "i18n" / f"{lang}.json").read_text("utf-8"))
+    widget = english_keys((STATIC_DIR / "widget.js").read_text("utf-8"), "const EN = {", "\n  };")
+    account = english_keys((STATIC_DIR / "widget-account.js").read_text("utf-8"), "const EN = {", "\n};")
+    assert {"title", "count", "post", "loading"} <= widget and {"in", "expired"} <= account
+    assert set(data) == {"widget", "account"}
+    assert set(data["widget"]) - {"dir"} == widget
+    assert set(data["account"]) == account
+    assert data["widget"].get("dir", "ltr") in ("ltr", "rtl")
+    assert "other" in data["widget"]["count"]
+    assert all(isinstance(v, str) for t in data.values() for k, v in t.items() if k != "count")
+
+
+def test_adding_a_language_is_adding_its_file(app, client, tmp_path):
+    static = tmp_path / "static"
+    shutil.copytree(STATIC_DIR, static)
+    (static / "i18n" / "eo.json").write_text(json.dumps(
+        {"widget": {"title": "Diskuto"}, "account": {"in": "Ensaluti"}}), "utf-8")
+    app.config["STATIC_DIR"] = str(static)
+    assert b'"ar de en eo es fr ru"' in client.get("/widget.js").data
+    assert client.get("/widget-i18n/eo.json").get_json() == {"title": "Diskuto"}
+    assert client.get("/widget-i18n/account/eo.json").get_json() == {"in": "Ensaluti"}
+
+
+def test_warm_up_prepares_the_first_downloads(tmp_path):
+    static = tmp_path / "static"
+    shutil.copytree(STATIC_DIR, static)
+    warm(static)  # what a non-TESTING app does in a background thread when it is created
+    from widget_server.assets import _cache
+
+    assert {key[0].name for key in _cache if str(key[0]).startswith(str(static))} == {
+        "widget.js", "widget-account.js", *(f"{lang}.json" for lang in OTHERS)}

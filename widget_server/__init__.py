@@ -54,7 +54,10 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
     app.config["SECRET_KEY"] = settings.get("SECRET_KEY") or config_module.secret_key(instance)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(settings.get("DATABASE_URL"), instance)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # Pre-ping finds connections a database restart broke; an SQLite file has none to break,
+    # and the extra query per request was measurable (docs/performance.md).
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          {"pool_pre_ping": not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")})
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 64 * 1024
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False

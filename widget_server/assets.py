@@ -12,22 +12,40 @@ comments and whitespace and leaves names, strings and template literals alone).
 The gzip stream is made with zopfli: the same gzip format every browser reads,
 about 5 % smaller than zlib's best, for a fraction of a second once per file and
 process. Both exist for the widget's 12 KB download budget (issue 3).
+
+The widget carries English only. Every other language is one file, ``static/i18n/LANG.json``,
+with a ``widget`` and an ``account`` table; each table is served on its own, compact and
+compressed, at ``/widget-i18n/LANG.json`` and ``/widget-i18n/account/LANG.json``, and the
+languages that have a file are written into the widget as it is served (``"@LANGS@"``), so
+adding a language is adding its file. The widget fetches its table alongside the thread.
+
+Compressing takes a fraction of a second per file, so an app that is not TESTING does it in a
+background thread as soon as it is created: the first reader does not wait for it.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import rjsmin
 import zopfli.gzip
 from flask import Blueprint, Response, current_app, render_template, request
 
+from .errors import APIError
+
 bp = Blueprint("assets", __name__, template_folder="templates")
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 WIDGET_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
+LANGUAGE = re.compile(r"[a-z]{2,3}")  # the widget asks by primary language subtag: "de", "ar"
+STRING_TABLES = ("widget", "account")
+LANGS_PLACEHOLDER = b'"@LANGS@"'
 
 
 @dataclass(frozen=True)
@@ -43,36 +61,107 @@ def compact_js(source: bytes) -> bytes:
     return rjsmin.jsmin(source.decode("utf-8")).encode("utf-8")
 
 
-def _load(name: str, mimetype: str) -> Asset:
-    path = _static_dir() / name
-    return _build(path, path.stat().st_mtime_ns, mimetype)
+_cache: dict[tuple, tuple[object, Asset]] = {}
+_cache_lock = threading.Lock()
 
 
-@lru_cache(maxsize=16)
-def _build(path: Path, _mtime: int, mimetype: str) -> Asset:
-    body = path.read_bytes()
-    if mimetype == "text/javascript":
-        body = compact_js(body)
+def _cached(key: tuple, stamp: object, build) -> Asset:
+    """The asset for key, built again when its stamp (mtimes, language list) changes. A request
+    that arrives while the warm-up thread builds the same asset waits for it, not builds twice."""
+    hit = _cache.get(key)
+    if hit and hit[0] == stamp:
+        return hit[1]
+    with _cache_lock:
+        hit = _cache.get(key)
+        if not (hit and hit[0] == stamp):
+            hit = _cache[key] = (stamp, build())
+    return hit[1]
+
+
+def _asset(body: bytes, mimetype: str) -> Asset:
     digest = hashlib.sha256(body).hexdigest()[:20]
     return Asset(body, zopfli.gzip.compress(body), f'"{digest}"', mimetype)
+
+
+def languages(static_dir: Path) -> list[str]:
+    """English (inside the widget) and every language with a file in static/i18n."""
+    found = (p.stem for p in (static_dir / "i18n").glob("*.json") if LANGUAGE.fullmatch(p.stem))
+    return sorted({"en", *found})
+
+
+def _load(static_dir: Path, name: str, mimetype: str) -> Asset:
+    path = static_dir / name
+    langs = tuple(languages(static_dir)) if name == "widget.js" else ()
+
+    def build() -> Asset:
+        body = path.read_bytes()
+        if mimetype == "text/javascript":
+            body = compact_js(body)
+        if langs:
+            body = body.replace(LANGS_PLACEHOLDER, json.dumps(" ".join(langs)).encode())
+        return _asset(body, mimetype)
+
+    return _cached((path, mimetype), (path.stat().st_mtime_ns, langs), build)
+
+
+def _load_strings(static_dir: Path, lang: str, table: str) -> Asset:
+    """One table of static/i18n/LANG.json as compact JSON; 404 (the error shape) if there is none."""
+    path = static_dir / "i18n" / f"{lang}.json"
+    missing = APIError(404, "not_found", f"no {table} strings for the language {lang!r}",
+                       headers={"Access-Control-Allow-Origin": "*"})
+    if not LANGUAGE.fullmatch(lang) or not path.is_file():
+        raise missing
+
+    def build() -> Asset:
+        data = json.loads(path.read_bytes())
+        strings = data.get(table) if isinstance(data, dict) else None
+        if not isinstance(strings, dict):
+            raise missing
+        body = json.dumps(strings, ensure_ascii=False, separators=(",", ":")).encode()
+        return _asset(body, "application/json")
+
+    return _cached((path, table), path.stat().st_mtime_ns, build)
 
 
 def _static_dir() -> Path:
     return Path(current_app.config.get("STATIC_DIR") or STATIC_DIR)
 
 
-def serve(name: str, mimetype: str) -> Response:
-    asset = _load(name, mimetype)
+def respond(asset: Asset) -> Response:
     headers = {"ETag": asset.etag, "Cache-Control": WIDGET_CACHE_CONTROL, "Vary": "Accept-Encoding",
                "Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin",
                "X-Content-Type-Options": "nosniff"}
     if request.if_none_match.contains_weak(asset.etag.strip('"')):
         return Response(status=304, headers=headers)
     if "gzip" in request.accept_encodings:
-        response = Response(asset.gzipped, mimetype=mimetype, headers=headers)
+        response = Response(asset.gzipped, mimetype=asset.mimetype, headers=headers)
         response.headers["Content-Encoding"] = "gzip"
         return response
-    return Response(asset.body, mimetype=mimetype, headers=headers)
+    return Response(asset.body, mimetype=asset.mimetype, headers=headers)
+
+
+def serve(name: str, mimetype: str) -> Response:
+    return respond(_load(_static_dir(), name, mimetype))
+
+
+def warm(static_dir: Path) -> None:
+    """Build and compress what a reader downloads first: the widget, then the language tables."""
+    try:
+        _load(static_dir, "widget.js", "text/javascript")
+        for lang in languages(static_dir):
+            for table in STRING_TABLES if lang != "en" else ():
+                _load_strings(static_dir, lang, table)
+        _load(static_dir, "widget-account.js", "text/javascript")
+    except Exception:  # a broken file is reported when it is asked for; warming is a nicety
+        log.warning("could not prepare the widget's files ahead of the first request", exc_info=True)
+
+
+@bp.record_once
+def _warm_on_create(state) -> None:
+    app = state.app
+    if not app.config.get("TESTING"):
+        static_dir = Path(app.config.get("STATIC_DIR") or STATIC_DIR)
+        threading.Thread(target=warm, args=(static_dir,), name="widget-assets-warm", daemon=True).start()
 
 
 @bp.get("/widget.js")
@@ -84,6 +173,18 @@ def widget_js():
 def widget_account_js():
     """Sign-in, sign-up and account panels: an ES module the widget imports on demand."""
     return serve("widget-account.js", "text/javascript")
+
+
+@bp.get("/widget-i18n/<lang>.json")
+def widget_strings(lang: str):
+    """The widget's strings in one language other than English, fetched alongside the thread."""
+    return respond(_load_strings(_static_dir(), lang, "widget"))
+
+
+@bp.get("/widget-i18n/account/<lang>.json")
+def widget_account_strings(lang: str):
+    """The account panels' strings in one language, fetched alongside /widget-account.js."""
+    return respond(_load_strings(_static_dir(), lang, "account"))
 
 
 @bp.get("/demo")

@@ -273,6 +273,69 @@ def test_language_follows_the_browser(browser, widget_site, hosts):
     context.close()
 
 
+def test_a_language_file_is_fetched_once_alongside_the_thread(page: Page, widget_site, hosts):
+    url = hosts.article(widget_site.url, attrs="data-lang='de'")
+    seed(widget_site, url, "Hallo")
+    events: list[tuple[str, str]] = []
+    page.on("request", lambda r: events.append(("request", r.url)))
+    page.on("response", lambda r: events.append(("response", r.url)))
+    watch = Watch(page)
+    page.goto(url)
+    root = loaded(page)
+    expect(root).to_have_attribute("lang", "de")
+    expect(root.locator("h2")).to_have_text("Diskussion 1 Kommentar")
+    expect(root.get_by_role("button", name="Kommentar senden")).to_be_visible()
+    expect(root.get_by_label("Kommentar", exact=True)).to_be_visible()
+    expect(comment(page, 1).get_by_role("button", name="Antworten")).to_be_visible()
+    strings = [u for kind, u in events if kind == "request" and "/widget-i18n/" in u]
+    assert strings == [widget_site.url + "/widget-i18n/de.json"]
+    # In parallel: both requests are made before either answer has come back.
+    thread = next(i for i, (kind, u) in enumerate(events) if kind == "request" and "/api/v1/comments?" in u)
+    asked = events.index(("request", strings[0]))
+    first_answer = min(i for i, (kind, u) in enumerate(events)
+                       if kind == "response" and ("/api/v1/comments?" in u or "/widget-i18n/" in u))
+    assert max(thread, asked) < first_answer, events
+    assert watch.errors == []
+
+
+@pytest.mark.parametrize("fault", ["404", "500", "abort", "not json"])
+def test_a_failing_language_file_leaves_the_widget_in_english(page: Page, widget_site, hosts, fault):
+    url = hosts.article(widget_site.url, attrs="data-lang='ar'")  # right to left, if it had loaded
+    seed(widget_site, url, "Hello")
+
+    def fail(route):
+        if fault == "abort":
+            return route.abort()
+        status = 200 if fault == "not json" else int(fault)
+        return route.fulfill(status=status, body="<html>oops</html>",
+                             headers={"Access-Control-Allow-Origin": "*"})
+
+    page.route("**/widget-i18n/**", fail)
+    watch = Watch(page)
+    page.goto(url)
+    root = loaded(page)
+    expect(root).to_have_attribute("lang", "en")
+    expect(root).to_have_attribute("dir", "ltr")
+    expect(root.locator("h2")).to_have_text("Discussion 1 comment")
+    expect(root.get_by_role("button", name="Post comment")).to_be_visible()
+    expect(comment(page, 1).locator(".bd")).to_have_text("Hello")
+    assert len([r for r in watch.requests if "/widget-i18n/" in r.url]) == 1
+    assert watch.errors == []
+
+
+def test_plural_forms_follow_the_language(page: Page, widget_site, hosts):
+    url = hosts.article(widget_site.url, attrs="data-lang='ru'")
+    for n in range(2):
+        seed(widget_site, url, f"Комментарий {n}")
+    page.goto(url)
+    root = loaded(page)
+    expect(root.locator("h2")).to_have_text("Обсуждение 2 комментария")  # "few"
+    for n in range(3):
+        seed(widget_site, url, f"Ещё {n}")
+    page.reload()
+    expect(loaded(page).locator("h2")).to_have_text("Обсуждение 5 комментариев")  # "many" -> other
+
+
 @pytest.mark.parametrize(("theme", "scheme", "background"), [
     ("dark", "light", "rgb(21, 24, 28)"),
     ("auto", "dark", "rgb(21, 24, 28)"),

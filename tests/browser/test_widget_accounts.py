@@ -252,6 +252,34 @@ def test_sign_in_panel_keyboard_and_axe(page: Page, accounts_site, hosts):
         expect(sign_in).to_be_focused()
 
 
+def test_panels_speak_the_widget_language_and_fall_back_to_english(page: Page, accounts_site, hosts):
+    events: list[tuple[str, str]] = []
+    page.on("request", lambda r: events.append(("request", r.url)))
+    page.on("response", lambda r: events.append(("response", r.url)))
+    page.goto(hosts.article(accounts_site.url, attrs="data-lang='de'"))
+    loaded(page)
+    assert not [u for _, u in events if "/account/" in u or "widget-account.js" in u], "on demand only"
+    top_form(page).get_by_role("button", name="Anmelden").click()
+    box = panel(page)
+    expect(box.get_by_role("heading")).to_have_text("Anmelden")
+    expect(box.get_by_label("E-Mail")).to_be_focused()
+    expect(box.get_by_label("Passwort", exact=True)).to_be_visible()
+    expect(box.get_by_role("button", name="Passwort vergessen?")).to_be_visible()
+    asked = [u for kind, u in events if kind == "request" and ("/account/" in u or "widget-account.js" in u)]
+    wanted = ("/widget-account.js", "/widget-i18n/account/de.json")
+    assert sorted(asked) == [accounts_site.url + path for path in wanted]
+    module, strings = (accounts_site.url + path for path in wanted)
+    assert events.index(("request", strings)) < events.index(("response", module)), "not after the module"
+
+    # The account strings fail: the panels are in English, the rest of the widget stays German.
+    page.route("**/widget-i18n/account/**", lambda route: route.fulfill(status=404, body="{}"))
+    page.reload()
+    loaded(page)
+    top_form(page).get_by_role("button", name="Anmelden").click()
+    expect(panel(page).get_by_role("heading")).to_have_text("Sign in")
+    expect(panel(page).get_by_label("Password", exact=True)).to_be_visible()
+
+
 def test_without_anonymous_posting_the_form_asks_to_sign_in(page: Page, accounts_site, hosts):
     accounts_site.app.config["ANONYMOUS_POSTING"] = False
     try:

@@ -117,8 +117,9 @@ def get_thread():
     cursor = request.args.get("cursor") or None
 
     # One cheap query for the thread's version: the cache key moves on with every change.
-    # (A Core statement on the session's connection: no ORM machinery on the hot path.)
-    version = db.session.connection().execute(_VERSION_QUERY, {"url": url}).first()
+    # (A Core statement on a pooled connection of its own: no ORM session on the hot path.)
+    with db.engine.connect() as connection:
+        version = connection.execute(_VERSION_QUERY, {"url": url}).first()
     key = (url, tuple(version) if version else None, sort, limit, cursor)
     cache = current_app.extensions["widget_read_cache"]
     entry = cache.get(key)

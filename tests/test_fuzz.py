@@ -1,0 +1,67 @@
+"""No request body, header or query of any shape makes the server answer 500."""
+from __future__ import annotations
+
+import json
+
+from conftest import PAGE
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
+    lambda children: (st.lists(children, max_size=4)
+                      | st.dictionaries(st.text(max_size=10), children, max_size=4)),
+    max_leaves=12,
+)
+FIELDS = ["url", "title", "parent_id", "author", "email", "website", "text", "form_token", "homepage",
+          "anonymous", "notify"]
+BODIES = st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=len(FIELDS)).map(
+    lambda body: {"url": PAGE, "text": "fuzz", **body}) | JSON_VALUES
+# Anything a client could put in a header (newlines cannot be sent at all).
+HEADER_TEXT = st.text(st.characters(codec="latin-1", exclude_characters="\r\n\x00"), max_size=80)
+FUZZ = settings(max_examples=150, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def assert_clean(response):
+    assert response.status_code < 500, response.get_data(as_text=True)[:300]
+    if response.status_code >= 400:
+        assert set(response.json["error"]) >= {"code", "message"}
+
+
+@FUZZ
+@given(body=BODIES)
+def test_post_comment_bodies(client, body):
+    assert_clean(client.post("/api/v1/comments", data=json.dumps(body), content_type="application/json"))
+
+
+@FUZZ
+@given(raw=st.binary(max_size=300))
+def test_raw_bytes(client, raw):
+    assert_clean(client.post("/api/v1/comments", data=raw, content_type="application/json"))
+    assert_clean(client.post("/api/v1/preview", data=raw, content_type="application/json"))
+
+
+@FUZZ
+@given(params=st.dictionaries(st.sampled_from(["url", "sort", "limit", "cursor"]), st.text(max_size=80)))
+def test_thread_queries(client, params):
+    assert_clean(client.get("/api/v1/comments", query_string=params))
+    assert_clean(client.get("/api/v1/counts", query_string=params))
+
+
+@FUZZ
+@given(token=HEADER_TEXT, comment_id=st.integers(min_value=0, max_value=2**40), body=JSON_VALUES)
+def test_edit_with_any_token_and_body(client, token, comment_id, body):
+    headers = {"X-Edit-Token": token}
+    assert_clean(client.patch(f"/api/v1/comments/{comment_id}", data=json.dumps(body),
+                              content_type="application/json", headers=headers))
+    assert_clean(client.delete(f"/api/v1/comments/{comment_id}", headers=headers))
+    assert_clean(client.post(f"/api/v1/comments/{comment_id}/like", json={}))
+
+
+@FUZZ
+@given(origin=HEADER_TEXT, authorization=HEADER_TEXT)
+def test_any_origin_and_authorization_header(client, origin, authorization):
+    headers = {"Origin": origin, "Authorization": authorization}
+    assert_clean(client.get("/api/v1/comments", query_string={"url": PAGE}, headers=headers))
+    assert_clean(client.get("/api/v1/admin/comments", headers=headers))
