@@ -23,13 +23,17 @@ max_requests_jitter = max_requests // 10
 forwarded_allow_ips = "*"  # ProxyFix (WIDGET_TRUSTED_PROXIES) decides what to trust
 accesslog = None  # the app writes JSON access lines with a request id (observability.py)
 errorlog = "-"
+# gunicorn 25+ opens a control socket at ~/.gunicorn/gunicorn.ctl: one path for every
+# instance on the machine (they would replace each other's), and no writable home in the image.
+control_socket_disable = True
 
 # Prometheus with several worker processes: each writes its numbers into files in
 # one folder and /metrics sums them. Set before any worker imports prometheus_client.
+_own_metrics_dir = None
 if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     import tempfile
 
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="widget-metrics-")
+    _own_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="widget-metrics-")
 
 
 def on_starting(server):
@@ -39,6 +43,13 @@ def on_starting(server):
         for name in os.listdir(folder):
             if name.endswith(".db"):
                 os.unlink(os.path.join(folder, name))
+
+
+def on_exit(server):
+    if _own_metrics_dir:  # made above for this run: leave no folder behind
+        import shutil
+
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
 
 
 def child_exit(server, worker):
