@@ -155,3 +155,24 @@ def test_database_outage_is_a_json_503(app, client, monkeypatch):
     assert_error_shape(response, 503, "service_unavailable")
     assert response.headers["Retry-After"]
     assert "connection refused" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", f"{API}/comments/2147483648"),
+    ("patch", f"{API}/comments/99999999999999999999"),
+    ("delete", f"{API}/comments/2147483648"),
+    ("post", f"{API}/comments/2147483648/like"),
+    ("delete", f"{API}/admin/comments/2147483648"),
+])
+def test_ids_past_the_column_range_are_404(client, method, path):
+    response = getattr(client, method)(path, json={"text": "x"}, headers={"X-Edit-Token": "t",
+                                                                          "Authorization": "Bearer x"})
+    # 404 (no such id), or 405 where werkzeug matched the path for another method first.
+    assert response.status_code in ((404, 405) if "admin" not in path else (401, 405))
+    assert_error_shape(response, response.status_code)
+
+
+def test_parent_id_past_the_column_range_is_a_field_error(client):
+    response = client.post(f"{API}/comments", json={"url": PAGE, "text": "x", "parent_id": 2**63})
+    assert_error_shape(response, 400)
+    assert_nothing_stored(client)

@@ -65,3 +65,21 @@ def test_any_origin_and_authorization_header(client, origin, authorization):
     headers = {"Origin": origin, "Authorization": authorization}
     assert_clean(client.get("/api/v1/comments", query_string={"url": PAGE}, headers=headers))
     assert_clean(client.get("/api/v1/admin/comments", headers=headers))
+
+
+@FUZZ
+@given(body=JSON_VALUES, action=st.sampled_from(["delete", "approve", "spam", "nuke"]),
+       ids=st.lists(st.integers(min_value=-(2**70), max_value=2**70), max_size=5))
+def test_admin_writes_with_any_body(client, admin_token, body, action, ids):
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    assert_clean(client.post("/api/v1/admin/comments/bulk", json={"action": action, "ids": ids},
+                             headers=admin))
+    assert_clean(client.post("/api/v1/admin/comments/bulk", data=json.dumps(body),
+                             content_type="application/json", headers=admin))
+    assert_clean(client.post("/api/v1/admin/bans", data=json.dumps(body), content_type="application/json",
+                             headers=admin))
+    for comment_id in ids:
+        assert_clean(client.post("/api/v1/admin/bans", json={"kind": "ip", "comment_id": comment_id},
+                                 headers=admin))
+    assert_clean(client.get("/api/v1/admin/comments", query_string={"limit": str(ids[:1]), "q": str(body)},
+                            headers=admin))

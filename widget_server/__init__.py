@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 
@@ -38,6 +39,12 @@ def _sqlite_pragmas(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+class _IdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
@@ -99,6 +106,10 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     from . import admin_page, assets
     from .api import admin, meta, reader
     from .feeds import bp as feeds_bp
+
+    # Every <int:...> in our routes is a database id: ids past the 32-bit column
+    # range are a 404 like any other missing id, never a database error.
+    app.url_map.converters["int"] = _IdConverter
 
     for blueprint in (reader.bp, admin.bp, meta.bp, assets.bp, admin_page.bp, feeds_bp):
         app.register_blueprint(blueprint)

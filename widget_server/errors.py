@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, jsonify
 from flask_limiter.errors import RateLimitExceeded
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,15 @@ def init_app(app: Flask) -> None:
     # Flask-SQLAlchemy closes the session after the answer is made; if the database died
     # in between, closing fails. Keep the finished answer and drop the broken session.
     app.teardown_appcontext_funcs[:] = [_tolerant(f) for f in app.teardown_appcontext_funcs]
+
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: DataError):
+        # A value the database cannot hold (a number past its column's range, say):
+        # the client's input, not our fault, and nothing was stored.
+        from .extensions import db
+
+        db.session.rollback()
+        return error_response(400, "invalid_value", "a value in this request is out of range")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

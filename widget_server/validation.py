@@ -15,6 +15,7 @@ from .errors import APIError, ValidationError
 from .urls import BadURL, normalize_page_url, normalize_website
 
 MAX_AUTHOR = 100
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 MAX_EMAIL = 254
 MAX_TITLE = 300
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>()\[\]\\,;:\"]+$")
@@ -130,7 +131,8 @@ def new_comment(data: dict) -> dict:
     clean["website"] = website or None
 
     parent = data.get("parent_id")
-    if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int) or parent < 1):
+    if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int)
+                               or not 1 <= parent <= MAX_ID):
         errors["parent_id"] = "must be a positive integer or null"
         parent = None
     clean["parent_id"] = parent

@@ -20,6 +20,7 @@ from ..errors import APIError, ValidationError
 from ..extensions import db, limiter
 from ..models import STATES, Ban, Comment, Thread
 from ..serialize import admin_comment
+from ..validation import MAX_ID
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
@@ -180,7 +181,7 @@ def bulk_action():
         errors["ids"] = "must be a non-empty list of comment ids"
     elif len(ids) > MAX_BULK:
         errors["ids"] = f"at most {MAX_BULK} ids per request"
-    elif not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+    elif not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
         errors["ids"] = "must contain only positive integers"
     if errors:
         raise ValidationError(errors)
@@ -254,7 +255,7 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
     comment_id, value = data.get("comment_id"), data.get("value")
     comment = None
     if comment_id is not None:
-        if isinstance(comment_id, bool) or not isinstance(comment_id, int) or comment_id < 1:
+        if isinstance(comment_id, bool) or not isinstance(comment_id, int) or not 1 <= comment_id <= MAX_ID:
             errors["comment_id"] = "must be a positive integer"
         elif value is not None:
             errors["value"] = "give comment_id or value, not both"
