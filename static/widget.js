@@ -20,7 +20,7 @@
     sortBy: "Sort comments", oldest: "Oldest", newest: "Newest", top: "Top",
     empty: "No comments yet. Start the discussion!",
     text: "Your comment",
-    name: "Name", email: "E-mail", site: "Website", opt: "optional", notShown: "never shown",
+    name: "Name", email: "E-mail", site: "Website", opt: "optional", comma: ", ", notShown: "never shown",
     post: "Post comment", preview: "Preview",
     cancel: "Cancel", reply: "Reply", replyTo: "Reply to #{n}", like: "Like",
     edit: "Edit", del: "Delete", save: "Save", delQ: "Delete this comment?", delYes: "Yes, delete",
@@ -204,7 +204,7 @@ small{font-weight:400;color:var(--mu)}
 textarea,input{display:block;width:100%;border:1px solid var(--bd);border-radius:8px;background:var(--bg);padding:9px 12px;line-height:1.5}
 textarea{min-height:6.5em;resize:vertical}
 [aria-invalid=true]{border-color:var(--er)}
-.who{display:grid;gap:10px;grid-template-columns:repeat(auto-fit,minmax(150px,1fr))}
+.who{display:grid;gap:10px;grid-template-columns:repeat(auto-fit,minmax(150px,1fr))}.who>div{display:flex;flex-direction:column;justify-content:flex-end}
 .bar{display:flex;flex-wrap:wrap;justify-content:flex-end;gap:8px}
 .b{border:1px solid var(--bd);background:var(--bg);border-radius:99px;padding:6px 16px;min-height:36px;cursor:pointer;font-size:.9em;font-weight:600}
 .b:hover,.ac button:hover{background:var(--sf);color:var(--fg)}
@@ -270,7 +270,7 @@ ol{list-style:none;margin:0;padding:0}
 
     const count = h("span", { class: "ct" });
     const sortBox = h("div", { class: "so", role: "group", "aria-label": T.sortBy, part: "sort" },
-      ...SORTS.map((s) => button("sort", T[s], null, { "data-s": s, "aria-pressed": s === sort })));
+      ...SORTS.map((s) => button("sort", T[s], null, { "data-s": s, "aria-pressed": String(s === sort) })));
     const list = h("ol", { part: "list" });
     const empty = h("p", { class: "em", part: "empty", text: T.empty, hidden: true });
     const status = h("p", { role: "status" });
@@ -349,7 +349,7 @@ ol{list-style:none;margin:0;padding:0}
       const id = "ws-f" + ++uid;
       const input = (name, type, auto, label, note) => {
         const el = h("input", { id: id + name, name, type, autocomplete: auto, part: "input", maxlength: { author: 100, email: 254 }[name] || 500 });
-        return [el, h("div", null, h("label", { for: el.id }, T[label], " ", h("small", { text: `(${T.opt}${note ? ", " + T[note] : ""})` })), el)];
+        return [el, h("div", null, h("label", { for: el.id }, T[label], " ", h("small", { text: `(${T.opt}${note ? T.comma + T[note] : ""})` })), el)];
       };
       const [author, fa] = input("author", "text", "nickname", "name");
       const [email, fe] = input("email", "email", "email", "email", "notShown");
@@ -367,6 +367,7 @@ ol{list-style:none;margin:0;padding:0}
         row.replaceChildren(...(mine ? [T.as + " ", h("b", { dir: "auto", text: S.user.display_name }), mark(), " "] : [closed ? T.must + " " : ""]),
           button("acct", mine ? T.acct : T.signIn, null, { "aria-expanded": "false" }));
         fan.hidden = !mine || closed;
+        fn.hidden = !cfg.notifications; // only where the server can send mail
         identity.hidden = mine ? !anon.checked : closed;
       };
       anon.addEventListener("change", update);
@@ -440,8 +441,7 @@ ol{list-style:none;margin:0;padding:0}
           pv.hidden = true;
           const li = insert(c, parent);
           if (code === 202) {
-            li.firstChild.append(h("p", { class: "nt", role: "status", text: T.held }));
-            if (!parent) note.textContent = T.held;
+            if (!parent) note.textContent = T.held; // the comment itself says it awaits moderation
           } else setCount(total + 1);
           say(code === 202 ? T.held : tr("posted", c.number));
           if (parent) closeReply(parent);

@@ -112,7 +112,7 @@ def test_no_opt_in_no_mail(client, app, smtp_server, post):
 def test_notify_needs_an_address(client):
     response = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", "notify": True})
     assert response.status_code == 400
-    assert response.json["error"]["fields"] == {"email": "is required to get reply notifications"}
+    assert response.json["error"]["fields"] == {"email": "is needed for reply notifications"}
 
 
 @pytest.mark.parametrize("everything", [False, True])
@@ -231,3 +231,12 @@ def test_subscriptions_go_with_their_comment(app, post):
         sub = db.session.execute(select(Subscription)).scalar_one()
         assert sub.email == ALICE and sub.confirmed is False
         db.session.remove()
+
+
+@pytest.mark.parametrize("config_overrides", [{"SMTP_URL": None}], indirect=True)
+def test_notifications_are_refused_where_no_mail_can_be_sent(client, app):
+    assert client.get("/api/v1/comments", query_string={"url": PAGE}).json["config"]["notifications"] is False
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "tell me", "email": ALICE,
+                                                     "notify": True})
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {"notify": "is not available: this site sends no mail"}

@@ -40,6 +40,13 @@ def test_posting_burst_gets_429_with_retry_after(client):
     assert client.get(f"{API}/comments", query_string={"url": PAGE}).json["thread"]["comment_count"] == 3
 
 
+def test_a_readers_own_mistakes_do_not_spend_the_budget(client):
+    mistakes = [client.post(f"{API}/comments", json={"url": PAGE, "text": ""}).status_code for _ in range(4)]
+    mistakes.append(client.post(f"{API}/comments", data="text=x", content_type="text/plain").status_code)
+    assert mistakes == [400, 400, 400, 400, 415]
+    assert [r.status_code for r in burst(client, 4)] == [201, 201, 201, 429]
+
+
 def test_limits_are_per_client(client):
     burst(client, 3)
     other = burst(client, 1, environ_base={"REMOTE_ADDR": "10.9.9.9"})

@@ -262,3 +262,16 @@ def test_thread_is_gzipped_when_asked(client, post):
     response = client.get(f"{API}/comments", query_string={"url": PAGE}, headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(response.data))["thread"]["comment_count"] == 1
+
+
+def test_no_content_answers_carry_no_content_type(client, post):
+    created = post("bye")
+    response = client.delete(f"{API}/comments/{created['comment']['id']}",
+                             headers={"X-Edit-Token": created["edit_token"]})
+    assert response.status_code == 204 and "Content-Type" not in response.headers
+
+
+def test_missing_edit_token_says_what_to_send(client, post):
+    created = post("mine")
+    response = client.patch(f"{API}/comments/{created['comment']['id']}", json={"text": "x"})
+    assert response.status_code == 403 and "X-Edit-Token" in response.json["error"]["message"]

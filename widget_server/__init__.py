@@ -103,6 +103,13 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     observability.init_app(app)
     cors.init_app(app)
 
+    @app.after_request
+    def _no_body_no_type(response):
+        # 204 and 304 carry no body, so no Content-Type either (Flask defaults to text/html).
+        if response.status_code in (204, 304):
+            response.headers.pop("Content-Type", None)
+        return response
+
     from . import admin_page, assets
     from .api import admin, meta, reader
     from .feeds import bp as feeds_bp

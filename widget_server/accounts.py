@@ -272,8 +272,11 @@ def apply_identity(fields: dict) -> None:
         fields["user_id"] = None
     else:
         fields.update(author=user.display_name, email=user.email, user_id=user.id)
-    if fields.get("notify") and not fields.get("email"):
-        raise ValidationError({"email": "is required to get reply notifications"})
+    if fields.get("notify"):
+        if not current_app.config.get("SMTP_URL"):
+            raise ValidationError({"notify": "is not available: this site sends no mail"})
+        if not fields.get("email"):
+            raise ValidationError({"email": "is needed for reply notifications"})
 
 
 # --- sign-up and confirmation ----------------------------------------------------------------

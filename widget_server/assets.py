@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -63,6 +64,17 @@ def compact_js(source: bytes) -> bytes:
 
 _cache: dict[tuple, tuple[object, Asset]] = {}
 _cache_lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    # gunicorn forks its workers from a master that may be warming the cache right
+    # then: a child would inherit the lock held by a thread it does not have, and
+    # every asset request would wait forever. Each child starts with a free lock.
+    global _cache_lock
+    _cache_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
 def _cached(key: tuple, stamp: object, build) -> Asset:

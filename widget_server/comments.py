@@ -97,6 +97,8 @@ def authorize_edit(comment: Comment | None, token: str | None, now: datetime | N
     """The comment if ``token`` is its edit token and the window is still open."""
     if comment is None or comment.state not in (PUBLISHED, PENDING):
         raise APIError(404, "not_found", "no such comment")
+    if not token:
+        raise APIError(403, "forbidden", "send the comment's edit token in the X-Edit-Token header")
     if not token_matches(token, comment.edit_token_hash):
         raise APIError(403, "forbidden", "this edit token does not belong to this comment")
     if (now or utcnow()) > editable_until(comment):

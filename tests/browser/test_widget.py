@@ -191,6 +191,9 @@ def test_sort_switch(page: Page, widget_site, hosts):
 
     assert order() == ["comment-1", "comment-2", "comment-3"]
     sort = widget(page).get_by_role("group", name="Sort comments")
+    # The current order is marked from the first render, not only after a click.
+    expect(sort.get_by_role("button", name="Oldest")).to_have_attribute("aria-pressed", "true")
+    expect(sort.get_by_role("button", name="Newest")).to_have_attribute("aria-pressed", "false")
     for name, expected in (("Newest", [3, 2, 1]), ("Top", [2, 1, 3]), ("Oldest", [1, 2, 3])):
         sort.get_by_role("button", name=name).click()
         expect(sort.get_by_role("button", name=name)).to_have_attribute("aria-pressed", "true")

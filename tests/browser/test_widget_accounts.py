@@ -201,7 +201,7 @@ def test_reply_notifications_opt_in_and_unsubscribe(page: Page, accounts_site, h
     form.get_by_label("Notify me of replies").check()
     form.get_by_label("Your comment").fill("Does magnesium help anyone else?")
     form.get_by_role("button", name="Post comment").click()
-    expect(form.locator(".er")).to_contain_text("E-mail: is required to get reply notifications")
+    expect(form.locator(".er")).to_contain_text("E-mail: is needed for reply notifications")
     expect(form.get_by_label("E-mail")).to_be_focused()
     form.get_by_label("E-mail").fill("tess@example.org")
     form.get_by_label("Name").fill("Tess")

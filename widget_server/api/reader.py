@@ -27,15 +27,23 @@ def _client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def _limit(name: str):
-    return limiter.limit(lambda: current_app.config[name])
+def _limit(name: str, **options):
+    return limiter.limit(lambda: current_app.config[name], **options)
+
+
+def _not_a_mistake(response) -> bool:
+    """Whether a post spends the client's budget: a refusal of the reader's own input
+    (a validation error, "too fast", too large, not JSON) stores nothing and is fixed
+    by trying again, so it does not; everything else, refusals included, does."""
+    return response.status_code not in (400, 413, 415)
 
 
 def public_config() -> dict:
     cfg = current_app.config
     return {"edit_window": cfg["EDIT_WINDOW"], "moderation": cfg["MODERATION"],
             "max_text_length": cfg["MAX_TEXT_LENGTH"], "page_size": cfg["PAGE_SIZE"],
-            "accounts": accounts_enabled(), "anonymous_posting": cfg["ANONYMOUS_POSTING"]}
+            "accounts": accounts_enabled(), "anonymous_posting": cfg["ANONYMOUS_POSTING"],
+            "notifications": bool(cfg.get("SMTP_URL"))}
 
 
 def accounts_enabled() -> bool:
@@ -140,7 +148,7 @@ def get_thread():
 
 
 @bp.post("/comments")
-@_limit("RATELIMIT_POST")
+@_limit("RATELIMIT_POST", deduct_when=_not_a_mistake)
 def create_comment():
     data = validation.json_body()
     fields = validation.new_comment(data) | antispam.extra_fields(data)
