@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -39,6 +40,14 @@ def _sqlite_pragmas(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+class _NoSessions(SessionInterface):
+    def open_session(self, app, request):
+        return None  # Flask then uses its read-only NullSession
+
+    def save_session(self, app, session, response):
+        return None
 
 
 class _IdConverter(IntegerConverter):
@@ -102,6 +111,10 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     errors.init_app(app)
     observability.init_app(app)
     cors.init_app(app)
+
+    # Readers need no cookies and nothing here uses Flask's cookie session:
+    # skip opening (and signing) one on every request.
+    app.session_interface = _NoSessions()
 
     @app.after_request
     def _no_body_no_type(response):
