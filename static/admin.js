@@ -142,7 +142,7 @@
         el("q", { text: c.parent.excerpt || `(${STATE_LABELS[c.parent.state] || c.parent.state})` })));
     }
     parts.push(el("p", { class: "text", text: c.text || "(no text: deleted)" }));
-    if (c.author.website) parts.push(el("p", { class: "hint", text: `Website: ${c.author.website}` }));
+    if (c.author.website) parts.push(el("p", { class: "hint url", text: `Website: ${c.author.website}` }));
     parts.push(el("p", { class: "hint", text: `Comment id ${c.id} · address hash ${(c.ip_hash || "").slice(0, 12)}` }));
 
     const actions = el("div", { class: "actions", role: "group", "aria-label": `Actions for comment ${label}` });
@@ -254,8 +254,11 @@
       const button = el("button", { type: "button", "data-thread-action": t.locked ? "unlock" : "lock",
         "data-thread": String(t.id), text: t.locked ? "Unlock" : "Lock",
         "aria-label": `${t.locked ? "Unlock" : "Lock"} ${t.title || t.url}` });
-      body.append(el("tr", {}, el("td", {}, page), el("td", { text: String(t.published) }),
-        el("td", { text: String(t.pending) }), el("td", { text: t.locked ? "locked" : "open" }), el("td", {}, button)));
+      body.append(el("tr", {}, el("td", { class: "wide url" }, page),
+        el("td", { class: "num", "data-label": "Published", text: String(t.published) }),
+        el("td", { class: "num", "data-label": "Held", text: String(t.pending) }),
+        el("td", { "data-label": "Status", text: t.locked ? "locked" : "open" }),
+        el("td", { class: "act" }, button)));
     }
     threadsCursor = data.next_cursor;
     $("threads-more").hidden = !threadsCursor;
@@ -268,12 +271,12 @@
     for (const b of data.bans) {
       const until = b.expires_at ? when(b.expires_at) : "forever";
       body.append(el("tr", { class: b.active ? "" : "expired" },
-        el("td", { text: b.kind === "ip" ? "address" : "e-mail" }),
-        el("td", { class: "mono", text: b.value }),
-        el("td", { text: b.reason }),
-        el("td", { text: b.active ? until : `${until} (expired)` }),
-        el("td", { text: b.created_by }),
-        el("td", {}, el("button", { type: "button", "data-ban": String(b.id), text: "Lift",
+        el("td", { "data-label": "Kind", text: b.kind === "ip" ? "address" : "e-mail" }),
+        el("td", { class: "wide url", "data-label": "Value" }, el("span", { class: "mono", text: b.value })),
+        el("td", { class: "wide", "data-label": "Reason", text: b.reason }),
+        el("td", { "data-label": "Until", text: b.active ? until : `${until} (expired)` }),
+        el("td", { "data-label": "By", text: b.created_by }),
+        el("td", { class: "act" }, el("button", { type: "button", "data-ban": String(b.id), text: "Lift",
           "aria-label": `Lift ban ${b.id} on ${b.kind === "ip" ? "address" : "e-mail"} ${b.value}` }))));
     }
   }
@@ -296,9 +299,10 @@
     const body = $("audit-body");
     if (!append) body.replaceChildren();
     for (const e of data.entries) {
-      body.append(el("tr", {}, el("td", {}, el("time", { dateTime: e.at, text: when(e.at) })),
-        el("td", { text: e.actor }), el("td", { text: e.action }), el("td", { text: e.target }),
-        el("td", { text: describe(e.details) })));
+      body.append(el("tr", {}, el("td", { class: "when" }, el("time", { dateTime: e.at, text: when(e.at) })),
+        el("td", { "data-label": "Who", text: e.actor }), el("td", { "data-label": "Action", text: e.action }),
+        el("td", { "data-label": "On", text: e.target }),
+        el("td", { class: "wide url", text: describe(e.details) })));
     }
     auditCursor = data.next_cursor;
     $("audit-more").hidden = !auditCursor;

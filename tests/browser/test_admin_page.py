@@ -232,3 +232,55 @@ def test_the_page_has_a_strict_csp_and_uses_text_not_html(page, live_server, tok
     expect(item).to_contain_text('Evil &amp; "Co" onmouseover=alert(2)')
     assert page.locator("#recent-list img, #recent-list script").count() == 0
     assert console_errors == []  # no CSP violation: nothing inline anywhere
+
+
+# Every text node of a table cell that is not meant to wrap (everything but the page, the
+# ban's value and reason, the audit change) lies on one line: no "Pu/blis/hed", no "m/e".
+CELLS_BROKEN_ACROSS_LINES = """() => [...document.querySelectorAll(
+    '#threads table th, #threads-body td:not(.wide), #bans table th, #bans-body td:not(.wide),'
+    + ' #audit table th, #audit-body td:not(.wide)')].filter((cell) => {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    if (!text.textContent.trim() || text.parentElement.closest('.visually-hidden')) continue;
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const lines = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top));
+    if (new Set(lines).size > 1) return true;
+  }
+  return false;
+}).map((cell) => cell.textContent)"""
+
+
+def test_tables_fit_a_phone_screen(page, live_server, token, api):
+    url = page_url(live_server, "phone") + "?a-long-query-string-that-has-no-natural-break-points=1"
+    cid = post(api, url, "a comment read on a phone", email="phone@example.org")["comment"]["id"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.post(f"/api/v1/admin/comments/{cid}/spam", json={}, headers=headers).status_code == 200
+    assert api.post("/api/v1/admin/bans", headers=headers, json={
+        "kind": "email", "comment_id": cid, "reason": "testing the phone layout", "expires_in": 86400,
+    }).status_code == 201
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, live_server, token)
+
+    row = page.locator("#threads-body tr", has_text=url)
+    cells = row.locator("td")
+    expect(cells).to_have_count(5)
+    for index in range(5):              # the Held column used to be display: none
+        expect(cells.nth(index)).to_be_visible()
+    expect(cells.nth(2)).to_have_text("0")
+    assert cells.nth(2).evaluate("(td) => getComputedStyle(td, '::before').content").startswith('"Held: "')
+    lock = row.get_by_role("button", name=f"Lock {url}")
+    box = lock.bounding_box()
+    assert box["width"] > box["height"], box        # not "L/o/c/k" stacked vertically
+    expect(page.locator("#audit-body tr", has_text=f"comment {cid}").first).to_be_visible()
+    expect(page.locator("#bans-body tr", has_text="phone@example.org")).to_be_visible()
+
+    assert page.evaluate(CELLS_BROKEN_ACROSS_LINES) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.evaluate("[...document.querySelectorAll('#app button')].filter("
+                         "(b) => b.offsetParent && b.getBoundingClientRect().right > 375).length") == 0
+    assert_no_axe_violations(page)
+
+    page.set_viewport_size({"width": 1280, "height": 800})     # back to an ordinary table
+    expect(page.locator("#threads thead")).to_be_visible()
+    assert page.evaluate(CELLS_BROKEN_ACROSS_LINES) == []
