@@ -44,8 +44,9 @@ def test_isso_database(runner, client, app, isso_db):
 
 
 def test_isso_paths_need_a_site(runner, app, isso_db):
-    result = run(runner, "import", "isso", isso_db)
-    assert "pass --site" in result.output and counts(app) == (0, 0)
+    result = run(runner, "import", "isso", isso_db, expect_ok=False)
+    assert result.exit_code == 1 and "pass --site" in result.output and counts(app) == (0, 0)
+    assert "every comment was skipped, nothing was imported" in result.output
 
 
 def test_not_an_isso_database(runner, app, tmp_path):

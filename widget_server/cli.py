@@ -136,7 +136,8 @@ def import_command(fmt, file, map_urls, site, dry_run, progress) -> None:
     (Isso's generic JSON, also called generic), commento (JSON), json (widget-server export).
 
     Everything is written in one transaction; running it twice creates no duplicates.
-    See docs/migrating.md."""
+    A file of another format is refused (exit status 1), and so is an import that skipped
+    every comment (unless --dry-run). See docs/migrating.md."""
     import sys
 
     from .importers import ImportFailed, run_import
@@ -149,6 +150,8 @@ def import_command(fmt, file, map_urls, site, dry_run, progress) -> None:
         raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
+    if summary.all_skipped and not dry_run:
+        raise click.ClickException(f"{file}: every comment was skipped, nothing was imported")
 
 
 @main.command("export")

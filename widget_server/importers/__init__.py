@@ -10,6 +10,7 @@ import os
 from importlib import import_module
 
 from .base import ImportFailed, ProgressFile, Summary, progress_bar
+from .detect import check
 from .loader import Options, run
 
 __all__ = ["FORMATS", "ImportFailed", "Summary", "run_import"]
@@ -34,6 +35,7 @@ def run_import(fmt: str, path: str, *, map_urls: list[tuple[str, str]] | None = 
     module = import_module(f".{FORMATS[fmt]}", __name__)
     if not os.path.isfile(path):
         raise ImportFailed(f"{path}: no such file")
+    check(module.FORMAT, path)  # a file of another format is refused before anything is read or written
     options = Options(fmt=module.FORMAT, path=path, map_urls=list(map_urls or []), site=site, dry_run=dry_run,
                       progress=progress, keep_numbers=getattr(module, "KEEP_NUMBERS", False))
     summary = Summary(fmt=module.FORMAT, path=path, dry_run=dry_run)

@@ -101,6 +101,16 @@ class Summary:
     def total_imported(self) -> int:
         return sum(self.imported.values())
 
+    @property
+    def all_skipped(self) -> bool:
+        """The file had comments, but every one of them was skipped (none new, none imported before)."""
+        return not self.total_imported and not self.already and bool(self.skipped)
+
+    @property
+    def no_comments(self) -> bool:
+        """The file (of the right format) holds no comments at all."""
+        return not self.total_imported and not self.already and not self.skipped
+
     def lines(self) -> list[str]:
         verb = "would import" if self.dry_run else "imported"
         states = ", ".join(f"{n} {s}" for s, n in sorted(self.imported.items()))
@@ -118,6 +128,11 @@ class Summary:
         for note, n in self.notes.most_common():
             example = self.examples.get(note)
             out.append(f"  note: {n} x {note}" + (f" (first: {example})" if example else ""))
+        if self.no_comments:
+            out.append("  the file holds no comments: there was nothing to import")
+        elif self.all_skipped:
+            verb = "would be" if self.dry_run else "was"
+            out.append(f"  nothing {verb} imported: every comment in the file was skipped (see why above)")
         if self.dry_run:
             out.append("  dry run: nothing was written")
         return out
