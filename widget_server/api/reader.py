@@ -126,7 +126,8 @@ def get_thread():
 
     # One cheap query for the thread's version: the cache key moves on with every change.
     # (A Core statement on a pooled connection of its own: no ORM session on the hot path.)
-    with db.engine.connect() as connection:
+    # Autocommit: one statement needs no BEGIN/ROLLBACK round trips (PostgreSQL).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         version = connection.execute(_VERSION_QUERY, {"url": url}).first()
     key = (url, tuple(version) if version else None, sort, limit, cursor)
     cache = current_app.extensions["widget_read_cache"]
