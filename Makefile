@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test browser test-tools lint bench clean
+.PHONY: run test install install-test test-tools lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,16 +28,13 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/widget-server serve --host $(HOST) --port $(PORT)
 
-## browser: Debian's Chromium for the browser tests (Playwright cannot download its own here)
-browser:
-	@scripts/install-chromium.sh
-
-## test-tools: docker-compose (offline compose checks) and the servers the fault tests start
+## test-tools: Chromium (browser tests), docker-compose (offline compose checks) and the
+## servers the fault tests start, from Debian's packages when missing
 test-tools:
 	@scripts/install-test-tools.sh
 
 ## test: install the test extras and Chromium, lint, run the whole suite
-test: install-test browser test-tools
+test: install-test test-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
