@@ -141,6 +141,9 @@
         el("span", { text: `In reply to #${c.parent.number} ${c.parent.author || "Anonymous"}: ` }),
         el("q", { text: c.parent.excerpt || `(${STATE_LABELS[c.parent.state] || c.parent.state})` })));
     }
+    if (c.held_reason && (c.state === "pending" || c.state === "spam")) {
+      parts.push(el("p", { class: "reason", text: `Why ${STATE_LABELS[c.state]}: ${c.held_reason}` }));
+    }
     parts.push(el("p", { class: "text", text: c.text || "(no text: deleted)" }));
     if (c.author.website) parts.push(el("p", { class: "hint url", text: `Website: ${c.author.website}` }));
     parts.push(el("p", { class: "hint", text: `Comment id ${c.id} · address hash ${(c.ip_hash || "").slice(0, 12)}` }));

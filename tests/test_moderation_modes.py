@@ -108,3 +108,25 @@ def test_held_comments_stay_out_of_the_feeds_until_approved(client, post, admin_
     approve(client, admin_token, cid)
     for path, query in feeds:
         assert b"a held secret" in client.get(path, query_string=query).data, path
+
+
+@pytest.mark.parametrize(("config_overrides", "body", "reason"), [
+    ({"MODERATION": "all"}, {}, "every new comment waits for approval (moderation: all)"),
+    ({"MODERATION": "first"}, {}, "no e-mail address, so no approved comment to go by (moderation: first)"),
+    ({"MODERATION": "first"}, {"email": "new@example.org"},
+     "the first comment from this e-mail address (moderation: first)"),
+    ({"SPAM_MAX_LINKS": 1}, {"text": "https://a.example/ https://b.example/"}, "2 links (more than 1)"),
+    ({"BLOCKED_WORDS": ["casino"]}, {"text": "best Casino deals"}, "blocked word \u201cCasino\u201d"),
+    ({}, {"homepage": "https://bot.example/"}, "the hidden honeypot field was filled in (a bot)"),
+], indirect=["config_overrides"])
+def test_the_moderation_page_is_told_why_a_comment_was_held(client, admin_token, body, reason):
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "a comment", **body})
+    assert response.status_code == 202
+    listed = client.get("/api/v1/admin/comments", headers={"Authorization": f"Bearer {admin_token}"}).json
+    assert listed["comments"][0]["held_reason"] == reason
+
+
+def test_published_comments_have_no_reason(client, admin_token):
+    assert client.post("/api/v1/comments", json={"url": PAGE, "text": "fine"}).status_code == 201
+    listed = client.get("/api/v1/admin/comments", headers={"Authorization": f"Bearer {admin_token}"}).json
+    assert listed["comments"][0]["held_reason"] is None

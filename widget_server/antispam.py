@@ -154,20 +154,28 @@ def blocked_word(fields: dict) -> str | None:
     return found.group(0) if found else None
 
 
-def screen(fields: dict, html: str, thread: Thread, client_ip: str) -> str | None:
-    """Apply the rules above to a new comment; see the module docstring."""
+def screen(fields: dict, html: str, thread: Thread, client_ip: str) -> tuple[str, str] | None:
+    """Apply the rules above to a new comment; see the module docstring.
+
+    Returns the state to store and the reason, which the moderation page shows,
+    or None when no rule objects.
+    """
     if fields.get("homepage"):
-        return SPAM
+        return SPAM, "the hidden honeypot field was filled in (a bot)"
     check_form_token(fields.get("form_token"), fields["url"])
     if is_duplicate(thread, fields["text"], client_ip, fields.get("email")):
         raise APIError(409, "duplicate", "the same text was just posted here; write something of your own")
     cfg = current_app.config
-    if link_count(html) > cfg["SPAM_MAX_LINKS"] or blocked_word(fields):
-        return PENDING
+    links = link_count(html)
+    if links > cfg["SPAM_MAX_LINKS"]:
+        return PENDING, f"{links} links (more than {cfg['SPAM_MAX_LINKS']})"
+    word = blocked_word(fields)
+    if word:
+        return PENDING, f"blocked word \u201c{word}\u201d"
     if cfg.get("AKISMET_KEY"):
         from . import akismet
 
         if akismet.is_spam(fields, client_ip, request.headers.get("User-Agent", ""),
                            request.headers.get("Referer", "")):
-            return SPAM
+            return SPAM, "Akismet says spam"
     return None

@@ -21,18 +21,20 @@ from .security import ip_hash, new_token, token_hash, token_matches, voter_hash
 MAX_DEPTH = 30
 
 
-def moderation_state(email: str | None) -> str:
+def moderation_state(email: str | None) -> tuple[str, str | None]:
+    """The state WIDGET_MODERATION gives a new comment, and why it is held (if it is)."""
     mode = current_app.config["MODERATION"]
     if mode == "all":
-        return PENDING
+        return PENDING, "every new comment waits for approval (moderation: all)"
     if mode == "first":
         if not email:
-            return PENDING
+            return PENDING, "no e-mail address, so no approved comment to go by (moderation: first)"
         known = db.session.execute(
             select(exists().where(func.lower(Comment.email) == email.lower(), Comment.state == PUBLISHED))
         ).scalar()
-        return PUBLISHED if known else PENDING
-    return PUBLISHED
+        if not known:
+            return PENDING, "the first comment from this e-mail address (moderation: first)"
+    return PUBLISHED, None
 
 
 def _parent_for(thread: Thread, parent_id: int | None) -> Comment | None:
@@ -64,8 +66,10 @@ def create(fields: dict, client_ip: str, state: str | None = None) -> tuple[Comm
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")
     parent = _parent_for(thread, fields.get("parent_id"))
     html = render(fields["text"])
+    reason = None
     if screened:
-        state = antispam.screen(fields, html, thread, client_ip)
+        verdict = antispam.screen(fields, html, thread, client_ip)
+        state, reason = verdict or moderation_state(fields.get("email"))
     token = new_token()
     comment = Comment(
         thread_id=thread.id,
@@ -77,7 +81,8 @@ def create(fields: dict, client_ip: str, state: str | None = None) -> tuple[Comm
         website=fields.get("website"),
         text=fields["text"],
         html=html,
-        state=state or moderation_state(fields.get("email")),
+        state=state,
+        held_reason=reason,
         created_at=utcnow(),
         ip_hash=ip_hash(client_ip),
         edit_token_hash=token_hash(token),

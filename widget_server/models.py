@@ -97,6 +97,8 @@ class Comment(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default=PUBLISHED)
+    # Why the anti-spam rules or the moderation mode held it (shown on /admin).
+    held_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     likes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

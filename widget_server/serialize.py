@@ -45,5 +45,5 @@ def public_comment(c: Comment, *, state: str | None = None) -> dict:
 def admin_comment(c: Comment) -> dict:
     view = public_comment(c, state=PUBLISHED)
     view.update({"state": c.state, "url": c.thread.url, "title": c.thread.title,
-                 "text": c.text, "email": c.email, "ip_hash": c.ip_hash})
+                 "text": c.text, "email": c.email, "ip_hash": c.ip_hash, "held_reason": c.held_reason})
     return view

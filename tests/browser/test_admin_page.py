@@ -104,7 +104,10 @@ def test_approved_comment_appears_in_the_widget(page, browser, moderated, token,
     expect(page.get_by_role("heading", name="Discussion")).to_be_visible()
     expect(page.get_by_text(text)).to_have_count(0)
     sign_in(admin := browser.new_page(), moderated, token)
-    admin.locator("#queue-list li.comment", has_text=text).get_by_role("button", name="Approve").click()
+    item = admin.locator("#queue-list li.comment", has_text=text)
+    expect(item.locator(".reason")).to_have_text(
+        "Why held: every new comment waits for approval (moderation: all)")
+    item.get_by_role("button", name="Approve").click()
     expect(admin.locator("#status")).to_have_text(f"Approved comment {held['comment']['id']}.")
     reader = browser.new_page()  # another reader, with nothing cached
     reader.goto(demo)
