@@ -255,6 +255,8 @@ ol{list-style:none;margin:0;padding:0}
     const shadow = host.attachShadow({ mode: "open" });
     if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
     shadow.adoptedStyleSheets = [sheet];
+    // Relative times ("5 minutes ago") stay true while the page stays open.
+    setInterval(() => { for (const t of shadow.querySelectorAll("time")) t.textContent = ago(new Date(t.dateTime)); }, 6e4);
     const byId = new Map(); // comment id -> {c, li, depth}
     let sort = SORTS.includes(opt.sort) ? opt.sort : "oldest";
     let cursor = null, total = 0, locked = false, uid = 0, busy = false, maxLen = 1e4;

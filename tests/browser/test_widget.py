@@ -463,3 +463,16 @@ def test_deep_thread_on_a_phone(browser, widget_site, hosts):
     assert box["x"] < 80 and box["width"] > 250, box
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
     context.close()
+
+
+def test_relative_times_move_on_while_the_page_stays_open(page: Page, widget_site, hosts):
+    url = hosts.article(widget_site.url)
+    seed(widget_site, url, "Timely")
+    page.clock.install()
+    page.goto(url)
+    loaded(page)
+    stamp = comment(page, 1).locator("time").first
+    before = stamp.text_content()
+    page.clock.fast_forward("05:00")  # five minutes: the minute timer has fired
+    expect(stamp).not_to_have_text(before)
+    expect(stamp).to_contain_text("5")
