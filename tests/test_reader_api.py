@@ -275,3 +275,23 @@ def test_missing_edit_token_says_what_to_send(client, post):
     created = post("mine")
     response = client.patch(f"{API}/comments/{created['comment']['id']}", json={"text": "x"})
     assert response.status_code == 403 and "X-Edit-Token" in response.json["error"]["message"]
+
+
+def test_counts_follow_every_change(client, post, admin_token):
+    def count():
+        return client.get(f"{API}/counts", query_string={"url": PAGE}).json["counts"][PAGE]
+
+    assert count() == 0
+    first = post("one")
+    assert count() == 1
+    post("two")
+    assert count() == 2
+    client.delete(f"{API}/comments/{first['comment']['id']}", headers={"X-Edit-Token": first["edit_token"]})
+    assert count() == 1
+    second_id = thread(client)["comments"][0]["id"]
+    client.post(f"{API}/admin/comments/{second_id}/spam", json={},
+                headers={"Authorization": f"Bearer {admin_token}"})
+    assert count() == 0
+    client.post(f"{API}/admin/comments/{second_id}/approve", json={},
+                headers={"Authorization": f"Bearer {admin_token}"})
+    assert count() == 1

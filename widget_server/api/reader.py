@@ -248,10 +248,27 @@ def get_counts():
         normalized[raw] = url
     if not normalized and first_error is not None:
         raise first_error
-    found = service.counts(sorted(set(normalized.values())))
+    found = _cached_counts(sorted(set(normalized.values())))
     response = jsonify({"counts": {raw: found.get(url, 0) for raw, url in normalized.items()}})
     response.headers["Cache-Control"] = THREAD_CACHE_CONTROL
     return response
+
+
+_VERSIONS_QUERY = select(_THREADS.c.url, _THREADS.c.version).where(
+    _THREADS.c.url.in_(bindparam("urls", expanding=True)))
+
+
+def _cached_counts(urls: list[str]) -> dict[str, int]:
+    """Counts keyed, like threads, by the versions of the threads asked for: one
+    index lookup per page instead of counting comments, until one of them changes."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        versions = tuple(sorted(map(tuple, connection.execute(_VERSIONS_QUERY, {"urls": urls}))))
+    memo = _memo("widget_counts")
+    key = (tuple(urls), versions)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = service.counts(urls) if versions else {}
+    return found
 
 
 @bp.post("/preview")
