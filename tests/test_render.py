@@ -1,13 +1,12 @@
 """The one sanitizer: Markdown in, allowlisted HTML out."""
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import pytest
 from conftest import IN_CI, PAGE
 from sanitizer_checks import html_problems, plain_text_problems, url_problems
+from xss_payloads import TABLE, Payload, load_shared
 
 from widget_server.render import render
 
@@ -74,26 +73,18 @@ def test_attacks_render_harmless(attack):
     assert not any(f'href="{scheme}' in lowered for scheme in ("javascript", "data", "vbscript"))
 
 
-def _shared_corpus() -> list[dict]:
-    shared = os.environ.get("WIDGET_TEST_SHARED")
-    if not shared:
+def _shared_corpus() -> list[Payload]:
+    """The shared 300-payload corpus: in CI it must be there, elsewhere it may be absent."""
+    if not os.environ.get("WIDGET_TEST_SHARED"):
         if IN_CI:
             pytest.fail("CI=true but WIDGET_TEST_SHARED is not set: the shared XSS corpus must run in CI")
-        return []
-    path = Path(shared) / "security" / "xss_payloads.jsonl"
-    # split on "\n" only: payloads contain U+2028 and friends, which splitlines() would cut at
-    return [json.loads(line) for line in path.read_text("utf-8").split("\n") if line.strip()]
-
-
-def corpus_payloads() -> list[str]:
-    return [row["payload"] for row in _shared_corpus()] if os.environ.get("WIDGET_TEST_SHARED") else []
+        pytest.skip("WIDGET_TEST_SHARED not set: the shared corpus runs in CI")
+    return load_shared()
 
 
 def test_shared_corpus_renders_harmless():
     rows = _shared_corpus()
-    if not rows:
-        pytest.skip("WIDGET_TEST_SHARED not set: the shared corpus runs in CI")
-    bad = {row["payload"]: html_problems(render(row["payload"])) for row in rows}
+    bad = {row.payload: html_problems(render(row.payload)) for row in rows}
     bad = {payload: problems for payload, problems in bad.items() if problems}
     assert bad == {}
     assert len(rows) == 300
@@ -131,7 +122,9 @@ def _stored_problems(app) -> list[str]:
     return problems
 
 
-OWN_TABLE = [(attack, ["body", "author", "website", "uri", "title"]) for attack in ATTACKS]
+# The renderer's own attacks in every field, and the project's shared table in the fields it targets.
+OWN_TABLE = ([(attack, ["body", "author", "website", "uri", "title"]) for attack in ATTACKS]
+             + [(row.payload, [*row.targets, "title"]) for row in TABLE])
 
 
 def test_own_attack_table_in_every_field_stores_nothing_dangerous(app, client):
@@ -141,9 +134,6 @@ def test_own_attack_table_in_every_field_stores_nothing_dangerous(app, client):
 
 
 def test_shared_corpus_in_every_field_stores_nothing_dangerous(app, client):
-    rows = _shared_corpus()
-    if not rows:
-        pytest.skip("WIDGET_TEST_SHARED not set: the shared corpus runs in CI")
-    for row in rows:
-        _post_everywhere(client, row["payload"], [*row["targets"], "title"])
+    for row in _shared_corpus():
+        _post_everywhere(client, row.payload, [*row.targets, "title"])
     assert _stored_problems(app) == []

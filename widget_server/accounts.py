@@ -547,7 +547,6 @@ def export(user: User) -> dict:
 def delete_account(user: User, data: dict) -> None:
     """Delete the account; its comments become anonymous or are removed, as the reader chose."""
     from . import comments as comment_service
-    from . import webhooks
 
     errors: dict[str, str] = {}
     password = _password(data, errors, check_strength=False)
@@ -561,7 +560,6 @@ def delete_account(user: User, data: dict) -> None:
     for comment in mine:
         if mode == "remove" and comment.state in (PUBLISHED, PENDING):
             comment_service.remove(comment)
-            webhooks.emit(webhooks.DELETED, comment)
         elif comment.state != DELETED:
             comment.author = ""
             comment.email = comment.website = None

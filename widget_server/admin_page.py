@@ -8,21 +8,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
-from .assets import serve
+from .assets import STRICT_CSP, serve
 
 bp = Blueprint("admin_page", __name__)
-
-ADMIN_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
 
 
 @bp.get("/admin")
 def admin():
     response = Response(render_template("admin.html"), mimetype="text/html")
     response.headers.update({
-        "Content-Security-Policy": ADMIN_CSP,
+        "Content-Security-Policy": STRICT_CSP,
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",

@@ -120,13 +120,20 @@ def edit(comment: Comment, text: str) -> Comment:
 
 
 def remove(comment: Comment) -> None:
-    """Delete a comment's content; the row stays as a tombstone for its replies."""
+    """Delete a comment's content; the row stays as a tombstone for its replies.
+
+    Whoever deletes it (its author, an admin, an account deletion), webhooks hear
+    of it in the same transaction.
+    """
+    from . import webhooks
+
     comment.state = DELETED
     comment.text = comment.html = comment.author = ""
     comment.email = comment.website = None
     comment.edit_token_hash = None
     comment.pinned = False
     threads.touch(comment.thread_id)
+    webhooks.emit(webhooks.DELETED, comment)
 
 
 def set_state(comment: Comment, state: str) -> None:

@@ -75,7 +75,6 @@ def change_state(comment: Comment, action: str) -> bool:
             return False
         context = _context(comment)
         service.remove(comment)
-        webhooks.emit(webhooks.DELETED, comment)
     else:
         wanted = PUBLISHED if action == "approve" else SPAM
         if before == wanted:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .models import DELETED, PUBLISHED, Comment
+from .models import DELETED, PENDING, PUBLISHED, Comment
 from .security import avatar_hash
 
 
@@ -24,7 +24,7 @@ def public_comment(c: Comment, *, state: str | None = None) -> dict:
     replies is shown as a tombstone: no text, no author.
     """
     state = state or c.state
-    if state != PUBLISHED and state != "pending":
+    if state not in (PUBLISHED, PENDING):
         return {
             "id": c.id, "parent_id": c.parent_id, "number": c.number,
             "author": {"name": "", "website": None, "avatar": ""},
