@@ -40,4 +40,4 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
 # exec form: gunicorn is PID 1 and gets SIGTERM itself, so it stops gracefully.
-CMD ["gunicorn", "-c", "python:widget_server.gunicorn_conf", "widget_server:create_app()"]
+CMD ["gunicorn", "-c", "python:widget_server.ops.gunicorn_conf", "widget_server:create_app()"]

@@ -6,7 +6,7 @@ same URL, recorded by bench/run.py just before; a request with a matching
 the same database (same engine options, same SQLite pragmas) and answers 201.
 
 Served with: BENCH_RESPONSES=file BENCH_DATABASE_URL=url
-    gunicorn -c python:widget_server.gunicorn_conf 'bench.baseline_app:create_app()'
+    gunicorn -c python:widget_server.ops.gunicorn_conf 'bench.baseline_app:create_app()'
 """
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ class Server:
                     **env, "WIDGET_BIND": f"127.0.0.1:{self.port}", "WIDGET_WORKERS": str(workers),
                     "WIDGET_THREADS": str(threads), "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
         self.log = open(folder / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
-        command = [str(BIN / "gunicorn"), "-c", "python:widget_server.gunicorn_conf", app]
+        command = [str(BIN / "gunicorn"), "-c", "python:widget_server.ops.gunicorn_conf", app]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log,
                                         stderr=subprocess.STDOUT)
         # The master listens at once; wait until every worker has loaded the app and answers.

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
-import account_support
 import pytest
-from account_support import PASSWORD, account_config, count, link_path, link_with, send_outbox, text_of
-from conftest import PAGE
+from support import accounts as account_support
+from support.accounts import PASSWORD, account_config, count, link_path, link_with, send_outbox, text_of
+from support.app import PAGE
 
-from widget_server import accounts
-from widget_server.account_models import AccountSession, EmailToken, User
-from widget_server.models import Comment
+from widget_server import names
+from widget_server.accounts import identity
+from widget_server.accounts import service as accounts_service
+from widget_server.models import AccountSession, Comment, EmailToken, User
 
 smtp_server = account_support.smtp_server  # fixtures shared by the account, mail and webhook tests
 make_reader = account_support.make_reader
@@ -134,8 +135,8 @@ def test_state_changing_calls_need_json(client):
 def test_wrong_password_and_unknown_address_look_the_same(client, app, make_reader, monkeypatch):
     make_reader(signed_in=False)
     calls = []
-    real = accounts.verify_password
-    monkeypatch.setattr(accounts, "verify_password",
+    real = identity.verify_password
+    monkeypatch.setattr(accounts_service, "verify_password",
                         lambda stored, pw: calls.append(stored) or real(stored, pw))
     wrong = client.post("/api/v1/auth/login",
                         json={"email": "mary@example.org", "password": "wrong password"})
@@ -202,9 +203,9 @@ def test_accounts_switched_off(client, post):
 def test_accounts_auto_follows_the_smtp_setting(app):
     with app.test_request_context():
         app.config["ACCOUNTS"] = "auto"
-        assert accounts.enabled()
+        assert identity.enabled()
         app.config["SMTP_URL"] = None
-        assert not accounts.enabled()
+        assert not identity.enabled()
 
 
 # --- forgotten passwords ---------------------------------------------------------------------
@@ -410,6 +411,6 @@ def test_flags_must_be_booleans(client, flag):
 
 
 def test_name_key_folds_lookalikes():
-    assert accounts.name_key(" Mary\u2060 \uff33mith\u200e ") == accounts.name_key("marysmith")
-    assert accounts.name_key("Stra\u00dfe") == accounts.name_key("STRASSE")
-    assert accounts.name_key("Marie") != accounts.name_key("Mary")
+    assert names.name_key(" Mary\u2060 \uff33mith\u200e ") == names.name_key("marysmith")
+    assert names.name_key("Stra\u00dfe") == names.name_key("STRASSE")
+    assert names.name_key("Marie") != names.name_key("Mary")

@@ -4,14 +4,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import PAGE, REDIS_URL, SITE, base_config, require_service, wipe
 from sqlalchemy import func, select
+from support import factories
+from support.app import PAGE, REDIS_URL, SITE, base_config, require_service, wipe
 
 from widget_server import create_app
-from widget_server.auth import create_token
-from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import AuditEntry, Comment
+from widget_server.ops.cli import main
 
 API = "/api/v1"
 ADMIN = f"{API}/admin"
@@ -319,7 +319,7 @@ def _fill(template, cid: int, thread_id: int):
 @pytest.fixture
 def revoked_token(app, runner) -> str:
     with app.app_context():
-        token = create_token("leaver")
+        token = factories.admin_token("leaver")
     result = runner.invoke(main, ["token", "revoke", "1"], catch_exceptions=False)
     assert result.exit_code == 0
     return token
@@ -347,7 +347,7 @@ def test_writes_without_a_valid_token_are_401_and_change_nothing(client, post, a
 
 def create_token_in(app) -> str:
     with app.app_context():
-        return create_token("checker")
+        return factories.admin_token("checker")
 
 
 @pytest.mark.parametrize("who", ["none", "wrong", "revoked"])
@@ -380,7 +380,7 @@ def test_a_delete_with_a_non_json_body_is_refused(client, auth, post, app):
 
 def test_several_named_tokens_each_work_and_revoking_one_leaves_the_other(app, client, runner, post):
     with app.app_context():
-        alice, bob = create_token("alice"), create_token("bob")
+        alice, bob = factories.admin_token("alice"), factories.admin_token("bob")
     cid = post("hello")["comment"]["id"]
     listing = runner.invoke(main, ["token", "list"], catch_exceptions=False).output
     assert "alice" in listing and "bob" in listing and alice not in listing and bob not in listing
@@ -407,7 +407,7 @@ def limited_app(request, database_url, tmp_path):
 def test_failed_admin_auth_is_rate_limited(limited_app):
     client = limited_app.test_client()
     with limited_app.app_context():
-        good = create_token("real")
+        good = factories.admin_token("real")
     # Successful requests are not counted.
     for _ in range(5):
         assert client.get(f"{ADMIN}/stats", headers=bearer(good)).status_code == 200

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from conftest import PAGE, SITE
 from sqlalchemy import select
+from support.app import PAGE, SITE
 
 from widget_server.extensions import db
 from widget_server.models import Comment, Thread

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PAGE, SITE
 from sqlalchemy import func, select
+from support.app import PAGE, SITE
 
 from widget_server.extensions import db
 from widget_server.models import Comment, Thread

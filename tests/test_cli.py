@@ -6,9 +6,9 @@ import sys
 
 from sqlalchemy import select
 
-from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import AdminToken
+from widget_server.ops.cli import main
 from widget_server.security import token_hash
 
 

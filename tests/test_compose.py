@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from processes import need_binary
 from ruamel.yaml import YAML
+from support.processes import need_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -118,6 +118,6 @@ def test_dockerfile_runs_gunicorn_as_a_non_root_user_on_python_slim():
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     cmd = next(line for line in reversed(lines) if line.startswith("CMD "))
-    assert cmd.startswith('CMD ["gunicorn"') and "widget_server.gunicorn_conf" in cmd
+    assert cmd.startswith('CMD ["gunicorn"') and "widget_server.ops.gunicorn_conf" in cmd
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", ".env", "instance"} <= set(ignored)

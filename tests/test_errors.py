@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import PAGE
+from support.app import PAGE
 
 API = "/api/v1"
 JSON = "application/json"
@@ -130,7 +130,7 @@ def test_routing_and_query_errors(client, method, path, status, code):
 
 
 def test_unexpected_exception_is_a_plain_500(app, client, monkeypatch):
-    from widget_server.api import reader
+    from widget_server.comments import api as reader
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals /etc/passwd")
@@ -145,7 +145,7 @@ def test_unexpected_exception_is_a_plain_500(app, client, monkeypatch):
 def test_database_outage_is_a_json_503(app, client, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from widget_server import threads
+    from widget_server.comments import threads
 
     def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))

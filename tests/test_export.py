@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import PAGE, SITE, base_config, wipe
-from import_helpers import counts, run
 from sqlalchemy import update
+from support.app import PAGE, SITE, base_config, wipe
+from support.imports import counts, run
 
 from widget_server import create_app
 from widget_server.extensions import db

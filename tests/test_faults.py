@@ -14,9 +14,9 @@ import time
 import uuid
 
 import pytest
-from conftest import SITE
-from processes import Gunicorn, ThrowawayPostgres, ThrowawayRedis, http, migrate, wait_for
 from sqlalchemy import create_engine, text
+from support.app import SITE
+from support.processes import Gunicorn, ThrowawayPostgres, ThrowawayRedis, http, migrate, wait_for
 
 
 def env_for(database_url: str, instance, **extra: str) -> dict[str, str]:

@@ -5,8 +5,8 @@ import re
 from xml.etree import ElementTree
 
 import pytest
-from conftest import PAGE, SITE
 from sqlalchemy import update
+from support.app import PAGE, SITE
 
 from widget_server.extensions import db
 from widget_server.models import PENDING, Comment
@@ -90,7 +90,7 @@ def test_site_feed_has_recent_comments_of_every_thread(client, post):
 
 
 def test_site_feed_leaves_out_sites_that_are_not_allowed(client, post, runner, tmp_path):
-    from import_helpers import run
+    from support.imports import run
 
     post("Visible")
     export = tmp_path / "elsewhere.xml"

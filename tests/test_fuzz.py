@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import PAGE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.app import PAGE
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),

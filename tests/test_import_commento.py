@@ -1,7 +1,7 @@
 """Commento JSON: commenters listed after comments, pages as domain + path, states."""
 from __future__ import annotations
 
-from import_helpers import counts, fixture, rows, run, thread
+from support.imports import counts, fixture, rows, run, thread
 
 from widget_server.models import DELETED, PENDING
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from import_helpers import by_text, counts, fixture, flat, rows, run, thread
+from support.imports import by_text, counts, fixture, flat, rows, run, thread
 
 from widget_server.importers import xmlstream
 from widget_server.models import DELETED, PUBLISHED, SPAM
@@ -139,7 +139,7 @@ def test_tiny_read_chunks_give_the_same_result(runner, app, monkeypatch):
         return [(c.number, c.parent_id is not None, c.state, c.html, c.created_at) for c in rows(app, HELLO)]
 
     whole = snapshot()
-    from conftest import wipe
+    from support.app import wipe
 
     wipe(app)
     monkeypatch.setattr(xmlstream, "CHUNK", 7)

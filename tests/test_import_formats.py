@@ -10,7 +10,7 @@ import shlex
 import sqlite3
 
 import pytest
-from import_helpers import counts, fixture, run, shared_fixtures
+from support.imports import counts, fixture, run, shared_fixtures
 
 from widget_server.importers import FORMATS
 from widget_server.importers.detect import LABELS, sniff

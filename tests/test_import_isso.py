@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from import_helpers import counts, fixture, rows, run, thread
+from support.imports import counts, fixture, rows, run, thread
 
 from widget_server.models import DELETED, PENDING
 

@@ -8,8 +8,8 @@ no WIDGET_TEST_SHARED these tests fail instead of skipping.
 from __future__ import annotations
 
 import pytest
-from conftest import IN_CI
-from import_helpers import counts, flat, run, shared_fixtures, thread
+from support.app import IN_CI
+from support.imports import counts, flat, run, shared_fixtures, thread
 
 from widget_server.models import DELETED
 

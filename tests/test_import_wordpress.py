@@ -1,7 +1,7 @@
 """WordPress (WXR) import: nesting, states, GMT dates, text with newlines, scripts gone."""
 from __future__ import annotations
 
-from import_helpers import counts, fixture, rows, run, thread
+from support.imports import counts, fixture, rows, run, thread
 
 from widget_server.models import DELETED, PENDING, PUBLISHED, SPAM
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import account_support
 import pytest
-from account_support import SMTPServer, account_config, count, free_port, html_of, send_outbox, text_of
-from conftest import PAGE, base_config
 from sqlalchemy import select
+from support import accounts as account_support
+from support.accounts import SMTPServer, account_config, count, free_port, html_of, send_outbox, text_of
+from support.app import PAGE, base_config
 
-from widget_server import cli, create_app, mail
-from widget_server.account_models import OutboxMessage
+from widget_server import create_app
+from widget_server.delivery import mail
+from widget_server.delivery import outbox as outbox_module
 from widget_server.extensions import db
+from widget_server.models import OutboxMessage
+from widget_server.ops import cli
 
 smtp_server = account_support.smtp_server
 
@@ -103,18 +106,18 @@ def test_an_absent_mail_server_never_slows_posting_and_mail_is_retried(app, clie
 
 
 def test_backoff_doubles_up_to_a_cap():
-    delays = [mail.backoff(n).total_seconds() for n in (1, 2, 3, 4, 20)]
-    assert delays == [30, 60, 120, 240, mail.BACKOFF_CAP]
+    delays = [outbox_module.backoff(n).total_seconds() for n in (1, 2, 3, 4, 20)]
+    assert delays == [30, 60, 120, 240, outbox_module.BACKOFF_CAP]
 
 
 def test_gives_up_after_max_attempts(app, post, frozen_clock, smtp_server):
     smtp_server.stop()
     post("hello")
-    for _ in range(mail.MAX_ATTEMPTS):
+    for _ in range(outbox_module.MAX_ATTEMPTS):
         send_outbox(app)
-        frozen_clock.advance(seconds=mail.BACKOFF_CAP + 1)
+        frozen_clock.advance(seconds=outbox_module.BACKOFF_CAP + 1)
     (row,) = outbox(app)
-    assert row.attempts == mail.MAX_ATTEMPTS and row.failed_at is not None and row.sent_at is None
+    assert row.attempts == outbox_module.MAX_ATTEMPTS and row.failed_at is not None and row.sent_at is None
     smtp_server.start()
     assert send_outbox(app) == 0
 
@@ -139,8 +142,8 @@ def test_a_leased_row_is_not_taken_twice(app, post):
     post("hello")
     with app.app_context():
         row_id = db.session.execute(select(OutboxMessage.id)).scalar_one()
-        assert mail._claim(OutboxMessage, row_id) is True
-        assert mail._claim(OutboxMessage, row_id) is False  # a second sender finds it leased
+        assert outbox_module._claim(OutboxMessage, row_id) is True
+        assert outbox_module._claim(OutboxMessage, row_id) is False  # a second sender finds it leased
         db.session.remove()
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PAGE
+from support.app import PAGE
 
 API = "/api/v1"
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import base64
 
-import account_support
 import pytest
-from account_support import account_config, count, html_of, link_path, link_with, send_outbox, text_of
-from conftest import PAGE
 from sqlalchemy import select
+from support import accounts as account_support
+from support.accounts import account_config, count, html_of, link_path, link_with, send_outbox, text_of
+from support.app import PAGE
 
-from widget_server.account_models import Subscription
 from widget_server.extensions import db
+from widget_server.models import Subscription
 
 smtp_server = account_support.smtp_server
 make_reader = account_support.make_reader

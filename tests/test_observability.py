@@ -5,9 +5,9 @@ import json
 import re
 
 import pytest
-from conftest import PAGE, base_config
-from processes import Gunicorn, free_port, migrate
 from prometheus_client.parser import text_string_to_metric_families
+from support.app import PAGE, base_config
+from support.processes import Gunicorn, free_port, migrate
 
 from widget_server import create_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from conftest import PAGE, REDIS_URL, require_service
+from support.app import PAGE, REDIS_URL, require_service
 
 API = "/api/v1"
 

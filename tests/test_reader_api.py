@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PAGE, SITE
+from support.app import PAGE, SITE
 
 API = "/api/v1"
 

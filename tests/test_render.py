@@ -4,11 +4,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import IN_CI, PAGE
-from sanitizer_checks import html_problems, plain_text_problems, url_problems
-from xss_payloads import TABLE, Payload, load_shared
+from support.app import IN_CI, PAGE
+from support.sanitizer import html_problems, plain_text_problems, url_problems
+from support.xss import TABLE, Payload, load_shared
 
-from widget_server.render import render
+from widget_server.comments.render import render
 
 RENDERED = [
     ("*em* and **strong**", "<p><em>em</em> and <strong>strong</strong></p>"),

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from processes import free_port, http, wait_for
+from support.processes import free_port, http, wait_for
 
 ASSETS = ["/demo", "/demo.css", "/widget.js", "/widget-account.js", "/widget-i18n/de.json",
           "/widget-i18n/account/ar.json", "/admin", "/admin.js", "/admin.css", "/healthz", "/readyz"]

@@ -12,9 +12,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import PG_URL, REDIS_URL, SITE, require_service, scratch_postgres_database
-from processes import Gunicorn, http, migrate
 from sqlalchemy import create_engine, text
+from support.app import PG_URL, REDIS_URL, SITE, require_service, scratch_postgres_database
+from support.processes import Gunicorn, http, migrate
 
 
 def page(name: str) -> str:

@@ -6,17 +6,17 @@ import hmac
 import json
 from datetime import timedelta
 
-import account_support
 import pytest
-from account_support import PASSWORD, account_config, send_outbox
-from conftest import PAGE, base_config
 from sqlalchemy import select
+from support import accounts as account_support
+from support.accounts import PASSWORD, account_config, send_outbox
+from support.app import PAGE, base_config
 
-from widget_server import create_app, webhooks
-from widget_server.account_models import WebhookDelivery
+from widget_server import create_app
 from widget_server.config import ConfigError
+from widget_server.delivery import webhooks
 from widget_server.extensions import db
-from widget_server.models import Comment
+from widget_server.models import Comment, WebhookDelivery
 
 SECRET = "whsec-test-0123456789"
 smtp_server = account_support.smtp_server

@@ -1,6 +1,8 @@
 """widget-server: self-hosted threaded comments for any page.
 
-``create_app()`` is the only entry point; nothing happens at import time.
+``create_app()`` is the only entry point; nothing happens at import time. It
+reads the configuration, binds the extensions, installs the request hooks
+(in the order they run) and registers every blueprint, in one list.
 """
 from __future__ import annotations
 
@@ -19,16 +21,6 @@ from . import config as config_module
 __all__ = ["create_app"]
 
 
-def _database_url(configured: str | None, instance_path: Path) -> str:
-    if not configured:
-        return f"sqlite:///{instance_path / 'comments.db'}"
-    # A bare postgres URL means psycopg 3, the driver this project ships with.
-    for prefix in ("postgres://", "postgresql://"):
-        if configured.startswith(prefix):
-            return "postgresql+psycopg://" + configured[len(prefix):]
-    return configured
-
-
 def _sqlite_pragmas(engine) -> None:
     # WAL lets readers work while one writer writes; busy_timeout makes a
     # second writer wait instead of failing with "database is locked".
@@ -43,6 +35,9 @@ def _sqlite_pragmas(engine) -> None:
 
 
 class _NoSessions(SessionInterface):
+    """Readers need no cookies and nothing here uses Flask's cookie session:
+    skip opening (and signing) one on every request."""
+
     def open_session(self, app, request):
         return None  # Flask then uses its read-only NullSession
 
@@ -51,90 +46,89 @@ class _NoSessions(SessionInterface):
 
 
 class _IdConverter(IntegerConverter):
+    """Every <int:...> in our routes is a database id: ids past the 32-bit column
+    range are a 404 like any other missing id, never a database error."""
+
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
 
+def _no_body_no_type(response):
+    # 204 and 304 carry no body, so no Content-Type either (Flask defaults to text/html).
+    if response.status_code in (204, 304):
+        response.headers.pop("Content-Type", None)
+    return response
+
+
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
+    # 1. configuration: the WIDGET_* settings, then what Flask and its extensions read
     settings = config_module.load()
     if test_config:
         settings.update(test_config)
-
     instance_path = settings.get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
                 static_folder=None)
-    app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    instance = Path(app.instance_path)
-
-    app.config["SECRET_KEY"] = settings.get("SECRET_KEY") or config_module.secret_key(instance)
-    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(settings.get("DATABASE_URL"), instance)
-    # Pre-ping finds connections a database restart broke; an SQLite file has none to break,
-    # and the extra query per request was measurable (docs/performance.md).
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
-                          {"pool_pre_ping": not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")})
-    app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 64 * 1024
-    app.config["JSON_SORT_KEYS"] = False
+    app.config.update(settings)
+    app.config.update(config_module.flask_config(settings, Path(app.instance_path)))
     app.json.sort_keys = False
     app.json.ensure_ascii = False
-    app.config.update(
-        RATELIMIT_ENABLED=settings["RATELIMIT_ENABLED"],
-        RATELIMIT_STORAGE_URI=settings.get("REDIS_URL") or "memory://",
-        RATELIMIT_STRATEGY="moving-window",
-        RATELIMIT_HEADERS_ENABLED=False,
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        # A Redis that hangs must not hang requests: give up after a second, fall back to memory.
-        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
-    )
+    app.session_interface = _NoSessions()
+    app.url_map.converters["int"] = _IdConverter
     logging.getLogger("widget_server").setLevel(str(settings.get("LOG_LEVEL") or "INFO").upper())
-
     hops = int(settings["TRUSTED_PROXIES"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from .extensions import db, limiter, migrate
+    # 2. extensions
+    from .comments.reading import ReadCache
+    from .extensions import MIGRATIONS, db, limiter, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
     limiter.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(db.engine)
-
-    from .read_cache import ReadCache
-
     app.extensions["widget_read_cache"] = ReadCache()
 
-    from . import cors, errors, observability
+    # 3. request hooks, in the order they run: request id and access log first, then the
+    #    origin check and CORS headers; errors become the one JSON shape; the outbox
+    #    sender (delivery.events) wakes after a request that queued mail or webhooks.
+    from . import cors, errors
+    from .delivery import events
+    from .ops import observability
 
-    errors.init_app(app)
     observability.init_app(app)
     cors.init_app(app)
+    errors.init_app(app)
+    events.init_app(app)
+    app.after_request(_no_body_no_type)
 
-    # Readers need no cookies and nothing here uses Flask's cookie session:
-    # skip opening (and signing) one on every request.
-    app.session_interface = _NoSessions()
+    # 4. every blueprint, in one list
+    from . import assets
+    from .accounts import api as accounts_api
+    from .accounts import pages as account_pages
+    from .comments import api as comments_api
+    from .comments import feeds
+    from .delivery import api as notifications_api
+    from .delivery import pages as mail_pages
+    from .moderation import api as moderation_api
+    from .moderation import page as moderation_page
+    from .ops import api as ops_api
 
-    @app.after_request
-    def _no_body_no_type(response):
-        # 204 and 304 carry no body, so no Content-Type either (Flask defaults to text/html).
-        if response.status_code in (204, 304):
-            response.headers.pop("Content-Type", None)
-        return response
-
-    from . import admin_page, assets
-    from .api import admin, meta, reader
-    from .feeds import bp as feeds_bp
-
-    # Every <int:...> in our routes is a database id: ids past the 32-bit column
-    # range are a 404 like any other missing id, never a database error.
-    app.url_map.converters["int"] = _IdConverter
-
-    for blueprint in (reader.bp, admin.bp, meta.bp, assets.bp, admin_page.bp, feeds_bp):
+    for blueprint in (
+        comments_api.bp,        # /api/v1/comments, /counts, /preview: the widget's API
+        feeds.bp,               # /feed.atom, /feeds/recent.atom
+        moderation_api.bp,      # /api/v1/admin/...
+        moderation_page.bp,     # /admin
+        accounts_api.bp,        # /api/v1/auth/..., /api/v1/account
+        account_pages.bp,       # /account/confirm, /account/reset (links in mail)
+        notifications_api.bp,   # /api/v1/notifications/...
+        mail_pages.bp,          # /mail/confirm, /mail/unsubscribe (links in mail)
+        ops_api.bp,             # /healthz, /readyz, /metrics, /api/v1/openapi.json
+        assets.bp,              # /widget.js, its languages, /demo, /
+    ):
         app.register_blueprint(blueprint)
-
-    from . import accounts  # reader accounts, mail outbox, webhooks (docs/accounts.md)
-
-    accounts.init_app(app)
     return app

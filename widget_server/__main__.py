@@ -1,4 +1,4 @@
 """``python -m widget_server`` is the same as the ``widget-server`` command."""
-from .cli import main
+from .ops.cli import main
 
 main()

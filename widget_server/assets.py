@@ -35,9 +35,10 @@ from pathlib import Path
 
 import rjsmin
 import zopfli.gzip
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template
 
 from .errors import APIError
+from .web import conditional
 
 bp = Blueprint("assets", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -140,16 +141,9 @@ def _static_dir() -> Path:
 
 
 def respond(asset: Asset) -> Response:
-    headers = {"ETag": asset.etag, "Cache-Control": WIDGET_CACHE_CONTROL, "Vary": "Accept-Encoding",
-               "Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin",
-               "X-Content-Type-Options": "nosniff"}
-    if request.if_none_match.contains_weak(asset.etag.strip('"')):
-        return Response(status=304, headers=headers)
-    if "gzip" in request.accept_encodings:
-        response = Response(asset.gzipped, mimetype=asset.mimetype, headers=headers)
-        response.headers["Content-Encoding"] = "gzip"
-        return response
-    return Response(asset.body, mimetype=asset.mimetype, headers=headers)
+    headers = {"Cache-Control": WIDGET_CACHE_CONTROL, "Access-Control-Allow-Origin": "*",
+               "Cross-Origin-Resource-Policy": "cross-origin", "X-Content-Type-Options": "nosniff"}
+    return conditional(asset.body, asset.etag, asset.mimetype, headers, lambda: asset.gzipped)
 
 
 def serve(name: str, mimetype: str) -> Response:

@@ -6,3 +6,10 @@ from datetime import UTC, datetime
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """The one timestamp format of every answer: UTC, whole seconds, ``Z``."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -119,6 +119,48 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     return config
 
 
+def database_url(configured: str | None, instance_path: Path) -> str:
+    """The SQLAlchemy URL: the setting, or an SQLite file in the instance folder."""
+    if not configured:
+        return f"sqlite:///{instance_path / 'comments.db'}"
+    # A bare postgres URL means psycopg 3, the driver this project ships with.
+    for prefix in ("postgres://", "postgresql://"):
+        if configured.startswith(prefix):
+            return "postgresql+psycopg://" + configured[len(prefix):]
+    return configured
+
+
+def flask_config(settings: Mapping[str, object], instance_path: Path) -> dict[str, object]:
+    """Translate the settings into the keys Flask, Flask-SQLAlchemy and Flask-Limiter read."""
+    database = database_url(settings.get("DATABASE_URL"), instance_path)  # type: ignore[arg-type]
+    return {
+        "SECRET_KEY": settings.get("SECRET_KEY") or secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database,
+        # Pre-ping finds connections a database restart broke; an SQLite file has none to break,
+        # and the extra query per request was measurable (docs/performance.md).
+        "SQLALCHEMY_ENGINE_OPTIONS": settings.get("SQLALCHEMY_ENGINE_OPTIONS")
+        or {"pool_pre_ping": not database.startswith("sqlite")},
+        "MAX_CONTENT_LENGTH": settings.get("MAX_CONTENT_LENGTH") or 64 * 1024,
+        "RATELIMIT_ENABLED": settings["RATELIMIT_ENABLED"],
+        "RATELIMIT_STORAGE_URI": settings.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # A Redis that hangs must not hang requests: give up after a second, fall back to memory.
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+
+
+def accounts_enabled(config: Mapping[str, object]) -> bool:
+    """WIDGET_ACCOUNTS: true, false, or auto (on when mail can be sent)."""
+    setting = config.get("ACCOUNTS", "auto")
+    if setting in (True, "true"):
+        return True
+    if setting in (False, "false"):
+        return False
+    return bool(config.get("SMTP_URL"))
+
+
 def secret_key(instance_path: Path) -> str:
     """Return the instance's secret, creating it (mode 0600) on first start."""
     path = instance_path / "secret_key"

@@ -26,8 +26,9 @@ from typing import TextIO
 
 from sqlalchemy import select
 
+from . import clock
 from .extensions import db
-from .models import Comment, Thread, utcnow
+from .models import Comment, Thread
 
 FORMAT = "widget-server-export"
 VERSION = 1
@@ -52,7 +53,7 @@ def _rows(model, fields: tuple[str, ...], order):
 def write(out: TextIO) -> dict[str, int]:
     """Write the export to ``out``; returns how many threads and comments it holds."""
     counts = {"threads": 0, "comments": 0}
-    header = {"format": FORMAT, "version": VERSION, "exported_at": utcnow().isoformat()}
+    header = {"format": FORMAT, "version": VERSION, "exported_at": clock.now().isoformat()}
     out.write(json.dumps(header, ensure_ascii=False)[:-1])
     for name, model, fields, order in (
         ("threads", Thread, THREAD_FIELDS, (Thread.id,)),

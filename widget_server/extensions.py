@@ -1,11 +1,16 @@
-"""Extensions, created unbound and initialised in the app factory."""
+"""Extensions, created unbound and initialised in the app factory, and the rate-limit decorator."""
 from __future__ import annotations
 
+from pathlib import Path
+
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Stable constraint names, so Alembic migrations are the same on every database.
 NAMING_CONVENTION = {
@@ -31,10 +36,13 @@ def rate_limit_key() -> str:
     A client's own X-Forwarded-For is never read. The namespace keeps several
     deployments (or test runs) that share one Redis apart.
     """
-    from flask import current_app, request
-
     namespace = current_app.config.get("RATELIMIT_NAMESPACE") or "widget"
     return f"{namespace}:{request.remote_addr or 'unknown'}"
 
 
 limiter = Limiter(key_func=rate_limit_key)
+
+
+def rate_limit(setting: str, **options):
+    """Limit a view (or a blueprint) by the ``WIDGET_RATELIMIT_*`` setting named, read per request."""
+    return limiter.limit(lambda: current_app.config[setting], **options)

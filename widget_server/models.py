@@ -1,4 +1,5 @@
-"""The data model: threads per page, comments, likes, admin tokens, bans, audit."""
+"""Every table: threads per page, comments, likes, admin tokens, bans, audit, reader accounts,
+reply subscriptions, the mail outbox and webhook deliveries."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -26,10 +27,8 @@ PENDING = "pending"
 DELETED = "deleted"
 SPAM = "spam"
 STATES = (PUBLISHED, PENDING, DELETED, SPAM)
-
-
-def utcnow() -> datetime:
-    return clock.now()
+# Replies nest at most this deep: past it, a reply joins its parent's siblings.
+MAX_DEPTH = 30
 
 
 class UTCDateTime(TypeDecorator):
@@ -64,7 +63,7 @@ class Thread(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
     title: Mapped[str] = mapped_column(String(300), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Highest comment number handed out; bumped atomically for each new comment.
     last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -99,7 +98,7 @@ class Comment(db.Model):
     state: Mapped[str] = mapped_column(String(16), default=PUBLISHED)
     # Why the anti-spam rules or the moderation mode held it (shown on /admin).
     held_reason: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     likes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -124,7 +123,7 @@ class Like(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     voter_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class AdminToken(db.Model):
@@ -133,7 +132,7 @@ class AdminToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -146,7 +145,7 @@ class Ban(db.Model):
     kind: Mapped[str] = mapped_column(String(16))  # "ip" (an ip_hash) or "email"
     value: Mapped[str] = mapped_column(String(254))
     reason: Mapped[str] = mapped_column(String(300), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100), default="")
 
@@ -155,11 +154,124 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(100), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
 
 
-from . import account_models  # noqa: E402,F401  (accounts, outbox, webhooks: same metadata)
+# --- reader accounts, reply notifications, the outbox and webhooks ---------------------
+# Nothing here stores a usable secret: session, refresh and e-mail link tokens are kept as
+# SHA-256 hashes, passwords as argon2 hashes.
+
+
+class User(db.Model):
+    """A reader account. A row exists only once its e-mail address is confirmed."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    display_name: Mapped[str] = mapped_column(String(100))
+    # NFKC, case-folded, without whitespace or invisible characters: two names
+    # that look alike to a reader have the same key (see accounts.name_key).
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountSession(db.Model):
+    """A signed-in reader: a short-lived bearer token plus a rotating refresh token."""
+
+    __tablename__ = "account_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refresh_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# EmailToken purposes.
+SIGNUP = "signup"
+RESET = "reset"
+
+
+class EmailToken(db.Model):
+    """A single-use, expiring link sent by mail (sign-up confirmation, password reset).
+
+    A sign-up keeps the wanted display name and the password hash in ``payload``
+    until its link is used: no account (and no reserved name) exists before the
+    address is proven.
+    """
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Subscription(db.Model):
+    """Reply notifications for one comment, to one address (opt-in, confirmed once per address)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("comment_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254), index=True)  # lower-cased
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class _Deliverable:
+    """Columns shared by everything the outbox sender delivers with retries."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # When the sender may try next; while one sender works on a row this is
+    # pushed into the future (a lease), so two senders never take the same row.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up
+
+
+class OutboxMessage(_Deliverable, db.Model):
+    """One e-mail, fully composed, waiting to be sent (committed with what caused it)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # what the mail is about: "reply", "signup", ...
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[str] = mapped_column(Text, default="{}")  # JSON: extra headers
+
+
+class WebhookDelivery(_Deliverable, db.Model):
+    """One event for one configured URL; signed when sent, so retries carry a fresh timestamp."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(32), unique=True)  # X-Widget-Delivery
+    event: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(2048))
+    body: Mapped[str] = mapped_column(Text)  # the exact JSON bytes that are signed and sent

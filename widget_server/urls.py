@@ -7,6 +7,7 @@ the remaining query sorted, and unsafe characters percent-encoded.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2048
@@ -88,3 +89,16 @@ def normalize_website(raw: str) -> str:
     path = quote(parts.path or "/", safe=_PATH_SAFE)
     query = quote(parts.query, safe=_QUERY_SAFE + "=&%")
     return urlunsplit((scheme, _netloc(scheme, host, port), path, query, ""))
+
+
+def permalink(thread_url: str, number: int) -> str:
+    """Where comment ``number`` of a thread is on its page (the widget scrolls to the anchor)."""
+    return f"{thread_url}#comment-{number}"
+
+
+def public_base(config: Mapping[str, object]) -> str:
+    """The server's public base URL for links in mail and feeds (no trailing slash)."""
+    configured = config.get("PUBLIC_URL")
+    if configured:
+        return str(configured).rstrip("/")
+    return "http://localhost:8000"

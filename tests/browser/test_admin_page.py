@@ -7,8 +7,7 @@ import uuid
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
-
-from widget_server.auth import create_token
+from support import factories
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +34,7 @@ def moderated(live_server):
 @pytest.fixture
 def token(live_server) -> str:
     with live_server.app.app_context():
-        return create_token(f"browser-{uuid.uuid4().hex[:6]}")
+        return factories.admin_token(f"browser-{uuid.uuid4().hex[:6]}")
 
 
 @pytest.fixture

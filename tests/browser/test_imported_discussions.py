@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from widget_pages import *  # noqa: F403 - the fixtures
 from widget_pages import Watch, comment, hook_dialogs, loaded, widget
 
-from widget_server.cli import main
+from widget_server.ops.cli import main
 
 pytestmark = pytest.mark.browser
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

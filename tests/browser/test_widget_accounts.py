@@ -11,8 +11,8 @@ import re
 
 import argon2
 import pytest
-from account_support import SMTPServer, link_with, send_outbox, text_of
 from playwright.sync_api import Page, expect
+from support.accounts import SMTPServer, link_with, send_outbox, text_of
 from widget_pages import *  # noqa: F403 - the fixtures
 from widget_pages import _start, comment, loaded, run_axe, widget
 

@@ -12,9 +12,9 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from support.xss import TABLE, payloads
 from widget_pages import *  # noqa: F403 - the fixtures
 from widget_pages import Watch, comment, hook_dialogs, loaded, post_raw, run_axe, seed
-from xss_payloads import TABLE, payloads
 
 pytestmark = pytest.mark.browser
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import LiveServer, _migrate, base_config
 from playwright.sync_api import Locator, Page, expect
+from support.app import LiveServer, base_config, migrate_database
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -37,7 +37,7 @@ RELAXED_SPAM = {"SPAM_MIN_SECONDS": 0, "SPAM_DUPLICATE_WINDOW": 0, "SPAM_MAX_LIN
 def _start(tmp_path_factory, name: str, **overrides) -> Iterator[LiveServer]:
     instance = tmp_path_factory.mktemp(name)
     url = f"sqlite:///{instance / 'widget.db'}"
-    _migrate(url, instance)
+    migrate_database(url, instance)
     app = create_app_for(url, instance, **overrides)
     server = LiveServer(app).start()
     yield server

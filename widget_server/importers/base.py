@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import BinaryIO
 
+from ..fields import EMAIL_RE
 from ..models import DELETED, PENDING, PUBLISHED, SPAM
 from ..urls import BadURL, normalize_website
-from ..validation import EMAIL_RE
 
 MAX_AUTHOR = 100
 MAX_EMAIL = 254

@@ -23,11 +23,10 @@ from urllib.parse import urljoin
 from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 
-from .. import threads as thread_service
-from ..comments import MAX_DEPTH
+from ..comments import threads as thread_service
+from ..comments.render import render
 from ..extensions import db
-from ..models import DELETED, Comment, Thread
-from ..render import render
+from ..models import DELETED, MAX_DEPTH, Comment, Thread
 from ..urls import BadURL, normalize_origin, normalize_page_url, origin_of
 from .base import MAX_TITLE, CommentRecord, ImportFailed, Skip, Summary, ThreadRecord, clean_line
 

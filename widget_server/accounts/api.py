@@ -1,0 +1,120 @@
+"""Reader accounts API for the widget (/api/v1/auth/..., /api/v1/account...).
+
+Cross-origin, bearer tokens, JSON-only writes like every other API call. The
+pages that links in account mail open are in pages.py.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, jsonify
+
+from .. import web
+from ..extensions import db, rate_limit
+from . import identity
+from . import service as accounts
+
+bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _accounts_enabled():
+    identity.require_enabled()
+
+
+def _signed_in():
+    return identity.current_session(web.bearer_token())
+
+
+@bp.post("/auth/signup")
+@rate_limit("RATELIMIT_SIGNUP")
+def signup():
+    accounts.signup(web.json_body())
+    db.session.commit()
+    return jsonify({"status": "confirmation_sent",
+                    "message": "Check your mail: the link in it finishes the sign-up."}), 202
+
+
+@bp.post("/auth/confirm")
+@rate_limit("RATELIMIT_RESET")
+def confirm():
+    user = accounts.confirm_signup(web.token_field(web.json_body()))
+    db.session.commit()
+    return jsonify({"user": identity.user_view(user)}), 201
+
+
+@bp.post("/auth/login")
+@rate_limit("RATELIMIT_LOGIN")
+def login():
+    body = accounts.login(web.json_body())
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.post("/auth/refresh")
+@rate_limit("RATELIMIT_LOGIN")
+def refresh():
+    body = accounts.refresh(web.json_body())
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.post("/auth/logout")
+def logout():
+    web.bodyless()
+    session, _user = _signed_in()
+    accounts.logout(session)
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.post("/auth/forgot")
+@rate_limit("RATELIMIT_RESET")
+def forgot():
+    accounts.forgot(web.json_body())
+    db.session.commit()
+    return jsonify({"status": "reset_link_sent",
+                    "message": "If this address has an account, a reset link is on its way."}), 202
+
+
+@bp.post("/auth/reset")
+@rate_limit("RATELIMIT_RESET")
+def reset():
+    accounts.reset_password(web.json_body())
+    db.session.commit()
+    return jsonify({"status": "password_changed"})
+
+
+@bp.get("/account")
+def me():
+    _session, user = _signed_in()
+    return jsonify({"user": identity.user_view(user)})
+
+
+@bp.patch("/account")
+@rate_limit("RATELIMIT_LOGIN")  # it checks current_password: no guessing through it
+def update():
+    data = web.json_body()
+    session, user = _signed_in()
+    accounts.update_account(session, user, data)
+    db.session.commit()
+    return jsonify({"user": identity.user_view(user)})
+
+
+@bp.get("/account/data")
+def download():
+    _session, user = _signed_in()
+    body = json.dumps(accounts.export(user), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="my-comments-data.json"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.post("/account/delete")
+@rate_limit("RATELIMIT_LOGIN")
+def delete():
+    data = web.json_body()
+    _session, user = _signed_in()
+    accounts.delete_account(user, data)
+    db.session.commit()
+    return Response(status=204)

@@ -1,0 +1,374 @@
+"""Reader accounts: sign-up with a confirmation link, sign-in, password reset, the account itself.
+
+Accounts are optional (``WIDGET_ACCOUNTS``). Passwords are argon2 hashes
+(identity.py, which also keeps the sessions). Sign-in, sign-up and reset answer
+the same whether or not an address is registered.
+
+A ``User`` row exists only once its address is confirmed: until then the
+wanted name and password hash wait in the sign-up ``EmailToken``, so an
+unconfirmed sign-up reserves no name and a stranger's sign-up with someone
+else's address creates nothing.
+
+Every function leaves its changes in the session: the caller commits.
+"""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import clock, fields, names
+from ..clock import iso
+from ..comments import service as comments
+from ..comments import threads
+from ..delivery import events
+from ..errors import APIError, ValidationError
+from ..extensions import db
+from ..models import (
+    DELETED,
+    PENDING,
+    PUBLISHED,
+    RESET,
+    SIGNUP,
+    AccountSession,
+    Comment,
+    EmailToken,
+    Subscription,
+    User,
+)
+from ..security import new_token, token_hash
+from ..urls import public_base
+from . import texts
+from .identity import (
+    hash_password,
+    hasher,
+    lifetimes,
+    session_body,
+    start_session,
+    unauthorized,
+    verify_password,
+)
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1000
+DELETE_MODES = ("anonymize", "remove")
+RESET_MAIL_INTERVAL = timedelta(minutes=1)  # at most one reset mail per account per minute
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _email(data: dict, errors: dict, name: str = "email") -> str | None:
+    value = fields.email(data, errors, name, required=True)
+    return value.lower() if value else None
+
+
+def _display_name(data: dict, errors: dict) -> str | None:
+    value = fields.text_field(data, "display_name", errors, max_len=fields.MAX_AUTHOR, required=True)
+    if value is None or "display_name" in errors:
+        return None
+    value = value.strip()
+    if any(ch in value for ch in "<>"):
+        errors["display_name"] = "must not contain < or >"
+    elif not names.name_key(value):
+        errors["display_name"] = "must contain visible characters"
+    return value
+
+
+def _password(data: dict, errors: dict, name: str = "password", *, check_strength: bool = True) -> str | None:
+    value = data.get(name)
+    if value is None:
+        errors[name] = "is required"
+        return None
+    if not isinstance(value, str):
+        errors[name] = "must be a string"
+        return None
+    if "\x00" in value:
+        errors[name] = "must not contain control characters"
+        return None
+    if len(value) > PASSWORD_MAX:
+        errors[name] = f"must be at most {PASSWORD_MAX} characters"
+        return None
+    if check_strength and len(value) < PASSWORD_MIN:
+        errors[name] = f"must be at least {PASSWORD_MIN} characters"
+        return None
+    return value
+
+
+def _token_field(data: dict, errors: dict) -> str | None:
+    value = data.get("token")
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        errors["token"] = "is required"  # noqa: S105 - a message, not a secret
+        return None
+    return value.strip()
+
+
+def _check(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- sign-up and confirmation ----------------------------------------------------------------
+
+
+def _new_email_token(purpose: str, email: str, lifetime: int, *, user_id: int | None = None,
+                     payload: dict | None = None) -> str:
+    token = new_token()
+    now = clock.now()
+    db.session.add(EmailToken(purpose=purpose, email=email, user_id=user_id, token_hash=token_hash(token),
+                              payload=json.dumps(payload or {}), created_at=now,
+                              expires_at=now + timedelta(seconds=lifetime)))
+    return token
+
+
+def _valid_email_token(purpose: str, token: str) -> EmailToken:
+    row = db.session.execute(
+        select(EmailToken).where(EmailToken.token_hash == token_hash(token), EmailToken.purpose == purpose)
+    ).scalar_one_or_none()
+    if row is None or row.used_at is not None or row.expires_at <= clock.now():
+        raise ValidationError({"token": "is invalid, used or expired: ask for a new link"})
+    return row
+
+
+def _user_by_email(email: str) -> User | None:
+    return db.session.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
+
+
+def signup(data: dict) -> None:
+    """Start a sign-up: mail a confirmation link (or, for a known address, a notice)."""
+    errors: dict[str, str] = {}
+    email = _email(data, errors)
+    name = _display_name(data, errors)
+    password = _password(data, errors)
+    _check(errors)
+    password_hash = hash_password(password)  # before any lookup: the same work either way
+    if names.is_registered(name):
+        raise ValidationError({"display_name": "is already taken"})
+    base = public_base(current_app.config)
+    if _user_by_email(email) is not None:
+        events.account_mail(email, *texts.signup_for_known_address())
+        return
+    lifetime = current_app.config["CONFIRM_LINK_LIFETIME"]
+    token = _new_email_token(SIGNUP, email, lifetime,
+                             payload={"display_name": name, "password_hash": password_hash})
+    link = f"{base}/account/confirm?token={token}"
+    events.account_mail(email, *texts.signup(name, link, lifetime))
+
+
+def confirm_signup(token: str) -> User:
+    """Use a sign-up link: create the account. The link works once."""
+    row = _valid_email_token(SIGNUP, token)
+    row.used_at = clock.now()
+    if _user_by_email(row.email) is not None:
+        db.session.commit()
+        raise APIError(409, "conflict", "this address already has an account: sign in")
+    payload = json.loads(row.payload)
+    name = payload["display_name"]
+    if names.is_registered(name):
+        db.session.commit()
+        raise ValidationError({"display_name": "was taken in the meantime: sign up again with another name"})
+    user = User(email=row.email, display_name=name, name_key=names.name_key(name),
+                password_hash=payload["password_hash"], created_at=clock.now())
+    db.session.add(user)
+    # Every other pending sign-up for this address is void now.
+    db.session.execute(update(EmailToken)
+                       .where(EmailToken.email == row.email, EmailToken.purpose == SIGNUP,
+                              EmailToken.used_at.is_(None))
+                       .values(used_at=clock.now(), payload="{}"))
+    row.payload = "{}"  # the password hash lives only in users from now on
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent confirmation won the race
+        db.session.rollback()
+        raise APIError(409, "conflict", "this address or name was just registered: sign in") from None
+    return user
+
+
+# --- sign-in, refresh, sign-out --------------------------------------------------------------
+
+
+def login(data: dict) -> dict:
+    errors: dict[str, str] = {}
+    email = _email(data, errors)
+    password = _password(data, errors, check_strength=False)
+    _check(errors)
+    user = _user_by_email(email)
+    if not verify_password(user.password_hash if user else None, password):
+        raise APIError(401, "unauthorized", "wrong e-mail address or password")
+    if hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return start_session(user)
+
+
+def refresh(data: dict) -> dict:
+    """Trade a refresh token for a new token pair (the old pair stops working)."""
+    value = data.get("refresh_token")
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError({"refresh_token": "is required"})
+    session = db.session.execute(
+        select(AccountSession).where(AccountSession.refresh_hash == token_hash(value.strip()))
+    ).scalar_one_or_none()
+    now = clock.now()
+    if session is None or session.revoked_at is not None or session.refresh_expires_at <= now:
+        raise unauthorized("this session cannot be renewed: sign in again")
+    token, new_refresh = new_token(), new_token()
+    lifetime, refresh_lifetime = lifetimes()
+    session.token_hash, session.refresh_hash = token_hash(token), token_hash(new_refresh)
+    session.expires_at, session.refresh_expires_at = now + lifetime, now + refresh_lifetime
+    return session_body(session, token, new_refresh, db.session.get(User, session.user_id))
+
+
+def logout(session: AccountSession) -> None:
+    session.revoked_at = clock.now()
+
+
+def _revoke_sessions(user_id: int, *, keep: int | None = None) -> None:
+    query = update(AccountSession).where(AccountSession.user_id == user_id,
+                                         AccountSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(AccountSession.id != keep)
+    db.session.execute(query.values(revoked_at=clock.now()))
+
+
+# --- forgotten passwords ---------------------------------------------------------------------
+
+
+def forgot(data: dict) -> None:
+    """Mail a reset link if the address has an account; the answer is the same either way."""
+    errors: dict[str, str] = {}
+    email = _email(data, errors)
+    _check(errors)
+    user = _user_by_email(email)
+    if user is None:
+        return
+    recent = db.session.execute(
+        select(func.count(EmailToken.id)).where(EmailToken.user_id == user.id, EmailToken.purpose == RESET,
+                                                EmailToken.created_at > clock.now() - RESET_MAIL_INTERVAL)
+    ).scalar_one()
+    if recent:
+        return  # one mail a minute is enough; the rate limit caps the rest
+    lifetime = current_app.config["RESET_LINK_LIFETIME"]
+    token = _new_email_token(RESET, user.email, lifetime, user_id=user.id)
+    link = f"{public_base(current_app.config)}/account/reset?token={token}"
+    events.account_mail(user.email, *texts.reset(user.display_name, link, lifetime))
+
+
+def reset_password(data: dict) -> User:
+    errors: dict[str, str] = {}
+    token = _token_field(data, errors)
+    password = _password(data, errors)
+    _check(errors)
+    row = _valid_email_token(RESET, token)
+    user = db.session.get(User, row.user_id) if row.user_id else None
+    if user is None:
+        raise ValidationError({"token": "is invalid, used or expired: ask for a new link"})
+    now = clock.now()
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    db.session.execute(update(EmailToken)
+                       .where(EmailToken.user_id == user.id, EmailToken.purpose == RESET,
+                              EmailToken.used_at.is_(None))
+                       .values(used_at=now))
+    _revoke_sessions(user.id)  # whoever knew the old password is signed out
+    return user
+
+
+# --- the account itself ----------------------------------------------------------------------
+
+
+def _user_comments(user_id: int) -> list[Comment]:
+    return list(db.session.execute(
+        select(Comment).where(Comment.user_id == user_id).order_by(Comment.id)
+    ).scalars())
+
+
+def _touch_threads(comments: list[Comment]) -> None:
+    for thread_id in sorted({c.thread_id for c in comments}):
+        threads.touch(thread_id)
+
+
+def update_account(session: AccountSession, user: User, data: dict) -> User:
+    """Change the display name (also on the account's comments) and/or the password."""
+    errors: dict[str, str] = {}
+    name = _display_name(data, errors) if "display_name" in data else None
+    password = _password(data, errors) if "password" in data else None
+    if name is None and password is None and not errors:
+        errors["display_name"] = "give display_name and/or password"
+    if password is not None:
+        current = _password(data, errors, "current_password", check_strength=False)
+        if current is not None and not verify_password(user.password_hash, current):
+            errors["current_password"] = "is wrong"  # noqa: S105 - a message
+    _check(errors)
+    if name is not None and name != user.display_name:
+        if names.is_registered(name, except_user=user.id):
+            raise ValidationError({"display_name": "is already taken"})
+        user.display_name, user.name_key = name, names.name_key(name)
+        mine = [c for c in _user_comments(user.id) if c.state != DELETED]
+        for comment in mine:
+            comment.author = name
+        _touch_threads(mine)
+    if password is not None:
+        user.password_hash = hash_password(password)
+        user.password_changed_at = clock.now()
+        _revoke_sessions(user.id, keep=session.id)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationError({"display_name": "is already taken"}) from None
+    return user
+
+
+def export(user: User) -> dict:
+    """Everything stored about the account ("download my data")."""
+    comments = _user_comments(user.id)
+    subscriptions = db.session.execute(
+        select(Subscription).where(Subscription.email == user.email).order_by(Subscription.id)
+    ).scalars()
+    sessions = db.session.execute(
+        select(AccountSession).where(AccountSession.user_id == user.id).order_by(AccountSession.id)
+    ).scalars()
+    return {
+        "exported_at": iso(clock.now()),
+        "account": {"id": user.id, "email": user.email, "display_name": user.display_name,
+                    "created_at": iso(user.created_at), "password_changed_at": iso(user.password_changed_at)},
+        "comments": [{"id": c.id, "url": c.thread.url, "title": c.thread.title, "number": c.number,
+                      "parent_id": c.parent_id, "state": c.state, "text": c.text, "website": c.website,
+                      "created_at": iso(c.created_at), "edited_at": iso(c.edited_at), "likes": c.likes}
+                     for c in comments if c.state != DELETED],
+        "reply_notifications": [{"comment_id": s.comment_id, "confirmed": bool(s.confirmed),
+                                 "created_at": iso(s.created_at)} for s in subscriptions],
+        "sessions": [{"created_at": iso(s.created_at), "expires_at": iso(s.expires_at),
+                      "refresh_expires_at": iso(s.refresh_expires_at), "revoked_at": iso(s.revoked_at)}
+                     for s in sessions],
+    }
+
+
+def delete_account(user: User, data: dict) -> None:
+    """Delete the account; its comments become anonymous or are removed, as the reader chose."""
+    errors: dict[str, str] = {}
+    password = _password(data, errors, check_strength=False)
+    mode = data.get("comments")
+    if mode not in DELETE_MODES:
+        errors["comments"] = "must be anonymize or remove"
+    _check(errors)
+    if not verify_password(user.password_hash, password):
+        raise ValidationError({"password": "is wrong"})
+    mine = _user_comments(user.id)
+    for comment in mine:
+        if mode == "remove" and comment.state in (PUBLISHED, PENDING):
+            comments.remove(comment)
+        elif comment.state != DELETED:
+            comment.author = ""
+            comment.email = comment.website = None
+        comment.user_id = None
+    _touch_threads(mine)
+    db.session.flush()  # comments are unlinked before the user row goes
+    events.account_deleted(user.email)
+    db.session.execute(delete(AccountSession).where(AccountSession.user_id == user.id))
+    db.session.execute(delete(EmailToken).where(EmailToken.user_id == user.id))
+    db.session.execute(delete(EmailToken).where(EmailToken.email == user.email))
+    db.session.delete(user)

@@ -1,0 +1,158 @@
+"""Reader endpoints (called by the widget, cross-origin): /api/v1/comments and friends.
+
+HTTP glue only: parse the request into values (``NewComment``, the client,
+the signed-in account), call the comment services, commit, answer. The write
+path is ``post.post()``; the read path is ``reading``.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from .. import web
+from ..accounts import identity
+from ..clock import iso
+from ..cors import require_page_allowed
+from ..errors import APIError, ValidationError
+from ..extensions import db, rate_limit
+from ..fields import comment_text
+from ..metrics import COMMENTS_CREATED
+from ..models import PENDING, PUBLISHED
+from ..security import token_matches
+from . import reading, service, tree
+from .post import Client, NewComment, post
+from .render import render
+from .views import public_comment
+
+bp = Blueprint("reader", __name__, url_prefix="/api/v1")
+
+THREAD_CACHE_CONTROL = "public, max-age=0, s-maxage=5, stale-while-revalidate=30"
+MAX_COUNT_URLS = 100
+
+
+def _not_a_mistake(response) -> bool:
+    """Whether a post spends the client's budget: a refusal of the reader's own input
+    (a validation error, "too fast", too large, not JSON) stores nothing and is fixed
+    by trying again, so it does not; everything else, refusals included, does."""
+    return response.status_code not in (400, 413, 415)
+
+
+def _client() -> Client:
+    return Client(web.client_address(), request.headers.get("User-Agent", ""),
+                  request.headers.get("Referer", ""))
+
+
+@bp.get("/comments")
+def get_thread():
+    errors: dict[str, str] = {}
+    url = reading.page_url(request.args.get("url"), errors)
+    sort = request.args.get("sort", "oldest")
+    if sort not in tree.SORTS:
+        errors["sort"] = "must be one of " + ", ".join(tree.SORTS)
+    if errors:
+        raise ValidationError(errors)
+    reading.require_allowed(url)
+    limit = web.int_arg("limit", current_app.config["PAGE_SIZE"], 1, 200)
+    entry = reading.thread_page(url, sort, limit, request.args.get("cursor") or None)
+    headers = {"Cache-Control": THREAD_CACHE_CONTROL,
+               "X-Form-Token": reading.form_token(url)}  # per response, never in the cached body
+    return web.conditional(entry.body, entry.etag, "application/json", headers, entry.gzipped)
+
+
+@bp.post("/comments")
+@rate_limit("RATELIMIT_POST", deduct_when=_not_a_mistake)
+def create_comment():
+    new = NewComment.parse(web.json_body())
+    require_page_allowed(new.url)
+    # An optional Authorization: Bearer <session token>; 401 if it is stale.
+    account = identity.posting_account(web.bearer_token())
+    comment, token = post(new, account, _client())
+    db.session.commit()
+    COMMENTS_CREATED.labels(comment.state).inc()
+    # Spam (honeypot, Akismet) is answered exactly like a held comment: bots learn nothing.
+    status, shown = (201, PUBLISHED) if comment.state == PUBLISHED else (202, PENDING)
+    body = {"comment": public_comment(comment, state=shown) | {"replies": []}, "edit_token": token,
+            "editable_until": iso(service.editable_until(comment))}
+    return jsonify(body), status
+
+
+@bp.get("/comments/<int:comment_id>")
+def get_comment(comment_id: int):
+    comment = service.get_or_404(comment_id)
+    token = request.headers.get("X-Edit-Token")
+    owner = token_matches(token, comment.edit_token_hash)
+    if comment.state != PUBLISHED and not (owner and comment.state == PENDING):
+        raise APIError(404, "not_found", "no such comment")
+    body = public_comment(comment) | {"replies": []}
+    if owner:
+        body |= {"text": comment.text, "editable_until": iso(service.editable_until(comment))}
+    return jsonify(body)
+
+
+@bp.patch("/comments/<int:comment_id>")
+def edit_comment(comment_id: int):
+    errors: dict[str, str] = {}
+    text = comment_text(web.json_body(), errors)
+    comment = service.authorize_edit(service.get_or_404(comment_id), request.headers.get("X-Edit-Token"))
+    if errors:
+        raise ValidationError(errors)
+    service.edit(comment, text)
+    db.session.commit()
+    return jsonify({"comment": public_comment(comment) | {"replies": []}})
+
+
+@bp.delete("/comments/<int:comment_id>")
+def delete_comment(comment_id: int):
+    web.bodyless()
+    comment = service.authorize_edit(service.get_or_404(comment_id), request.headers.get("X-Edit-Token"))
+    service.remove(comment)
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.post("/comments/<int:comment_id>/like")
+@rate_limit("RATELIMIT_LIKE")
+def like_comment(comment_id: int):
+    web.json_body()
+    likes = service.like(comment_id, web.client_address())
+    db.session.commit()
+    return jsonify({"likes": likes})
+
+
+@bp.get("/counts")
+def get_counts():
+    raw_urls = request.args.getlist("url")
+    if not raw_urls:
+        raise ValidationError({"url": "give at least one url"})
+    if len(raw_urls) > MAX_COUNT_URLS:
+        raise ValidationError({"url": f"at most {MAX_COUNT_URLS} urls per request"})
+    # One bad or foreign URL must not blank every count on a listing page:
+    # such URLs are left out of the answer, unless no URL at all is usable.
+    normalized: dict[str, str] = {}
+    first_error: APIError | None = None
+    for raw in raw_urls:
+        errors: dict[str, str] = {}
+        url = reading.page_url(raw, errors)
+        try:
+            if errors:
+                raise ValidationError({"url": f"{raw[:200]!r} {errors['url']}"})
+            reading.require_allowed(url)
+        except APIError as exc:
+            first_error = first_error or exc
+            continue
+        normalized[raw] = url
+    if not normalized and first_error is not None:
+        raise first_error
+    found = reading.counts(sorted(set(normalized.values())))
+    response = jsonify({"counts": {raw: found.get(url, 0) for raw, url in normalized.items()}})
+    response.headers["Cache-Control"] = THREAD_CACHE_CONTROL
+    return response
+
+
+@bp.post("/preview")
+@rate_limit("RATELIMIT_PREVIEW")
+def preview():
+    errors: dict[str, str] = {}
+    text = comment_text(web.json_body(), errors)
+    if errors:
+        raise ValidationError(errors)
+    return jsonify({"html": render(text)})

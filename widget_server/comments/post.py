@@ -1,0 +1,167 @@
+"""The write path of a reader's new comment: ``NewComment`` in, a stored comment out.
+
+``post()`` is the whole trip, one numbered step per line, as
+``docs/architecture.md`` tells it. Everything after the insert that is not
+about the comment itself (reply mail, admin mail, webhooks, opt-ins) happens in
+``delivery.events``; the caller commits, so the comment and its after-effects
+are stored together or not at all.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import exists, func, select
+
+from .. import clock, fields, names
+from ..delivery import events
+from ..errors import APIError, ValidationError
+from ..extensions import db
+from ..models import MAX_DEPTH, PENDING, PUBLISHED, Comment, Thread, User
+from ..security import ip_hash, new_token, token_hash
+from . import screening, threads
+from .render import render
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who sent the request, as far as the server can tell: for bans, spam rules and Akismet."""
+
+    address: str
+    user_agent: str = ""
+    referrer: str = ""
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """A reader's new comment, every field checked (``parse``), nothing left to guess."""
+
+    url: str
+    text: str
+    title: str = ""
+    parent_id: int | None = None
+    author: str = ""
+    email: str | None = None
+    website: str | None = None
+    anonymous: bool = False  # post anonymously while signed in
+    notify: bool = False  # reply notifications to ``email``
+    form_token: str | None = None  # anti-spam: signed when the thread was read
+    honeypot: bool = False  # anti-spam: the hidden field a person never fills in
+
+    @classmethod
+    def parse(cls, data: dict) -> NewComment:
+        """Allowlist in: the fields of a POST body; unknown fields are ignored."""
+        errors: dict[str, str] = {}
+        url = fields.page_url(data.get("url"), errors)
+        new = cls(
+            url=url or "",
+            text=fields.comment_text(data, errors) or "",
+            title=fields.title(data, errors),
+            parent_id=fields.object_id(data, "parent_id", errors),
+            author=fields.author_name(data, errors),
+            email=fields.email(data, errors),
+            website=fields.website(data, errors),
+            anonymous=fields.flag(data, "anonymous", errors),
+            notify=fields.flag(data, "notify", errors),
+            form_token=data["form_token"] if isinstance(data.get("form_token"), str) else None,
+            # Anything at all in the honeypot, whatever its type, marks a bot.
+            honeypot=data.get("homepage") not in (None, "", False),
+        )
+        if errors:
+            raise ValidationError(errors)
+        return new
+
+
+@dataclass(frozen=True)
+class Author:
+    """Whom a comment is from, once the identity step has decided."""
+
+    name: str
+    email: str | None
+    website: str | None
+    user_id: int | None
+
+
+def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment, str]:
+    """Store a reader's new comment; return it with its edit token (shown to the author once).
+
+    The caller commits. Refusals raise ``APIError`` before anything is written.
+    """
+    author = identity(new, account)                                    # 1. identity
+    screening.check_not_banned(client.address, author.email)           # 2. ban check
+    thread = threads.get_or_create(new.url, new.title)                 # 3. thread
+    if thread.locked:
+        raise APIError(403, "thread_locked", "this discussion is closed for new comments")
+    parent = parent_for(thread, new.parent_id)                         # 4. parent
+    html = render(new.text)                                            # 5. render
+    verdict = screening.screen(new, author, html, thread, client)      # 6. screening
+    state, reason = verdict or moderation_state(author.email, current_app.config)  # 7. state
+    number = threads.next_number(thread.id)                            # 8. number
+    token = new_token()
+    comment = Comment(                                                 # 9. insert
+        thread_id=thread.id, parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 0, number=number,
+        author=author.name, email=author.email, website=author.website, user_id=author.user_id,
+        text=new.text, html=html, state=state, held_reason=reason, created_at=clock.now(),
+        ip_hash=ip_hash(client.address), edit_token_hash=token_hash(token),
+    )
+    db.session.add(comment)
+    db.session.flush()
+    events.comment_created(comment, notify=author.email if new.notify else None,  # 10. event
+                           notify_proven=author.user_id is not None)
+    return comment, token
+
+
+def identity(new: NewComment, account: User | None) -> Author:
+    """Posting as whom: the signed-in account (unless ``anonymous``), or the name given.
+
+    An anonymous post is not linked to the account at all, and may not use a
+    registered name.
+    """
+    config = current_app.config
+    if account is not None and new.anonymous:
+        account = None
+    if account is None:
+        if not config.get("ANONYMOUS_POSTING", True):
+            raise APIError(403, "forbidden", "sign in to comment: anonymous comments are off on this site")
+        if new.author and names.is_registered(new.author):
+            raise ValidationError({"author": "is a registered name"})
+        author = Author(new.author, new.email, new.website, None)
+    else:
+        author = Author(account.display_name, account.email, new.website, account.id)
+    if new.notify:
+        if not config.get("SMTP_URL"):
+            raise ValidationError({"notify": "is not available: this site sends no mail"})
+        if not author.email:
+            raise ValidationError({"email": "is needed for reply notifications"})
+    return author
+
+
+def parent_for(thread: Thread, parent_id: int | None) -> Comment | None:
+    """The comment a reply goes under; past the depth cap, its parent's parent."""
+    if parent_id is None:
+        return None
+    parent = db.session.get(Comment, parent_id)
+    if parent is None or parent.thread_id != thread.id or parent.state not in (PUBLISHED, PENDING):
+        raise ValidationError({"parent_id": "does not exist in this thread"})
+    if parent.depth >= MAX_DEPTH - 1 and parent.parent_id is not None:
+        # Past the depth cap a reply joins its parent's siblings' replies.
+        return db.session.get(Comment, parent.parent_id)
+    return parent
+
+
+def moderation_state(email: str | None, config: Mapping[str, object]) -> tuple[str, str | None]:
+    """The state WIDGET_MODERATION gives a new comment, and why it is held (if it is)."""
+    mode = config["MODERATION"]
+    if mode == "all":
+        return PENDING, "every new comment waits for approval (moderation: all)"
+    if mode == "first":
+        if not email:
+            return PENDING, "no e-mail address, so no approved comment to go by (moderation: first)"
+        known = db.session.execute(
+            select(exists().where(func.lower(Comment.email) == email.lower(), Comment.state == PUBLISHED))
+        ).scalar()
+        if not known:
+            return PENDING, "the first comment from this e-mail address (moderation: first)"
+    return PUBLISHED, None

@@ -1,0 +1,179 @@
+"""The read path: a thread's JSON and comment counts, served from memory while nothing changed.
+
+Serialized thread responses are cached in-process, keyed by the thread's
+``version`` (read from the database in one cheap query on every request), so
+a change made through any instance is seen at once by every other: a stale
+entry is simply never asked for again and ages out of the LRU. No
+cross-instance invalidation is needed. Counts are cached the same way, by the
+versions of the threads asked for.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import bindparam, select
+
+from .. import clock, fields
+from ..config import accounts_enabled
+from ..cors import require_page_allowed
+from ..extensions import db
+from ..metrics import CACHE
+from ..models import Comment, Thread
+from . import screening, service, threads, tree
+
+
+@dataclass
+class Entry:
+    body: bytes
+    etag: str
+    _gzipped: bytes | None = field(default=None, repr=False)
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
+
+
+def make_entry(body: bytes) -> Entry:
+    return Entry(body=body, etag='"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+
+
+class ReadCache:
+    def __init__(self, max_entries: int = 1024):
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Entry | None:
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is not None:
+                self._data.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: Entry) -> None:
+        with self._lock:
+            self._data[key] = entry
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+# --- a thread ---------------------------------------------------------------------------------
+
+_THREADS = Thread.__table__
+_VERSION_QUERY = select(_THREADS.c.id, _THREADS.c.version).where(_THREADS.c.url == bindparam("url"))
+_VERSIONS_QUERY = select(_THREADS.c.url, _THREADS.c.version).where(
+    _THREADS.c.url.in_(bindparam("urls", expanding=True)))
+
+
+def public_config(config: Mapping[str, object]) -> dict:
+    """What the widget needs to know of the server's settings (sent with every thread)."""
+    return {"edit_window": config["EDIT_WINDOW"], "moderation": config["MODERATION"],
+            "max_text_length": config["MAX_TEXT_LENGTH"], "page_size": config["PAGE_SIZE"],
+            "accounts": accounts_enabled(config), "anonymous_posting": config["ANONYMOUS_POSTING"],
+            "notifications": bool(config.get("SMTP_URL"))}
+
+
+def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
+    thread = threads.find(url)
+    if thread is None:
+        top_level, info = [], {"url": url, "title": "", "comment_count": 0, "locked": False}
+    else:
+        rows = db.session.execute(select(Comment).where(Comment.thread_id == thread.id)).scalars()
+        top_level = tree.build(rows)
+        info = {"url": thread.url, "title": thread.title,
+                "comment_count": tree.count_visible(top_level), "locked": thread.locked}
+    items, next_cursor = tree.page(top_level, sort, limit, cursor)
+    payload = {"thread": info, "comments": items, "next_cursor": next_cursor,
+               "config": public_config(current_app.config)}
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _read_connection():
+    """A pooled connection for one read statement: no ORM session (half the cost on the
+    hot path) and autocommit (no BEGIN/ROLLBACK round trips on PostgreSQL)."""
+    return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def thread_page(url: str, sort: str, limit: int, cursor: str | None) -> Entry:
+    """One page of the thread of (normalized, allowed) ``url``: from the cache if its version stands."""
+    # One cheap query for the thread's version: the cache key moves on with every change.
+    with _read_connection() as connection:
+        version = connection.execute(_VERSION_QUERY, {"url": url}).first()
+    key = (url, tuple(version) if version else None, sort, limit, cursor)
+    cache = current_app.extensions["widget_read_cache"]
+    entry = cache.get(key)
+    CACHE.labels("hit" if entry else "miss").inc()
+    if entry is None:
+        entry = make_entry(_thread_body(url, sort, limit, cursor))
+        cache.put(key, entry)
+    return entry
+
+
+def counts(urls: list[str]) -> dict[str, int]:
+    """Published comments per (normalized) page URL, keyed like threads by the versions of the
+    threads asked for: one index lookup per page instead of counting comments, until one changes."""
+    with _read_connection() as connection:
+        versions = tuple(sorted(map(tuple, connection.execute(_VERSIONS_QUERY, {"urls": urls}))))
+    memo = _memo("widget_counts")
+    key = (tuple(urls), versions)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = service.counts(urls) if versions else {}
+    return found
+
+
+# --- small memos for what every read repeats ----------------------------------------------------
+
+
+def _memo(name: str) -> dict:
+    memo = current_app.extensions.setdefault(name, {})
+    if len(memo) > 8192:
+        memo.clear()
+    return memo
+
+
+def page_url(raw: str | None, errors: dict[str, str]) -> str | None:
+    """``fields.page_url``, remembered for good URLs: the read path sees the same few often."""
+    memo = _memo("widget_page_urls")
+    url = memo.get(raw)
+    if url is None:
+        url = fields.page_url(raw, errors)
+        if not errors and raw is not None:
+            memo[raw] = url
+    return url
+
+
+def require_allowed(url: str) -> None:
+    """``cors.require_page_allowed``, remembered for allowed pages."""
+    memo = _memo("widget_allowed_pages")
+    if url not in memo:
+        require_page_allowed(url)
+        memo[url] = True
+
+
+def form_token(url: str) -> str:
+    """``screening.form_token(url)``, signed once per page and second (it carries whole seconds)."""
+    tokens = current_app.extensions.setdefault("widget_form_tokens", {})
+    second = int(clock.now().timestamp())
+    cached = tokens.get(url)
+    if cached is not None and cached[0] == second:
+        return cached[1]
+    token = screening.form_token(url)
+    if int(clock.now().timestamp()) == second:  # not across a second boundary: reusable
+        if len(tokens) > 4096:
+            tokens.clear()
+        tokens[url] = (second, token)
+    return token

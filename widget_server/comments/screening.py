@@ -1,0 +1,183 @@
+"""Who may post, and spam rules that need no outside service.
+
+``check_not_banned()`` is step 2 of ``post()``. ``screen()`` (step 6) runs on
+every new comment from a reader, after the ban and lock checks, and answers one
+of: refuse (raise ``APIError``), a state to store the comment in (``spam`` or
+``pending``), or ``None`` (let the moderation mode decide). In order:
+
+1. honeypot: a filled-in ``homepage`` field (hidden from people) is stored as
+   spam and answered like a held comment (202), so a bot learns nothing;
+2. form token: signed by the server when it hands out the thread (header
+   ``X-Form-Token``), carrying the page URL and the time it was issued.
+   Forged, expired or for another page: 400 ``invalid_form_token``. Younger than
+   ``WIDGET_SPAM_MIN_SECONDS``: 400 ``too_fast``. Missing: accepted unless
+   ``WIDGET_REQUIRE_FORM_TOKEN`` is true (API.md's POST has no token);
+3. the same text from the same poster (address or e-mail) in the same thread
+   within ``WIDGET_SPAM_DUPLICATE_WINDOW``:
+   409 ``duplicate``;
+4. more than ``WIDGET_SPAM_MAX_LINKS`` links, or a blocked word: held (pending);
+5. Akismet, only when ``WIDGET_AKISMET_KEY`` is set: spam is stored as spam.
+
+All time checks use ``clock.now()``, so tests can freeze and move time.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+
+from .. import clock
+from ..errors import APIError
+from ..extensions import db
+from ..models import DELETED, PENDING, SPAM, Ban, Comment, Thread
+from ..security import FORM_TOKEN, TokenInvalid, ip_hash, sign, unsign
+from . import akismet
+
+if TYPE_CHECKING:
+    from .post import Author, Client, NewComment
+
+_ANCHOR_RE = re.compile(r"<a\s", re.IGNORECASE)
+
+
+def form_token(url: str) -> str:
+    """A signed token for the (normalized) page ``url``, stamped with the time now."""
+    return sign(FORM_TOKEN, {"u": url})
+
+
+# --- bans ------------------------------------------------------------------------------------
+
+
+def active_ban(client_address: str, email: str | None) -> Ban | None:
+    """The ban, if any, that applies to a poster from this address with this e-mail."""
+    who = and_(Ban.kind == "ip", Ban.value == ip_hash(client_address))
+    if email:
+        who = or_(who, and_(Ban.kind == "email", Ban.value == email.strip().lower()))
+    now = clock.now()
+    return db.session.execute(
+        select(Ban).where(who, or_(Ban.expires_at.is_(None), Ban.expires_at > now)).limit(1)
+    ).scalar_one_or_none()
+
+
+def check_not_banned(client_address: str, email: str | None) -> None:
+    if active_ban(client_address, email) is not None:
+        raise APIError(403, "banned", "you cannot comment here")
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+def check_form_token(token: str | None, url: str) -> None:
+    """Refuse a forged, expired, foreign or too young form token (400)."""
+    cfg = current_app.config
+    if not token:
+        if cfg["REQUIRE_FORM_TOKEN"]:
+            raise APIError(400, "invalid_form_token",
+                           "a form token is required: load the comments first, then post")
+        return
+    try:
+        payload, issued = unsign(FORM_TOKEN, token)
+    except TokenInvalid:
+        raise APIError(400, "invalid_form_token",
+                       "the form token is not valid; reload the comments and try again") from None
+    if not isinstance(payload, dict) or payload.get("u") != url:
+        raise APIError(400, "invalid_form_token", "the form token belongs to another page")
+    age = (clock.now() - issued).total_seconds()
+    if age > cfg["FORM_TOKEN_MAX_AGE"]:
+        raise APIError(400, "invalid_form_token",
+                       "the form token has expired; reload the comments and try again")
+    minimum = cfg["SPAM_MIN_SECONDS"]
+    if age < minimum:
+        raise APIError(400, "too_fast",
+                       f"that was quick: please wait at least {minimum} seconds after opening "
+                       "the page before posting, then send again")
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def is_duplicate(thread: Thread, text: str, client_ip: str, email: str | None = None) -> bool:
+    """True if this poster sent the same text to this thread within the duplicate window.
+
+    Per poster (address, or e-mail when given): two readers who both write
+    "Thanks!" are not spam; one client sending the same text twice is.
+    """
+    window = current_app.config["SPAM_DUPLICATE_WINDOW"]
+    if not window:
+        return False
+    since = clock.now() - timedelta(seconds=window)
+    same_poster = Comment.ip_hash == ip_hash(client_ip)
+    if email:
+        same_poster = or_(same_poster, func.lower(Comment.email) == email.lower())
+    recent = db.session.execute(
+        select(Comment.text).where(Comment.thread_id == thread.id, Comment.state != DELETED,
+                                   Comment.created_at >= since, same_poster)
+    ).scalars()
+    wanted = _normalized(text)
+    return any(_normalized(other) == wanted for other in recent)
+
+
+def link_count(html: str) -> int:
+    """Links in the rendered comment (Markdown links and linkified bare URLs alike)."""
+    return len(_ANCHOR_RE.findall(html))
+
+
+@lru_cache(maxsize=8)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern | None:
+    words = tuple(w for w in (w.strip().casefold() for w in words) if w)
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _read_words_file(path: str) -> tuple[str, ...]:
+    lines = Path(path).read_text("utf-8").splitlines()
+    return tuple(line.split("#", 1)[0].strip() for line in lines)
+
+
+def blocked_words() -> tuple[str, ...]:
+    cfg = current_app.config
+    words = tuple(cfg.get("BLOCKED_WORDS") or ())
+    if cfg.get("BLOCKED_WORDS_FILE"):
+        words += _read_words_file(cfg["BLOCKED_WORDS_FILE"])
+    return words
+
+
+def blocked_word(text: str, author: Author) -> str | None:
+    """The first blocked word found in the text, name, e-mail or website, if any."""
+    pattern = _word_pattern(blocked_words())
+    if pattern is None:
+        return None
+    haystack = "\n".join((text, author.name, author.email or "", author.website or ""))
+    found = pattern.search(haystack)
+    return found.group(0) if found else None
+
+
+def screen(new: NewComment, author: Author, html: str, thread: Thread,
+           client: Client) -> tuple[str, str] | None:
+    """Apply the rules above to a new comment; see the module docstring.
+
+    Returns the state to store and the reason, which the moderation page shows,
+    or None when no rule objects.
+    """
+    if new.honeypot:
+        return SPAM, "the hidden honeypot field was filled in (a bot)"
+    check_form_token(new.form_token, new.url)
+    if is_duplicate(thread, new.text, client.address, author.email):
+        raise APIError(409, "duplicate", "the same text was just posted here; write something of your own")
+    cfg = current_app.config
+    links = link_count(html)
+    if links > cfg["SPAM_MAX_LINKS"]:
+        return PENDING, f"{links} links (more than {cfg['SPAM_MAX_LINKS']})"
+    word = blocked_word(new.text, author)
+    if word:
+        return PENDING, f"blocked word \u201c{word}\u201d"
+    if cfg.get("AKISMET_KEY") and akismet.is_spam(new, author, client):
+        return SPAM, "Akismet says spam"
+    return None

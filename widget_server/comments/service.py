@@ -1,0 +1,111 @@
+"""Changes to comments after they exist: edit, delete, state, like; and counts.
+
+A new comment is ``post.post()``. Each function here leaves the session ready
+to commit (the caller commits) and bumps the thread's version so cached reads
+move on.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import clock
+from ..delivery import events
+from ..errors import APIError
+from ..extensions import db
+from ..models import DELETED, PENDING, PUBLISHED, Comment, Like, Thread
+from ..security import token_matches, voter_hash
+from . import threads
+from .render import render
+
+
+def get_or_404(comment_id: int) -> Comment:
+    """The comment with this id, whatever its state, or 404."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise APIError(404, "not_found", "no such comment")
+    return comment
+
+
+def editable_until(comment: Comment) -> datetime:
+    return comment.created_at + timedelta(seconds=current_app.config["EDIT_WINDOW"])
+
+
+def authorize_edit(comment: Comment | None, token: str | None, now: datetime | None = None) -> Comment:
+    """The comment if ``token`` is its edit token and the window is still open."""
+    if comment is None or comment.state not in (PUBLISHED, PENDING):
+        raise APIError(404, "not_found", "no such comment")
+    if not token:
+        raise APIError(403, "forbidden", "send the comment's edit token in the X-Edit-Token header")
+    if not token_matches(token, comment.edit_token_hash):
+        raise APIError(403, "forbidden", "this edit token does not belong to this comment")
+    if (now or clock.now()) > editable_until(comment):
+        raise APIError(403, "edit_window_closed", "the time for editing this comment has passed")
+    return comment
+
+
+def edit(comment: Comment, text: str) -> Comment:
+    """Replace the text (rendered again) and mark the comment edited."""
+    comment.text = text
+    comment.html = render(text)
+    comment.edited_at = clock.now()
+    threads.touch(comment.thread_id)
+    return comment
+
+
+def remove(comment: Comment) -> None:
+    """Delete a comment's content; the row stays as a tombstone for its replies.
+
+    Whoever deletes it (its author, an admin, an account deletion), the event is
+    queued here, in the same transaction.
+    """
+    comment.state = DELETED
+    comment.text = comment.html = comment.author = ""
+    comment.email = comment.website = None
+    comment.edit_token_hash = None
+    comment.pinned = False
+    threads.touch(comment.thread_id)
+    events.comment_deleted(comment)
+
+
+def set_state(comment: Comment, state: str) -> None:
+    """Move a comment to ``state``; one that is published now (held, or spam) is announced."""
+    before = comment.state
+    comment.state = state
+    threads.touch(comment.thread_id)
+    if state == PUBLISHED and before != PUBLISHED:
+        events.comment_approved(comment)
+
+
+def like(comment_id: int, client_ip: str) -> int:
+    """Count one like per reader; repeating it changes nothing."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.state != PUBLISHED:
+        raise APIError(404, "not_found", "no such comment")
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = db.session.execute(
+        insert(Like)
+        .values(comment_id=comment_id, voter_hash=voter_hash(client_ip), created_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["comment_id", "voter_hash"])
+        .returning(Like.id)  # rowcount is -1 (truthy) on PostgreSQL when RETURNING is implied
+    )
+    if result.first() is not None:
+        db.session.execute(update(Comment).where(Comment.id == comment_id)
+                           .values(likes=Comment.likes + 1))
+        threads.touch(comment.thread_id)
+    return db.session.execute(select(Comment.likes).where(Comment.id == comment_id)).scalar_one()
+
+
+def counts(urls: list[str]) -> dict[str, int]:
+    """Published comments per normalized URL, in one query."""
+    rows = db.session.execute(
+        select(Thread.url, func.count(Comment.id))
+        .join(Comment, (Comment.thread_id == Thread.id) & (Comment.state == PUBLISHED))
+        .where(Thread.url.in_(urls))
+        .group_by(Thread.url)
+    ).all()
+    return dict(rows)

@@ -1,0 +1,47 @@
+"""Threads: one per normalized page URL, created on the first comment."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import clock
+from ..extensions import db
+from ..models import Thread
+
+
+def find(url: str) -> Thread | None:
+    return db.session.execute(select(Thread).where(Thread.url == url)).scalar_one_or_none()
+
+
+def get_or_create(url: str, title: str = "") -> Thread:
+    """The thread of ``url``; concurrent first posts to a page create it once."""
+    thread = find(url)
+    if thread is not None:
+        if title and not thread.title:
+            thread.title = title
+        return thread
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(Thread)
+        .values(url=url, title=title, created_at=clock.now(), locked=False, last_number=0, version=0)
+        .on_conflict_do_nothing(index_elements=["url"])
+    )
+    return find(url)
+
+
+def next_number(thread_id: int) -> int:
+    """Hand out the next per-thread comment number atomically (row lock on PostgreSQL)."""
+    return db.session.execute(
+        update(Thread)
+        .where(Thread.id == thread_id)
+        .values(last_number=Thread.last_number + 1, version=Thread.version + 1)
+        .returning(Thread.last_number)
+    ).scalar_one()
+
+
+def touch(thread_id: int) -> None:
+    """Mark the thread changed: readers' caches and ETags move on."""
+    db.session.execute(
+        update(Thread).where(Thread.id == thread_id).values(version=Thread.version + 1)
+    )

@@ -1,0 +1,57 @@
+"""The one boundary for side effects: each moment of a comment's (or an account's) life,
+and everything that follows from it, on one screen.
+
+Services call these where the change happens, before their caller commits, so
+the after-effects (rows in the outbox) are stored with the change or not at all.
+This is the only module that calls notifications and webhooks.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from ..models import PENDING, PUBLISHED, Comment
+from . import mail, notifications, outbox, subscriptions, webhooks
+
+
+def comment_created(comment: Comment, *, notify: str | None, notify_proven: bool) -> None:
+    """A reader's new comment was stored (published, held, or judged spam).
+
+    ``notify``: the address that asked for reply notifications, if any;
+    ``notify_proven``: whether the poster has proven it is theirs (a signed-in account).
+    """
+    if comment.state not in (PUBLISHED, PENDING):
+        return  # spam: nobody hears of it
+    if notify:
+        notifications.opt_in(comment, notify, confirmed=notify_proven)
+    if comment.state == PUBLISHED:
+        notifications.reply_published(comment)
+    notifications.admin(comment)
+    webhooks.emit(webhooks.CREATED, comment)
+
+
+def comment_approved(comment: Comment) -> None:
+    """A held (or spam) comment was published by a moderator: the replies mail held back goes now."""
+    notifications.reply_published(comment)
+    webhooks.emit(webhooks.APPROVED, comment)
+
+
+def comment_deleted(comment: Comment) -> None:
+    """A comment was deleted, by its author, a moderator or an account deletion."""
+    webhooks.emit(webhooks.DELETED, comment)
+
+
+def account_mail(recipient: str, kind: str, subject: str, blocks: list[mail.Block]) -> None:
+    """A mail about the reader's own account (sign-up, password reset): queued like all mail."""
+    mail.enqueue(recipient, kind, subject, blocks)
+
+
+def account_deleted(email: str) -> None:
+    """An account is gone: its address hears of nothing any more."""
+    subscriptions.forget(email)
+
+
+def init_app(app: Flask) -> None:
+    """Check the delivery settings and register the outbox's senders (mail, webhooks)."""
+    mail.check_settings(app.config)
+    webhooks.check_settings(app.config)
+    outbox.init_app(app, [mail.SENDER, webhooks.SENDER])

@@ -1,0 +1,183 @@
+"""Mail: the SMTP settings, composing (reader text always escaped), queueing and sending.
+
+Nothing is sent on the request path: ``enqueue`` adds a fully composed
+``OutboxMessage`` to the session, committed with the change that caused it;
+the outbox (outbox.py) sends it with retries.
+"""
+from __future__ import annotations
+
+import html
+import json
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from ipaddress import ip_address
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .. import clock
+from ..extensions import db
+from ..models import OutboxMessage
+from . import outbox
+
+SMTP_TIMEOUT = 20
+
+
+class MailConfigError(ValueError):
+    """WIDGET_SMTP_URL cannot be used."""
+
+
+@dataclass(frozen=True)
+class SMTPSettings:
+    host: str
+    port: int
+    implicit_tls: bool
+    username: str | None
+    password: str | None
+    sender: str
+
+
+def parse_smtp_url(url: str) -> SMTPSettings:
+    """``smtp://user:pass@host:port?from=addr`` (STARTTLS when offered) or ``smtps://`` (TLS)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise MailConfigError("WIDGET_SMTP_URL must look like smtp://user:pass@host:587?from=addr "
+                              "or smtps://user:pass@host:465?from=addr")
+    implicit_tls = parts.scheme == "smtps"
+    try:
+        port = parts.port or (465 if implicit_tls else 587)
+    except ValueError:
+        raise MailConfigError("WIDGET_SMTP_URL has an invalid port") from None
+    query = parse_qs(parts.query)
+    sender = (query.get("from") or [""])[0].strip()
+    if not sender:
+        user = unquote(parts.username or "")
+        sender = user if "@" in user else f"comments@{parts.hostname}"
+    return SMTPSettings(
+        host=parts.hostname, port=port, implicit_tls=implicit_tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        sender=sender,
+    )
+
+
+def smtp_settings(config) -> SMTPSettings | None:
+    url = config.get("SMTP_URL")
+    return parse_smtp_url(url) if url else None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- composing -------------------------------------------------------------------------------
+
+Block = tuple  # ("p", text) | ("quote", text) | ("link", label, url)
+
+
+def compose(blocks: list[Block]) -> tuple[str, str]:
+    """The text and HTML bodies of a mail. Every piece of text is escaped for HTML.
+
+    Reader text (names, comment text, page titles) goes in as plain text only:
+    the sanitized comment HTML is never used in mail.
+    """
+    text_parts: list[str] = []
+    html_parts: list[str] = []
+    for block in blocks:
+        kind = block[0]
+        if kind == "p":
+            text_parts.append(block[1])
+            html_parts.append(f"<p>{html.escape(block[1])}</p>")
+        elif kind == "quote":
+            text_parts.append("\n".join("> " + line for line in block[1].splitlines()) or ">")
+            quoted = html.escape(block[1]).replace("\n", "<br>\n")
+            html_parts.append('<blockquote style="margin:0 0 1em;padding:0 1em;border-left:3px solid #ccc">'
+                              f"{quoted}</blockquote>")
+        elif kind == "link":
+            label, url = block[1], block[2]
+            text_parts.append(f"{label}:\n{url}")
+            html_parts.append(f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>')
+        else:  # pragma: no cover - a programming error
+            raise ValueError(f"unknown mail block {kind!r}")
+    text = "\n\n".join(text_parts) + "\n"
+    body = ('<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">\n'
+            + "\n".join(html_parts) + "\n</body></html>\n")
+    return text, body
+
+
+def enqueue(recipient: str, kind: str, subject: str, blocks: list[Block],
+            headers: dict[str, str] | None = None) -> OutboxMessage:
+    """Add a composed mail to the session; it is sent after the caller commits."""
+    text, body = compose(blocks)
+    message = OutboxMessage(kind=kind, recipient=recipient, subject=" ".join(subject.split())[:300],
+                            text_body=text, html_body=body, headers=json.dumps(headers or {}),
+                            created_at=clock.now(), next_attempt_at=clock.now(), attempts=0, last_error="")
+    db.session.add(message)
+    outbox.wake_after_commit()
+    return message
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def build_message(settings: SMTPSettings, data: dict) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = Address(display_name="Comments", addr_spec=settings.sender)
+    message["To"] = data["recipient"]
+    message["Subject"] = data["subject"]
+    message["Date"] = formatdate(clock.now().timestamp(), usegmt=True)
+    message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in json.loads(data["headers"] or "{}").items():
+        message[name] = value
+    message.set_content(data["text_body"])
+    message.add_alternative(data["html_body"], subtype="html")
+    return message
+
+
+def send_mail(settings: SMTPSettings, data: dict) -> None:
+    """Deliver one message or raise: the caller records the failure and retries later."""
+    message = build_message(settings, data)
+    context = ssl.create_default_context()
+    if settings.implicit_tls:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=SMTP_TIMEOUT,
+                                                context=context)
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT)
+    with client:
+        client.ehlo()
+        if not settings.implicit_tls and client.has_extn("starttls"):
+            client.starttls(context=context)
+            client.ehlo()
+        if settings.username:
+            encrypted = isinstance(client.sock, ssl.SSLSocket)
+            if not encrypted and not _is_loopback(settings.host):
+                raise MailConfigError("the SMTP server offers no TLS: refusing to send the password in clear")
+            client.login(settings.username, settings.password or "")
+        client.send_message(message)
+
+
+def _payload(row: OutboxMessage) -> dict:
+    return {"recipient": row.recipient, "subject": row.subject, "text_body": row.text_body,
+            "html_body": row.html_body, "headers": row.headers}
+
+
+def _deliver(config: Mapping[str, object], data: dict) -> None:
+    send_mail(parse_smtp_url(str(config["SMTP_URL"])), data)
+
+
+SENDER = outbox.Sender(OutboxMessage, _payload, _deliver, lambda config: bool(config.get("SMTP_URL")))
+
+
+def check_settings(config: Mapping[str, object]) -> None:
+    """Fail at start, not at the first mail."""
+    if config.get("SMTP_URL"):
+        parse_smtp_url(str(config["SMTP_URL"]))

@@ -1,0 +1,116 @@
+"""Who hears of a comment by mail: confirmed subscribers of its parent, and the admin.
+
+Called by ``events`` only. Everything here only queues mail in the caller's
+transaction (mail.py). Opting in for reply notifications asks the address to
+confirm first (subscriptions.py has the links).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import exists, func, select
+
+from .. import clock
+from ..extensions import db
+from ..models import PENDING, PUBLISHED, Comment, Subscription
+from ..urls import permalink, public_base
+from . import mail
+from .subscriptions import confirm_token, unsubscribe_token
+
+CONFIRM_MAIL_INTERVAL = timedelta(hours=24)  # one confirmation request per address per day
+QUOTE_LIMIT = 2000
+
+
+def _page_label(comment: Comment) -> str:
+    return comment.thread.title or comment.thread.url
+
+
+def _link(comment: Comment) -> str:
+    return permalink(comment.thread.url, comment.number)
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT].rstrip() + " ..."
+
+
+# --- opting in -------------------------------------------------------------------------------
+
+
+def opt_in(comment: Comment, email: str, *, confirmed: bool) -> Subscription:
+    """Reply notifications for ``comment`` to ``email``; the first time, ask the address to confirm."""
+    email = email.strip().lower()
+    known = confirmed or db.session.execute(
+        select(exists().where(Subscription.email == email, Subscription.confirmed.is_(True)))
+    ).scalar()
+    subscription = Subscription(comment_id=comment.id, email=email, confirmed=bool(known),
+                                created_at=clock.now())
+    db.session.add(subscription)
+    db.session.flush()  # the confirmation link names it by id
+    if not known:
+        asked_recently = db.session.execute(
+            select(func.count(Subscription.id)).where(
+                Subscription.email == email, Subscription.confirmed.is_(False),
+                Subscription.created_at > clock.now() - CONFIRM_MAIL_INTERVAL,
+                Subscription.comment_id != comment.id)
+        ).scalar_one()
+        if not asked_recently:  # an earlier link (valid for a week) confirms this one too
+            token = confirm_token(subscription)
+            confirm_url = f"{public_base(current_app.config)}/mail/confirm?token={token}"
+            mail.enqueue(email, "notify-confirm", "Confirm reply notifications", [
+                ("p", f"Someone (hopefully you) asked to get an e-mail when someone replies to a "
+                      f"comment on \u201c{_page_label(comment)}\u201d."),
+                ("link", "Yes, send me replies", confirm_url),
+                ("p", "If it was not you, ignore this mail: you will get no other."),
+            ])
+    return subscription
+
+
+# --- what happens when a comment appears -----------------------------------------------------
+
+
+def reply_published(comment: Comment) -> None:
+    """Mail the confirmed subscribers of the comment's parent (not the replier)."""
+    if comment.parent_id is None or comment.state != PUBLISHED:
+        return
+    parent = db.session.get(Comment, comment.parent_id)
+    if parent is None or parent.state != PUBLISHED:
+        return
+    own = (comment.email or "").strip().lower()
+    subscriptions = db.session.execute(
+        select(Subscription).where(Subscription.comment_id == parent.id, Subscription.confirmed.is_(True))
+        .order_by(Subscription.id)
+    ).scalars()
+    name = comment.author or "Anonymous"
+    base = public_base(current_app.config)
+    for subscription in subscriptions:
+        if subscription.email == own:
+            continue
+        unsubscribe_url = f"{base}/mail/unsubscribe?token={unsubscribe_token(subscription)}"
+        subject = f"New reply to your comment on \u201c{_page_label(comment)}\u201d"
+        mail.enqueue(subscription.email, "reply", subject, [
+            ("p", f"{name} replied to your comment #{parent.number} on \u201c{_page_label(comment)}\u201d:"),
+            ("quote", _quote(comment.text)),
+            ("link", "Read the reply", _link(comment)),
+            ("p", "You get this mail because you asked to hear about replies to your comment."),
+            ("link", "Unsubscribe from replies to this comment", unsubscribe_url),
+        ], headers={"List-Unsubscribe": f"<{unsubscribe_url}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+
+
+def admin(comment: Comment) -> None:
+    """Tell WIDGET_ADMIN_EMAIL about a new comment, or one held for moderation."""
+    address = current_app.config.get("ADMIN_EMAIL")
+    if not address:
+        return
+    held = comment.state == PENDING
+    label = _page_label(comment)
+    name = comment.author or "Anonymous"
+    blocks = [("p", f"{name} {'wrote a comment that waits for your approval' if held else 'commented'} "
+                    f"on \u201c{label}\u201d ({comment.thread.url}):"),
+              ("quote", _quote(comment.text))]
+    if not held:
+        blocks.append(("link", "Read it on the page", _link(comment)))
+    blocks.append(("link", "Open the moderation page", f"{public_base(current_app.config)}/admin"))
+    subject = f"{'Held for moderation' if held else 'New comment'} on \u201c{label}\u201d"
+    mail.enqueue(address, "admin-held" if held else "admin-new", subject, blocks)

@@ -1,0 +1,122 @@
+"""Operations endpoints: liveness, readiness, Prometheus metrics and the OpenAPI description.
+
+- ``/healthz``: the cheap liveness check (the database answers).
+- ``/readyz``: 200 only when the database answers AND its schema is at the
+  newest migration, so a load balancer sends no traffic to an instance whose
+  database has not been upgraded yet.
+- ``/metrics``: requests by route and status, latency histograms, comments
+  created, rate-limit refusals and read-cache hits (ops/observability.py counts).
+
+Keep ``/metrics`` and ``/readyz`` off the public internet: the proxy in
+``deploy/`` answers them only from the private network.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import lru_cache
+from importlib import resources
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+
+from ..errors import error_response
+from ..extensions import MIGRATIONS, db
+
+bp = Blueprint("meta", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database means "not healthy"
+        db.session.rollback()
+        return error_response(503, "service_unavailable", "the database does not answer")
+    return jsonify({"status": "ok"})
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> bytes:
+    """Merge ``openapi/base.json`` with one fragment per area (reader, admin, ...).
+
+    Each fragment holds the ``paths`` and ``components`` of the code it
+    documents, so the description lives beside the blueprint it describes.
+    """
+    folder = resources.files("widget_server").joinpath("openapi")
+    document = json.loads(folder.joinpath("base.json").read_text("utf-8"))
+    for fragment in sorted(folder.iterdir(), key=lambda f: f.name):
+        if fragment.name == "base.json" or not fragment.name.endswith(".json"):
+            continue
+        part = json.loads(fragment.read_text("utf-8"))
+        document["paths"].update(part.get("paths", {}))
+        for kind, items in part.get("components", {}).items():
+            document["components"].setdefault(kind, {}).update(items)
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    return Response(openapi_document(), mimetype="application/json",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- /metrics ---------------------------------------------------------------------------
+
+
+@bp.get("/metrics")
+def metrics():
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST,
+                                                         "Cache-Control": "no-store"})
+
+
+# --- /readyz ----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def migration_heads() -> tuple[str, ...]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
+
+
+def database_revisions() -> tuple[str, ...]:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+
+
+@bp.get("/readyz")
+def readyz():
+    heads = migration_heads()
+    try:
+        current = database_revisions()
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        log.warning("readiness: database unavailable: %s", exc.__class__.__name__)
+        return error_response(503, "service_unavailable", "the database does not answer",
+                              headers={"Retry-After": "5", "Cache-Control": "no-store"})
+    if current != heads:
+        return error_response(
+            503, "service_unavailable",
+            f"database schema is at {', '.join(current) or 'nothing'}, the code needs "
+            f"{', '.join(heads)}: run `widget-server db upgrade`",
+            headers={"Retry-After": "30", "Cache-Control": "no-store"})
+    response = jsonify({"status": "ready", "database": "ok", "migrations": list(current)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
