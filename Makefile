@@ -33,13 +33,15 @@ run: install
 test-tools:
 	@scripts/install-test-tools.sh
 
-## test: install the test extras and Chromium, lint, run the whole suite
+## test: install the test extras and Chromium, lint, check the dependency rules, run the whole suite
 test: install-test test-tools
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## bench: the read/write benchmark against a bare-Flask baseline (see docs/performance.md)
 bench: install-test

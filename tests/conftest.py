@@ -58,6 +58,13 @@ def app(database_url, tmp_path, config_overrides):
 
 
 @pytest.fixture
+def app_context(app):
+    """For pure functions that read the app's settings: an app context, no request."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
 def db_session(app):
     """For tests that call services directly: an app context whose session works inside one
     outer transaction, rolled back at the end (the services' own commits become savepoints).

@@ -10,6 +10,9 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .extensions import db, limiter
+from .metrics import RATE_LIMITED
+
 log = logging.getLogger(__name__)
 
 # HTTP status -> stable machine word, for errors raised by Flask/werkzeug itself.
@@ -63,8 +66,6 @@ def _tolerant(teardown):
         try:
             return teardown(exc)
         except DBAPIError as error:
-            from .extensions import db
-
             log.warning("database unavailable while closing the session: %s", getattr(error, "orig", error))
             db.session.registry.clear()
             return None
@@ -79,9 +80,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):
-        from .extensions import limiter
-        from .metrics import RATE_LIMITED
-
         RATE_LIMITED.inc()
         current = limiter.current_limit
         retry_after = 60
@@ -112,8 +110,6 @@ def init_app(app: Flask) -> None:
     def _database_down(exc: Exception):
         # A database restart or network blip: tell the client to retry, roll back
         # so the pooled connection is usable again, and keep internals out of it.
-        from .extensions import db
-
         # exc.orig is the driver's message alone, without the statement's parameters.
         log.warning("database unavailable: %s", getattr(exc, "orig", exc.__class__.__name__))
         try:
@@ -132,8 +128,6 @@ def init_app(app: Flask) -> None:
     def _out_of_range(exc: DataError):
         # A value the database cannot hold (a number past its column's range, say):
         # the client's input, not our fault, and nothing was stored.
-        from .extensions import db
-
         db.session.rollback()
         return error_response(400, "invalid_value", "a value in this request is out of range")
 

@@ -24,6 +24,7 @@ from xml.parsers import expat
 import ijson
 
 from .base import ImportFailed, Summary
+from .xmlstream import CHUNK, _Repair
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DISQUS_NS = "http://disqus.com"
@@ -60,8 +61,6 @@ class _Stop(Exception):
 
 
 def _xml(path: str) -> Found:
-    from .xmlstream import CHUNK, _Repair
-
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     namespaces: list[str] = []

@@ -19,11 +19,11 @@ from .base import (
     ThreadRecord,
     clean_email,
     finish,
-    html_to_markdown,
     parse_bool,
     parse_datetime,
     stable_hash,
 )
+from .markup import html_to_markdown
 from .xmlstream import Node, records
 
 FORMAT = "disqus"

@@ -10,87 +10,28 @@ as it was.
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import sqlite3
-import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from urllib.parse import urljoin
 
 from flask import current_app
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import select
 
-from ..comments import threads as thread_service
-from ..comments.render import render
 from ..extensions import db
 from ..models import DELETED, MAX_DEPTH, Comment, Thread
 from ..urls import BadURL, normalize_origin, normalize_page_url, origin_of
-from .base import MAX_TITLE, CommentRecord, ImportFailed, Skip, Summary, ThreadRecord, clean_line
-
-BATCH = 500
-_TS = "%Y-%m-%dT%H:%M:%S.%f"
-
-_SCHEMA = """
-CREATE TABLE threads (key TEXT PRIMARY KEY, url TEXT, title TEXT, locked INT, deleted INT,
-                      created TEXT, last_number INT, target TEXT, reason TEXT, detail TEXT);
-CREATE TABLE comments (
-    seq INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, thread TEXT, parent TEXT, parent_orig INT,
-    orig_id INT, created TEXT, number INT, data TEXT, line TEXT,
-    status TEXT NOT NULL DEFAULT 'new',  -- new, existing, skip, known (a parent already in the database)
-    target TEXT, dbid INT, depth INT, link_key TEXT, link_dbid INT, note TEXT, deleted_thread INT DEFAULT 0);
-CREATE INDEX ix_thread ON comments (thread);
-CREATE INDEX ix_parent ON comments (parent);
-CREATE INDEX ix_target ON comments (status, target, created, seq);
-"""
-
-
-@dataclass
-class Options:
-    fmt: str
-    path: str
-    map_urls: list[tuple[str, str]] = field(default_factory=list)
-    site: str | None = None  # base for threads known only by their path (Isso, Commento)
-    dry_run: bool = False
-    progress: bool = False
-    keep_numbers: bool = False  # our own export: numbers (and ids, into an empty database) carry over
-
-
-class Stage:
-    """The scratch database of one import."""
-
-    def __init__(self):
-        fd, self.path = tempfile.mkstemp(prefix="widget-import-", suffix=".sqlite3")
-        os.close(fd)
-        self.conn = sqlite3.connect(self.path)
-        self.conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-4000;"
-                                + _SCHEMA)
-
-    def close(self) -> None:
-        self.conn.close()
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path + suffix)
-
-    def __enter__(self) -> Stage:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.close()
-
-    def q(self, sql: str, params: Iterable = ()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, tuple(params))
-
-
-def _ts(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime(_TS) if value else None
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.strptime(value, _TS).replace(tzinfo=UTC) if value else None
-
+from .base import (
+    MAX_TITLE,
+    CommentRecord,
+    ImportFailed,
+    Skip,
+    Summary,
+    ThreadRecord,
+    clean_line,
+    progress_bar,
+)
+from .stage import BATCH, Options, Stage, batches, to_text
+from .writer import write
 
 # --- pass 1 --------------------------------------------------------------------------------
 
@@ -124,13 +65,14 @@ def stage(records: Iterator[ThreadRecord | CommentRecord | Skip], st: Stage, sum
         if isinstance(record, ThreadRecord):
             threads.append((record.key, (record.url or "").strip() or None,
                             clean_line(record.title, MAX_TITLE), int(record.locked), int(record.deleted),
-                            _ts(record.created_at), record.last_number))
+                            to_text(record.created_at), record.last_number))
         elif isinstance(record, CommentRecord):
             data = {"author": record.author, "email": record.email, "website": record.website,
                     "text": record.text, "state": record.state, "likes": record.likes,
-                    "edited_at": _ts(record.edited_at), "ip_hash": record.ip_hash, "pinned": record.pinned}
+                    "edited_at": to_text(record.edited_at), "ip_hash": record.ip_hash,
+                    "pinned": record.pinned}
             comments.append((record.key, record.thread, record.parent, record.parent_id, record.id,
-                             _ts(record.created_at), record.number, json.dumps(data), record.where))
+                             to_text(record.created_at), record.number, json.dumps(data), record.where))
         elif record.note:
             summary.note(record.reason, record.detail)
         else:
@@ -183,17 +125,6 @@ def _resolve_threads(st: Stage, options: Options, summary: Summary) -> None:
         st.q("UPDATE comments SET target = ?, deleted_thread = ? WHERE thread = ?", (target, row[1], key))
 
 
-def _batches(st: Stage, sql: str, size: int = BATCH, order: str = "seq") -> Iterator[list[tuple]]:
-    """Keyset pages of ``sql`` (which selects seq first and takes ``seq > ?``)."""
-    last = 0
-    while True:
-        rows = st.q(f"{sql} ORDER BY {order} LIMIT ?", (last, size)).fetchall()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
-
-
 def _known(keys: list[str]) -> dict[str, tuple]:
     rows = db.session.execute(
         select(Comment.import_key, Comment.id, Comment.depth, Comment.parent_id, Thread.url)
@@ -204,7 +135,7 @@ def _known(keys: list[str]) -> dict[str, tuple]:
 
 
 def _match_existing(st: Stage, summary: Summary) -> None:
-    for rows in _batches(st, "SELECT seq, key FROM comments WHERE status = 'new' AND seq > ?"):
+    for rows in batches(st, "SELECT seq, key FROM comments WHERE status = 'new' AND seq > ?"):
         known = _known([key for _seq, key in rows])
         st.conn.executemany(
             "UPDATE comments SET status = 'existing', dbid = ?, depth = ?, link_dbid = ?, target = ?"
@@ -294,111 +225,11 @@ def _check_origins(targets: list[str], summary: Summary) -> None:
                      "cannot show them)", origin, n)
 
 
-# --- pass 2: write -------------------------------------------------------------------------
-
-
-def _source_threads(st: Stage, target: str) -> list[tuple]:
-    return st.q("SELECT title, locked, created, last_number FROM threads WHERE target = ? ORDER BY key",
-                (target,)).fetchall()
-
-
-def _thread_for(target: str, sources: list[tuple], first_comment: datetime | None) -> tuple[Thread, bool]:
-    title = next((s[0] for s in sources if s[0]), "")
-    thread = thread_service.find(target)
-    if thread is not None:
-        if title and not thread.title:
-            thread.title = title
-        return thread, False
-    thread = thread_service.get_or_create(target, title)
-    created = [c for c in (_dt(s[2]) for s in sources) if c]
-    thread.created_at = min(created) if created else (first_comment or thread.created_at)
-    thread.locked = any(s[1] for s in sources)
-    return thread, True
-
-
-def write(st: Stage, options: Options, targets: list[str], bar=None) -> None:
-    restore_ids = options.keep_numbers and not db.session.execute(select(func.count(Comment.id))).scalar()
-    if restore_ids:
-        taken = st.q("SELECT count(*) FROM comments WHERE status = 'new' AND orig_id IS NULL").fetchone()[0]
-        restore_ids = taken == 0
-    for target in targets:
-        sources = _source_threads(st, target)
-        first = st.q("SELECT MIN(created) FROM comments WHERE status = 'new' AND target = ?",
-                     (target,)).fetchone()
-        thread, new = _thread_for(target, sources, _dt(first[0]))
-        db.session.flush()
-        keep = options.keep_numbers and new and len(sources) == 1
-        if keep:
-            keep = not st.q("SELECT 1 FROM comments WHERE status = 'new' AND target = ? AND number IS NULL",
-                            (target,)).fetchone()
-        order = "number, seq" if keep else "created, seq"
-        number = thread.last_number
-        highest = max(number, sources[0][3] or 0) if keep else number
-        last_sort: tuple = (-1, 0) if keep else ("", 0)
-        while True:
-            column = "number" if keep else "created"
-            rows = st.q(
-                "SELECT seq, key, created, number, orig_id, data, depth, deleted_thread,"  # noqa: S608
-                f" {column} FROM comments WHERE status = 'new' AND target = ?"
-                f" AND ({column}, seq) > (?, ?) ORDER BY {order} LIMIT ?",
-                (target, *last_sort, BATCH)).fetchall()
-            if not rows:
-                break
-            last_sort = (rows[-1][8], rows[-1][0])
-            values = []
-            for _seq, key, created, orig_number, orig_id, data, depth, deleted_thread, _sort in rows:
-                fields = json.loads(data)
-                if deleted_thread and fields["state"] != DELETED:
-                    fields.update(state=DELETED, text="", author="", email=None, website=None, pinned=False)
-                if keep:
-                    this = orig_number
-                else:
-                    number += 1
-                    this = number
-                highest = max(highest, this)
-                row = {
-                    "thread_id": thread.id, "parent_id": None, "number": this, "depth": depth,
-                    "author": fields["author"], "email": fields["email"], "website": fields["website"],
-                    "text": fields["text"], "html": render(fields["text"]) if fields["text"] else "",
-                    "state": fields["state"], "created_at": _dt(created),
-                    "edited_at": _dt(fields["edited_at"]), "likes": fields["likes"],
-                    "pinned": bool(fields["pinned"]), "ip_hash": fields["ip_hash"] or "",
-                    "edit_token_hash": None, "import_key": key,
-                }
-                if restore_ids:
-                    row["id"] = orig_id
-                values.append(row)
-            ids = db.session.execute(insert(Comment).returning(Comment.id, sort_by_parameter_order=True),
-                                     values).scalars().all()
-            st.conn.executemany("UPDATE comments SET dbid = ? WHERE seq = ?",
-                                [(dbid, row[0]) for dbid, row in zip(ids, rows, strict=True)])
-            if bar is not None:
-                bar.update(len(rows))
-        db.session.execute(update(Thread).where(Thread.id == thread.id)
-                           .values(last_number=highest, version=Thread.version + 1))
-    _link(st)
-    if restore_ids and db.engine.dialect.name == "postgresql":
-        db.session.execute(text("SELECT setval(pg_get_serial_sequence('comments', 'id'),"
-                                " (SELECT COALESCE(MAX(id), 1) FROM comments))"))
-
-
-def _link(st: Stage) -> None:
-    sql = ("SELECT c.seq, c.dbid, COALESCE(p.dbid, c.link_dbid) FROM comments c"
-           " LEFT JOIN comments p ON p.key = c.link_key"
-           " WHERE c.status = 'new' AND (c.link_key IS NOT NULL OR c.link_dbid IS NOT NULL) AND c.seq > ?")
-    for rows in _batches(st, sql, order="c.seq"):
-        params = [{"id": dbid, "parent_id": parent} for _seq, dbid, parent in rows if parent is not None]
-        if params:
-            db.session.execute(update(Comment), params)
-
-
 Record = ThreadRecord | CommentRecord | Skip
 
 
 def run(records: Iterator[Record], options: Options, summary: Summary) -> Summary:
     """Stage, plan and (unless a dry run) write: all of it or nothing."""
-    from .base import progress_bar
-
     with Stage() as st:
         try:
             stage(records, st, summary)

@@ -21,9 +21,9 @@ from .base import (
     clean_email,
     clean_website,
     finish,
-    html_to_markdown,
     parse_datetime,
 )
+from .markup import html_to_markdown
 from .xmlstream import Node, records
 
 FORMAT = "wordpress"

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "import_memory.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "import_memory.py"
 
 
 def test_peak_memory_does_not_grow_with_the_file():

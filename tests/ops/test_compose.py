@@ -18,7 +18,7 @@ import pytest
 from ruamel.yaml import YAML
 from support.processes import need_binary
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 ENV = {"POSTGRES_PASSWORD": "pw", "WIDGET_SECRET_KEY": "k" * 40, "WIDGET_DOMAIN": "comments.example.com",
        "WIDGET_ALLOWED_ORIGINS": "https://blog.example.com"}

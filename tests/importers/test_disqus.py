@@ -104,10 +104,10 @@ def test_broken_file_names_the_position_and_leaves_the_database_alone(runner, ap
 
 
 def test_a_failure_while_writing_leaves_the_database_as_it_was(runner, app, monkeypatch):
-    from widget_server.importers import loader
+    from widget_server.importers import writer
 
     calls = {"n": 0}
-    real = loader.render
+    real = writer.render
 
     def failing(text):
         calls["n"] += 1
@@ -115,7 +115,7 @@ def test_a_failure_while_writing_leaves_the_database_as_it_was(runner, app, monk
             raise RuntimeError("disk on fire")
         return real(text)
 
-    monkeypatch.setattr(loader, "render", failing)
+    monkeypatch.setattr(writer, "render", failing)
     result = run(runner, "import", "disqus", fixture("disqus.xml"), expect_ok=False)
     assert result.exit_code == 1
     assert "nothing was written" in result.output and "disk on fire" in result.output

@@ -1,0 +1,1 @@
+"""Tests of widget_server.delivery (one file per module or capability)."""

@@ -1,0 +1,1 @@
+"""Tests of widget_server.importers (one file per module or capability)."""

@@ -1,0 +1,1 @@
+"""Tests of widget_server.moderation (one file per module or capability)."""

@@ -1,0 +1,1 @@
+"""Tests of widget_server.ops (one file per module or capability)."""
