@@ -25,16 +25,26 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 
+def rate_limit_subject(hashed: str) -> str:
+    """A rate-limit key for an already hashed subject. The namespace keeps several
+    deployments (or test runs) that share one Redis apart."""
+    from flask import current_app
+
+    return f"{current_app.config.get('RATELIMIT_NAMESPACE') or 'widget'}:{hashed}"
+
+
 def rate_limit_key() -> str:
-    """The client address, which ProxyFix (WIDGET_TRUSTED_PROXIES hops) has made real.
+    """The client, by the address ProxyFix (WIDGET_TRUSTED_PROXIES hops) has made real.
 
-    A client's own X-Forwarded-For is never read. The namespace keeps several
-    deployments (or test runs) that share one Redis apart.
+    A client's own X-Forwarded-For is never read. The address is canonical (every
+    spelling of it, and every host of an IPv6 /64, is one client) and keyed with the
+    instance secret, so the rate-limit storage holds no address.
     """
-    from flask import current_app, request
+    from flask import request
 
-    namespace = current_app.config.get("RATELIMIT_NAMESPACE") or "widget"
-    return f"{namespace}:{request.remote_addr or 'unknown'}"
+    from .security import client_hash
+
+    return rate_limit_subject(client_hash(request.remote_addr))
 
 
 limiter = Limiter(key_func=rate_limit_key)

@@ -19,7 +19,7 @@ from . import comments as service
 from .errors import APIError
 from .extensions import db
 from .models import DELETED, PENDING, PUBLISHED, SPAM, STATES, AuditEntry, Ban, Comment, Thread
-from .security import ip_hash as make_ip_hash
+from .security import ip_hashes
 from .serialize import iso
 
 ACTIONS = ("approve", "spam", "delete")
@@ -193,7 +193,7 @@ def list_bans() -> list[Ban]:
 
 def active_ban(client_ip: str, email: str | None) -> Ban | None:
     """The ban, if any, that applies to a poster from this address with this e-mail."""
-    who = and_(Ban.kind == "ip", Ban.value == make_ip_hash(client_ip))
+    who = and_(Ban.kind == "ip", Ban.value.in_(ip_hashes(client_ip)))
     if email:
         who = or_(who, and_(Ban.kind == "email", Ban.value == email.strip().lower()))
     now = clock.now()

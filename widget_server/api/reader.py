@@ -33,10 +33,16 @@ def _limit(name: str, **options):
 
 
 def _not_a_mistake(response) -> bool:
-    """Whether a post spends the client's budget: a refusal of the reader's own input
+    """Whether a post (or an edit) spends the client's budget: a refusal of the reader's own input
     (a validation error, "too fast", too large, not JSON) stores nothing and is fixed
     by trying again, so it does not; everything else, refusals included, does."""
     return response.status_code not in (400, 413, 415)
+
+
+# Edits and deletions of own comments share one budget per client: each re-renders
+# and invalidates the thread, and a wrong edit token spends it too.
+_edit_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_EDIT"], scope="edit",
+                                   deduct_when=_not_a_mistake)
 
 
 def public_config() -> dict:
@@ -193,6 +199,7 @@ def get_comment(comment_id: int):
 
 
 @bp.patch("/comments/<int:comment_id>")
+@_edit_limit
 def edit_comment(comment_id: int):
     data = validation.json_body()
     errors: dict[str, str] = {}
@@ -207,6 +214,7 @@ def edit_comment(comment_id: int):
 
 
 @bp.delete("/comments/<int:comment_id>")
+@_edit_limit
 def delete_comment(comment_id: int):
     if request.content_length:  # a body, if any, must be JSON like every other write
         validation.json_body()
