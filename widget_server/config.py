@@ -96,6 +96,9 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "RESET_LINK_LIFETIME": ("3600", lambda n, r: _int(n, r, 60), "seconds a password reset link works"),
     "RATELIMIT_LOGIN": ("10 per minute;60 per hour", _str,
                         "sign-in, refresh, account change and deletion requests per client"),
+    "RATELIMIT_LOGIN_ACCOUNT": ("10 per hour", _str,
+                                "failed sign-ins per account address, from any client "
+                                "(an address without an account is counted alike)"),
     "RATELIMIT_SIGNUP": ("5 per minute;20 per hour", _str, "sign-ups per client"),
     "RATELIMIT_RESET": ("5 per minute;20 per hour", _str, "password reset requests and resets per client"),
     "PUBLIC_URL": (None, _str, "the server's public base URL for links in mail; unset: the request's"),

@@ -14,7 +14,8 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from .. import accounts, notifications, validation
 from ..errors import APIError, ValidationError
-from ..extensions import db, limiter
+from ..extensions import db, limiter, rate_limit_subject
+from ..security import subject_hash
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 pages = Blueprint("account_pages", __name__)
@@ -22,6 +23,23 @@ pages = Blueprint("account_pages", __name__)
 
 def _limit(name: str):
     return limiter.limit(lambda: current_app.config[name])
+
+
+def _sign_in_account() -> str:
+    """Key of the per-account limit: a keyed hash of the address the sign-in names."""
+    try:
+        data = validation.json_body()
+    except APIError:  # the view answers 400/415, which spends nothing
+        data = {}
+    return rate_limit_subject(subject_hash("sign-in", accounts.sign_in_address(data)))
+
+
+# Failed sign-ins (401) per account, whichever clients they come from: many addresses
+# cannot share out the guessing of one password. An address without an account is
+# counted the same way, so a 429 tells nothing about whether it has one.
+_account_limit = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], scope="account",
+                               key_func=_sign_in_account,
+                               deduct_when=lambda response: response.status_code == 401)
 
 
 @bp.before_request
@@ -54,6 +72,7 @@ def confirm():
 
 @bp.post("/auth/login")
 @_limit("RATELIMIT_LOGIN")
+@_account_limit
 def login():
     body = accounts.login(validation.json_body())
     db.session.commit()
