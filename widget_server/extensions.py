@@ -10,6 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .security import client_hash
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Stable constraint names, so Alembic migrations are the same on every database.
@@ -30,19 +32,31 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 
-def rate_limit_key() -> str:
-    """The client address, which ProxyFix (WIDGET_TRUSTED_PROXIES hops) has made real.
+def rate_limit_subject(hashed: str) -> str:
+    """A rate-limit key for an already hashed subject. The namespace keeps several
+    deployments (or test runs) that share one Redis apart."""
+    return f"{current_app.config.get('RATELIMIT_NAMESPACE') or 'widget'}:{hashed}"
 
-    A client's own X-Forwarded-For is never read. The namespace keeps several
-    deployments (or test runs) that share one Redis apart.
+
+def rate_limit_key() -> str:
+    """The client, by the address ProxyFix (WIDGET_TRUSTED_PROXIES hops) has made real.
+
+    A client's own X-Forwarded-For is never read. The address is canonical (every
+    spelling of it, and every host of an IPv6 /64, is one client) and keyed with the
+    instance secret, so the rate-limit storage holds no address.
     """
-    namespace = current_app.config.get("RATELIMIT_NAMESPACE") or "widget"
-    return f"{namespace}:{request.remote_addr or 'unknown'}"
+    return rate_limit_subject(client_hash(request.remote_addr))
 
 
 limiter = Limiter(key_func=rate_limit_key)
 
 
-def rate_limit(setting: str, **options):
-    """Limit a view (or a blueprint) by the ``WIDGET_RATELIMIT_*`` setting named, read per request."""
-    return limiter.limit(lambda: current_app.config[setting], **options)
+def rate_limit(setting: str, *, shared_scope: str | None = None, **options):
+    """Limit a view (or a blueprint) by the ``WIDGET_RATELIMIT_*`` setting named, read per request.
+
+    With ``shared_scope``, every view it decorates spends one budget per client.
+    """
+    limit = lambda: current_app.config[setting]  # noqa: E731 - read per request: tests change it
+    if shared_scope:
+        return limiter.shared_limit(limit, scope=shared_scope, **options)
+    return limiter.limit(limit, **options)

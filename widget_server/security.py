@@ -1,13 +1,19 @@
-"""Hashes and secrets: IP hashes, avatar hashes, edit and admin tokens, signed tokens.
+"""Hashes and secrets: client keys, IP hashes, avatar hashes, edit and admin tokens, signed tokens.
 
 Nothing here stores a raw IP address or a usable token: addresses are keyed
 with the instance secret (so a leaked database cannot be reversed with a
 rainbow table of IPv4), and tokens are random 256-bit values kept as SHA-256.
+
+Every hash of an address goes through ``client_address`` first, so rate limits,
+bans, likes, the duplicate rule and log tags all see one client however its
+address is spelled (docs/security-limits.md).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from datetime import datetime
 
@@ -16,18 +22,71 @@ from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTime
 
 from . import clock
 
+UNKNOWN_CLIENT = "unknown"
+IPV6_PREFIX = 64  # what one subscriber is usually given (RFC 6177): new host bits are no new client
+
 
 def _keyed(purpose: str, value: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def ip_hash(ip: str) -> str:
-    return _keyed("ip", ip)[:32]
+@functools.lru_cache(maxsize=4096)
+def client_address(raw: str | None) -> str:
+    """The one canonical form of a client's address that everything is keyed on.
+
+    IPv4 is the address itself (so IPv4 hashes stay what earlier releases stored);
+    an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``, as dual-stack sockets report
+    IPv4 clients) is that IPv4 address; IPv6 is its /64 network; a zone index or a
+    port a proxy wrote along is dropped; anything else is ``unknown``.
+    """
+    text = (raw or "").strip()
+    if text.startswith("["):  # "[2001:db8::1]:443"
+        inside, closed, _port = text[1:].partition("]")
+        text = inside if closed else ""
+    elif text.count(":") == 1:  # "10.0.0.1:51234" (IPv6 always has at least two colons)
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return UNKNOWN_CLIENT
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = int(address) >> (128 - IPV6_PREFIX) << (128 - IPV6_PREFIX)  # without any %zone
+        return str(ipaddress.IPv6Network((network, IPV6_PREFIX)))
+    return str(address)
 
 
-def voter_hash(ip: str) -> str:
-    return _keyed("voter", ip)[:32]
+def ip_hash(ip: str | None) -> str:
+    """The poster's address as stored with a comment and matched by bans."""
+    return _keyed("ip", client_address(ip))[:32]
+
+
+def ip_hashes(ip: str | None) -> tuple[str, ...]:
+    """``ip_hash``, and the hash of the address as spelled, which is what releases before
+    canonical addresses stored for IPv6: a ban made from such a comment keeps holding."""
+    return tuple({ip_hash(ip), _keyed("ip", (ip or "").strip())[:32]})
+
+
+def imported_ip_hash(ip: str | None) -> str:
+    """``ip_hash`` of an address from an imported file; blank when there is none or it does
+    not parse, so such comments are not lumped together as one banable "unknown" poster."""
+    return ip_hash(ip) if client_address(ip) != UNKNOWN_CLIENT else ""
+
+
+def voter_hash(ip: str | None) -> str:
+    return _keyed("voter", client_address(ip))[:32]
+
+
+def client_hash(ip: str | None) -> str:
+    """The client's key in rate-limit storage: keyed, so Redis never holds an address."""
+    return _keyed("client", client_address(ip))[:32]
+
+
+def subject_hash(purpose: str, value: str) -> str:
+    """A keyed hash of anything else a limit counts by (an e-mail address, say)."""
+    return _keyed(purpose, value)[:32]
 
 
 def avatar_hash(email: str | None, author: str, ip_hash_value: str) -> str:

@@ -271,6 +271,51 @@ def test_auth_endpoints_are_rate_limited(app, client, path, setting):
     assert int(response.headers["Retry-After"]) > 0
 
 
+ACCOUNT_LIMIT = {"RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "100 per minute",
+                 "RATELIMIT_LOGIN_ACCOUNT": "3 per hour"}
+
+
+def login_from(client, address, email, password):
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.parametrize("config_overrides", [ACCOUNT_LIMIT], indirect=True)
+def test_failed_sign_ins_are_limited_per_account_whatever_the_client(client, make_reader):
+    make_reader(signed_in=False)
+    make_reader("bob@example.org", "Bob", signed_in=False)
+    spellings = ("mary@example.org", "Mary@Example.org", " MARY@example.ORG ")
+    guesses = [login_from(client, f"10.0.{n}.1", spellings[n], "a guess").status_code for n in range(3)]
+    assert guesses == [401, 401, 401]
+    # A fourth client, even with the right password: the account's budget is spent.
+    limited = login_from(client, "10.0.9.1", "mary@example.org", PASSWORD)
+    assert limited.status_code == 429 and limited.json["error"]["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 3600
+    # Other accounts, from the same clients, are not affected.
+    assert login_from(client, "10.0.0.1", "bob@example.org", PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize("config_overrides", [ACCOUNT_LIMIT], indirect=True)
+def test_the_account_limit_does_not_tell_whether_an_account_exists(client, make_reader):
+    make_reader(signed_in=False)
+    answers = {}
+    for email in ("mary@example.org", "nobody@example.org"):
+        statuses = [login_from(client, f"10.1.{n}.1", email, "a guess").status_code for n in range(4)]
+        limited = login_from(client, "10.1.9.1", email, "a guess")
+        answers[email] = (statuses, limited.status_code, limited.json["error"]["code"],
+                          limited.json["error"]["message"].split(";")[0], "Retry-After" in limited.headers)
+    assert answers["mary@example.org"] == answers["nobody@example.org"]
+    assert answers["nobody@example.org"][:2] == ([401, 401, 401, 429], 429)
+
+
+@pytest.mark.parametrize("config_overrides", [ACCOUNT_LIMIT], indirect=True)
+def test_successful_sign_ins_do_not_spend_the_account_budget(client, make_reader):
+    reader = make_reader(signed_in=False)
+    for _ in range(5):
+        reader.sign_in()
+    assert login_from(client, "10.2.0.1", reader.email, "a guess").status_code == 401
+
+
 # --- the account: name, password, data, deletion ---------------------------------------------
 
 

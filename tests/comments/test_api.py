@@ -178,6 +178,17 @@ def test_get_one_comment_with_token_shows_source_text(client, post):
     assert owned["text"] == "**bold**"
 
 
+@pytest.mark.parametrize("spellings", [
+    ("10.0.0.1", "::ffff:10.0.0.1", "::ffff:a00:1"),
+    ("2001:db8::1", "2001:0db8::0001", "2001:db8::2", "2001:db8::1:2:3:4"),  # one /64
+])
+def test_one_reader_likes_once_however_the_address_is_spelled(client, post, spellings):
+    cid = post("like me")["comment"]["id"]
+    likes = [client.post(f"{API}/comments/{cid}/like", json={}, environ_base={"REMOTE_ADDR": address}).json
+             for address in spellings]
+    assert likes == [{"likes": 1}] * len(spellings)
+
+
 def test_like_twice_counts_once(client, post):
     cid = post("like me")["comment"]["id"]
     assert client.post(f"{API}/comments/{cid}/like", json={}).json == {"likes": 1}

@@ -249,6 +249,14 @@ def test_the_same_email_from_another_address_is_the_same_poster(client):
     assert response.status_code == 409
 
 
+@pytest.mark.parametrize(("first", "second"), [("10.0.0.1", "::ffff:10.0.0.1"),
+                                               ("2001:db8::1", "2001:0DB8:0:0::1"),
+                                               ("2001:db8::1", "2001:db8::beef")])
+def test_one_poster_in_another_spelling_is_the_same_poster(client, first, second):
+    assert send(client, "Me again", environ_base={"REMOTE_ADDR": first}).status_code == 201
+    assert send(client, "Me again", environ_base={"REMOTE_ADDR": second}).status_code == 409
+
+
 def test_held_and_spam_comments_count_as_duplicates(client, app):
     assert send(client, "spam spam", homepage="x").status_code == 202
     assert send(client, "spam spam").status_code == 409

@@ -54,6 +54,31 @@ def test_an_ip_ban_refuses_the_poster_and_stores_nothing(client, app, auth):
     assert send(client, "a neighbour", environ=NEIGHBOUR).status_code == 201
 
 
+@pytest.mark.parametrize(("banned", "returning"), [
+    ("203.0.113.7", "::ffff:203.0.113.7"),
+    ("::ffff:203.0.113.7", "203.0.113.7"),
+    ("2001:db8:5::1", "2001:0db8:0005:0000::0001"),
+    ("2001:db8:5::1", "2001:db8:5::9:8:7:6"),  # a new host in the same /64
+])
+def test_an_ip_ban_holds_however_the_address_is_spelled(client, auth, banned, returning):
+    cid = send(client, "first spam", environ={"REMOTE_ADDR": banned}).json["comment"]["id"]
+    ban(client, auth, kind="ip", comment_id=cid)
+    refused = send(client, "back again", environ={"REMOTE_ADDR": returning})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "banned"
+    assert send(client, "the next /64", environ={"REMOTE_ADDR": "2001:db8:6::1"}).status_code == 201
+
+
+def test_an_ipv6_ban_made_from_a_hash_of_an_earlier_release_still_holds(client, app, auth):
+    """Before addresses were canonical, an IPv6 poster's hash was of the address as spelled."""
+    import hashlib
+    import hmac
+
+    old = hmac.new(app.config["SECRET_KEY"].encode(), b"ip:2001:db8:5::1", hashlib.sha256).hexdigest()[:32]
+    ban(client, auth, kind="ip", value=old)
+    assert send(client, "same address", environ={"REMOTE_ADDR": "2001:db8:5::1"}).status_code == 403
+    assert send(client, "another host", environ={"REMOTE_ADDR": "2001:db8:5::2"}).status_code == 201
+
+
 def test_an_email_ban_is_case_insensitive_and_follows_the_poster(client, app, auth):
     cid = send(client, "hi", email="Troll@Example.org").json["comment"]["id"]
     ban(client, auth, kind="email", comment_id=cid)

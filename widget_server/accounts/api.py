@@ -10,11 +10,29 @@ import json
 from flask import Blueprint, Response, jsonify
 
 from .. import web
-from ..extensions import db, rate_limit
+from ..errors import APIError
+from ..extensions import db, rate_limit, rate_limit_subject
+from ..security import subject_hash
 from . import identity
 from . import service as accounts
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+
+
+def _sign_in_account() -> str:
+    """Key of the per-account limit: a keyed hash of the address the sign-in names."""
+    try:
+        data = web.json_body()
+    except APIError:  # the view answers 400/415, which spends nothing
+        data = {}
+    return rate_limit_subject(subject_hash("sign-in", accounts.sign_in_address(data)))
+
+
+# Failed sign-ins (401) per account, whichever clients they come from: many addresses
+# cannot share out the guessing of one password. An address without an account is
+# counted the same way, so a 429 tells nothing about whether it has one.
+_account_limit = rate_limit("RATELIMIT_LOGIN_ACCOUNT", scope="account", key_func=_sign_in_account,
+                            deduct_when=lambda response: response.status_code == 401)
 
 
 @bp.before_request
@@ -45,6 +63,7 @@ def confirm():
 
 @bp.post("/auth/login")
 @rate_limit("RATELIMIT_LOGIN")
+@_account_limit
 def login():
     body = accounts.login(web.json_body())
     db.session.commit()

@@ -190,6 +190,12 @@ def confirm_signup(token: str) -> User:
 # --- sign-in, refresh, sign-out --------------------------------------------------------------
 
 
+def sign_in_address(data: dict) -> str:
+    """The address a sign-in names, as ``login`` looks it up ("" if it is not one): what
+    the per-account limit on failed sign-ins counts by, account or not."""
+    return _email(data, {}) or ""
+
+
 def login(data: dict) -> dict:
     errors: dict[str, str] = {}
     email = _email(data, errors)

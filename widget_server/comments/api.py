@@ -30,10 +30,15 @@ MAX_COUNT_URLS = 100
 
 
 def _not_a_mistake(response) -> bool:
-    """Whether a post spends the client's budget: a refusal of the reader's own input
+    """Whether a post (or an edit) spends the client's budget: a refusal of the reader's own input
     (a validation error, "too fast", too large, not JSON) stores nothing and is fixed
     by trying again, so it does not; everything else, refusals included, does."""
     return response.status_code not in (400, 413, 415)
+
+
+# Edits and deletions of own comments share one budget per client: each re-renders
+# and invalidates the thread, and a wrong edit token spends it too.
+_edit_limit = rate_limit("RATELIMIT_EDIT", shared_scope="edit", deduct_when=_not_a_mistake)
 
 
 def _client() -> Client:
@@ -89,6 +94,7 @@ def get_comment(comment_id: int):
 
 
 @bp.patch("/comments/<int:comment_id>")
+@_edit_limit
 def edit_comment(comment_id: int):
     errors: dict[str, str] = {}
     text = comment_text(web.json_body(), errors)
@@ -101,6 +107,7 @@ def edit_comment(comment_id: int):
 
 
 @bp.delete("/comments/<int:comment_id>")
+@_edit_limit
 def delete_comment(comment_id: int):
     web.bodyless()
     comment = service.authorize_edit(service.get_or_404(comment_id), request.headers.get("X-Edit-Token"))

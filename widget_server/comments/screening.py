@@ -35,7 +35,7 @@ from .. import clock
 from ..errors import APIError
 from ..extensions import db
 from ..models import DELETED, PENDING, SPAM, Ban, Comment, Thread
-from ..security import FORM_TOKEN, TokenInvalid, ip_hash, sign, unsign
+from ..security import FORM_TOKEN, TokenInvalid, ip_hash, ip_hashes, sign, unsign
 from . import akismet
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def form_token(url: str) -> str:
 
 def active_ban(client_address: str, email: str | None) -> Ban | None:
     """The ban, if any, that applies to a poster from this address with this e-mail."""
-    who = and_(Ban.kind == "ip", Ban.value == ip_hash(client_address))
+    who = and_(Ban.kind == "ip", Ban.value.in_(ip_hashes(client_address)))
     if email:
         who = or_(who, and_(Ban.kind == "email", Ban.value == email.strip().lower()))
     now = clock.now()

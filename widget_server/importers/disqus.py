@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..models import DELETED, PUBLISHED, SPAM
-from ..security import ip_hash
+from ..security import imported_ip_hash
 from .base import (
     CommentRecord,
     Skip,
@@ -80,7 +80,7 @@ def _post(node: Node) -> CommentRecord | Skip:
         key=key, thread=thread, parent=f"{FORMAT}:{parent}" if parent else None, created_at=created,
         text=html_to_markdown(message), author=author, email=clean_email(node.findtext("author/email")),
         state=SPAM if spam else DELETED if deleted else PUBLISHED,
-        ip_hash=ip_hash(address) if address else "", where=where,
+        ip_hash=imported_ip_hash(address), where=where,
     ))
 
 

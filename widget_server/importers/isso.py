@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..models import DELETED, PENDING, PUBLISHED
-from ..security import ip_hash
+from ..security import imported_ip_hash
 from .base import (
     CommentRecord,
     ImportFailed,
@@ -64,7 +64,7 @@ def read(_fh: BinaryIO | None, name: str, summary: Summary) -> Iterator[ThreadRe
                 parent=f"{FORMAT}:{parent}" if parent is not None else None, text=text or "",
                 author=author or "", email=clean_email(email), website=clean_website(website),
                 state=MODES.get(mode, PENDING), likes=likes or 0,
-                ip_hash=ip_hash(address) if address else "", where=where,
+                ip_hash=imported_ip_hash(address), where=where,
             ))
     except sqlite3.DatabaseError as exc:
         raise ImportFailed(f"{name} cannot be read as an Isso database: {exc}") from None

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..models import DELETED, PENDING, PUBLISHED
-from ..security import ip_hash
+from ..security import imported_ip_hash
 from .base import (
     CommentRecord,
     Skip,
@@ -62,5 +62,5 @@ def _comment(raw: object, thread: str, where: str) -> CommentRecord | Skip:
         text=str(raw.get("text") or ""), author=str(raw.get("author") or ""),
         email=clean_email(raw.get("email")), website=clean_website(raw.get("website")),
         state=MODES.get(raw.get("mode", 1), PENDING), likes=raw.get("likes") or 0,
-        ip_hash=ip_hash(str(address)) if address else "", where=where,
+        ip_hash=imported_ip_hash(str(address)), where=where,
     ))

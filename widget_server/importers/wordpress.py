@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..models import DELETED, PENDING, PUBLISHED, SPAM
-from ..security import ip_hash
+from ..security import imported_ip_hash
 from .base import (
     CommentRecord,
     Skip,
@@ -62,7 +62,7 @@ def _comment(node: Node, item: str) -> CommentRecord | Skip:
         text=html_to_markdown(node.findtext("comment_content"), keep_newlines=True),
         author=node.findtext("comment_author"), email=clean_email(node.findtext("comment_author_email")),
         website=clean_website(node.findtext("comment_author_url")), state=STATES.get(approved, PENDING),
-        ip_hash=ip_hash(address) if address else "", where=where,
+        ip_hash=imported_ip_hash(address), where=where,
     ))
 
 

@@ -26,9 +26,11 @@ from .views import audit_view, ban_view, comment_view, thread_view
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
-# Failed authentications (401) count against the client's budget; once it is
-# spent, every admin request from that client gets 429 until it refills.
-rate_limit("RATELIMIT_ADMIN_AUTH", deduct_when=lambda response: response.status_code == 401)(bp)
+# Failed authentications (401) count against the client's one budget, shared by every
+# admin endpoint (a per-endpoint budget would multiply it by the number of routes);
+# once it is spent, every admin request from that client gets 429 until it refills.
+rate_limit("RATELIMIT_ADMIN_AUTH", shared_scope="admin-auth",
+           deduct_when=lambda response: response.status_code == 401)(bp)
 
 MAX_BULK = 500
 MAX_QUERY = 200
