@@ -8,7 +8,7 @@
 
 // ---- strings of the panels: English here, the fallback; the widget fetches the reader's
 //      language (/widget-i18n/account/LANG.json, from static/i18n/) alongside this module.
-//      {n} is filled in.
+//      {n} is filled in. The keys are the language files' own: they stay as they are.
 const EN = {
   close: "Close", in: "Sign in", email: "E-mail", pw: "Password", forgot: "Forgot password?",
   new: "New here?", up: "Create an account", name: "Display name", nameNote: "shown with your comments",
@@ -24,10 +24,21 @@ const EN = {
   delGo: "Delete my account for good", delDone: "Your account is deleted.",
   expired: "Your session has ended. Please sign in again.",
 };
-// API field -> the label that names it in an error message
-const FIELDS = { email: "email", display_name: "name", password: "pw", current_password: "cur" };
-const STORE = "widget-server:session"; // the widget's key: read here only to see another tab's renewal
+// API field -> the key of the label that names it in an error message
+const FIELD_LABELS = { email: "email", display_name: "name", password: "pw", current_password: "cur" };
+const SESSION_KEY = "widget-server:session"; // the widget's key: read here only to see another tab's renewal
+// The views, each with the key of its heading.
+const HEADINGS = { signIn: "in", signUp: "up", forgotPassword: "fg", account: "me" };
+// The inputs of the panels' forms: label and note are string keys, name is the API field.
+const EMAIL = { label: "email", name: "email", type: "email", autocomplete: "username" };
+const PASSWORD = { label: "pw", name: "password", type: "password", autocomplete: "current-password" };
+const DISPLAY_NAME = { label: "name", name: "display_name", type: "text", autocomplete: "nickname", note: "nameNote" };
+const NEW_PASSWORD = { label: "pw", name: "password", type: "password", autocomplete: "new-password", note: "pwNote" };
+const CURRENT_PASSWORD = { label: "cur", name: "current_password", type: "password", autocomplete: "current-password" };
+const CHANGED_PASSWORD = { ...NEW_PASSWORD, label: "newPw" };
+const CONFIRM_PASSWORD = { ...PASSWORD, label: "delPw" };
 
+// Class names (besides the widget's): pn panel · x close · sw view switches · lk link · acts account actions · rd radio · d danger.
 const CSS = `
 .pn{position:relative;margin:0 0 var(--g);padding:14px 18px 18px;border:1px solid var(--bd);border-radius:var(--r);background:var(--sf)}
 .pn h3{margin:0 0 10px;padding-inline-end:44px;font-size:1.15em;line-height:1.3}
@@ -51,244 +62,250 @@ const CSS = `
 .b.d{border-color:var(--er);color:var(--er)}
 .b.d:hover{background:var(--bg);color:var(--er)}
 `;
-let sheet;
 
-export default function accounts({ api, h, errorText, T, M: strings, get, set }) {
-  const M = { ...EN, ...strings }; // a key the language file lacks (or the whole file) stays English
-  const fill = (text, n) => text.replace("{n}", n);
-  let panel = null, at = null, opened = null, uid = 0, renewing = null;
+let styleSheet;
+
+export default function accounts({ api, element, errorText, widgetStrings, accountStrings, getSession, setSession }) {
+  const strings = { ...EN, ...accountStrings }; // a key the language file lacks (or the whole file) stays English
+  const fill = (key, value) => strings[key].replace("{n}", value);
+  // The open panel (a <section>), the post form it opened above, the widget's hooks for it
+  // ({announce, reload}) and its view switcher.
+  let panel = null, postForm = null, hooks = null, showView = null;
+  let lastId = 0, renewing = null;
 
   // ---- the session: renewed before it ends, or after a 401 ---------------------------------
   // One renewal at a time (the refresh token works once). Rejects, and signs out, when the
   // session cannot be renewed; a network failure keeps the session for a later try.
   function refresh() {
     return renewing || (renewing = (async () => {
-      const s = get();
-      if (!s || !(Date.now() < Date.parse(s.refresh_expires_at))) {
-        set(null);
-        throw { status: 401, message: M.expired };
+      const current = getSession();
+      if (!current || !(Date.now() < Date.parse(current.refresh_expires_at))) {
+        setSession(null);
+        throw { status: 401, message: strings.expired };
       }
       try {
-        set((await api("POST", "/auth/refresh", { refresh_token: s.refresh_token })).data);
-      } catch (e) {
-        if (e.status !== 401) throw e;
-        let other = null;
-        try { other = JSON.parse(localStorage.getItem(STORE)); } catch { /* storage blocked */ }
-        if (other && other.refresh_token !== s.refresh_token) return set(other); // another tab renewed it
-        set(null);
-        throw { ...e, message: M.expired };
+        setSession((await api("POST", "/auth/refresh", { body: { refresh_token: current.refresh_token } })).data);
+      } catch (error) {
+        if (error.status !== 401) throw error;
+        let stored = null;
+        try { stored = JSON.parse(localStorage.getItem(SESSION_KEY)); } catch { /* storage blocked */ }
+        if (stored && stored.refresh_token !== current.refresh_token) return setSession(stored); // another tab renewed it
+        setSession(null);
+        throw { ...error, message: strings.expired };
       }
     })().finally(() => { renewing = null; }));
   }
   // A request as the signed-in reader (account changes, data download, deletion).
-  async function authed(method, path, body) {
-    if (Date.now() > Date.parse(get().token_expires_at) - 6e4) await refresh();
+  async function asSignedIn(method, path, body) {
+    if (Date.now() > Date.parse(getSession().token_expires_at) - 6e4) await refresh();
     try {
-      return await api(method, path, body, null, get().token);
-    } catch (e) {
-      if (e.status !== 401) throw e;
+      return await api(method, path, { body, bearer: getSession().token });
+    } catch (error) {
+      if (error.status !== 401) throw error;
       await refresh();
-      return api(method, path, body, null, get().token);
+      return api(method, path, { body, bearer: getSession().token });
     }
   }
 
   // ---- the panel: opened above the post form whose "Sign in" (or "Account") was pressed ----
-  const button = () => at && at.querySelector("[data-a=acct]");
+  const accountButton = () => postForm && postForm.querySelector("[data-action=account]");
   function close(refocus) {
     if (!panel) return;
     panel.remove();
     panel = null;
-    const b = button();
-    if (b) {
-      b.setAttribute("aria-expanded", "false");
-      if (refocus) b.focus();
+    const button = accountButton();
+    if (button) {
+      button.setAttribute("aria-expanded", "false");
+      if (refocus) button.focus();
     }
   }
-  function open({ root, at: form, say, reload }) {
-    if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
-    if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-    const again = panel && at === form;
+  function open({ root, form, announce, reload }) {
+    if (!styleSheet) (styleSheet = new CSSStyleSheet()).replaceSync(CSS);
+    if (!root.adoptedStyleSheets.includes(styleSheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, styleSheet];
+    const again = panel && postForm === form;
     close(again);
     if (again) return; // the same button again: it toggles
-    at = form;
-    opened = { say, reload };
-    const id = "ws-p" + ++uid;
-    const heading = h("h3", { id, tabindex: -1 });
-    const body = h("div");
-    panel = h("section", { class: "pn", part: "account-panel", "aria-labelledby": id },
-      heading, h("button", { type: "button", class: "x", "aria-label": M.close, title: M.close, text: "×" }), body);
-    panel.addEventListener("click", (ev) => { if (ev.target.closest(".x")) close(true); });
-    panel.addEventListener("keydown", (ev) => {
-      if (ev.key !== "Escape") return;
-      ev.preventDefault();
-      ev.stopPropagation();
+    postForm = form;
+    hooks = { announce, reload };
+    const id = "ws-p" + ++lastId;
+    const heading = element("h3", { id, tabindex: -1 });
+    const body = element("div");
+    panel = element("section", { class: "pn", part: "account-panel", "aria-labelledby": id },
+      heading, element("button", { type: "button", class: "x", "aria-label": strings.close, title: strings.close, text: "×" }),
+      body);
+    panel.addEventListener("click", (event) => { if (event.target.closest(".x")) close(true); });
+    panel.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      event.preventDefault();
+      event.stopPropagation();
       close(true);
     });
-    const cache = {}; // each view is built once, so nothing typed is lost when switching back
-    let email = "";
-    panel.show = (view) => {
-      const current = body.querySelector("input[name=email]");
-      if (current) email = current.value;
-      const kids = cache[view] || (cache[view] = VIEWS[view]());
-      heading.textContent = M[view];
-      body.replaceChildren(...kids);
-      const mail = body.querySelector("input[name=email]");
-      if (mail && !mail.value) mail.value = email;
-      const first = body.querySelector("input:not([type=hidden])");
-      (view === "me" ? heading : first).focus();
+    const built = {}; // each view is built once, so nothing typed is lost when switching back
+    let email = ""; // the address typed so far goes along from view to view
+    showView = (view) => {
+      const typed = body.querySelector("input[name=email]");
+      if (typed) email = typed.value;
+      const children = built[view] || (built[view] = VIEWS[view]());
+      heading.textContent = strings[HEADINGS[view]];
+      body.replaceChildren(...children);
+      const emailInput = body.querySelector("input[name=email]");
+      if (emailInput && !emailInput.value) emailInput.value = email;
+      const firstInput = body.querySelector("input:not([type=hidden])");
+      (view === "account" ? heading : firstInput).focus();
     };
     form.before(panel);
-    button().setAttribute("aria-expanded", "true");
-    panel.show(get() ? "me" : "in");
+    accountButton().setAttribute("aria-expanded", "true");
+    showView(getSession() ? "account" : "signIn");
   }
-  const put = (session) => { // the widget re-renders its forms; keep this form's button marked open
-    set(session);
-    if (panel && button()) button().setAttribute("aria-expanded", "true");
-  };
+  function saveSession(session) { // the widget re-renders its forms; keep this form's button marked open
+    setSession(session);
+    if (panel && accountButton()) accountButton().setAttribute("aria-expanded", "true");
+  }
+  function signedOut(message) {
+    const { announce, reload } = hooks;
+    setSession(null);
+    close(true);
+    announce(message);
+    reload();
+  }
 
   // ---- building blocks ------------------------------------------------------------------------
-  // A form of labelled inputs, an error line and a notice; `go` sends it and may return a notice.
-  // spec rows: [label key, API field, input type, autocomplete, note key]
-  function box(spec, submitText, go, extra, danger) {
-    const inputs = {};
-    const rows = spec.map(([label, name, type, auto, note]) => {
-      const el = h("input", { id: "ws-p" + ++uid, name, type, autocomplete: auto, part: "input", required: true,
+  // A form of labelled inputs, an error line and a notice; `send(body, fields)` sends it and may
+  // return a notice. `extra` goes below the inputs; `danger` marks an irreversible action.
+  function panelForm(inputs, submitText, send, extra, danger) {
+    const fields = {};
+    const rows = inputs.map(({ label, name, type, autocomplete, note }) => {
+      const field = element("input", { id: "ws-p" + ++lastId, name, type, autocomplete, part: "input", required: true,
         maxlength: type === "password" ? 1000 : 254, spellcheck: "false" });
-      inputs[name] = el;
-      return h("div", null, h("label", { for: el.id }, M[label], note && " ", note && h("small", { text: `(${M[note]})` })), el);
+      fields[name] = field;
+      return element("div", null, element("label", { for: field.id },
+        strings[label], note && " ", note && element("small", { text: `(${strings[note]})` })), field);
     });
-    const err = h("p", { class: "er", role: "alert", part: "error" });
-    const note = h("p", { class: "nt", role: "status", part: "notice" });
-    const submit = h("button", { class: danger ? "b d" : "b p", part: danger ? "button" : "button button-primary", text: submitText });
-    const f = h("form", { novalidate: true, part: "form" }, ...rows, extra, err, h("div", { class: "bar" }, submit), note);
+    const errorLine = element("p", { class: "er", role: "alert", part: "error" });
+    const notice = element("p", { class: "nt", role: "status", part: "notice" });
+    const submit = element("button", { class: danger ? "b d" : "b p", part: danger ? "button" : "button button-primary",
+      text: submitText });
+    const form = element("form", { novalidate: true, part: "form" },
+      ...rows, extra, errorLine, element("div", { class: "bar" }, submit), notice);
     let busy = false;
-    f.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
       if (busy) return;
       busy = true;
       submit.setAttribute("aria-disabled", "true");
-      err.textContent = note.textContent = "";
+      errorLine.textContent = notice.textContent = "";
       const body = {};
-      for (const k in inputs) {
-        inputs[k].removeAttribute("aria-invalid");
-        body[k] = inputs[k].type === "password" ? inputs[k].value : inputs[k].value.trim();
+      for (const name in fields) {
+        fields[name].removeAttribute("aria-invalid");
+        body[name] = fields[name].type === "password" ? fields[name].value : fields[name].value.trim();
       }
       try {
-        note.textContent = (await go(body, inputs)) || "";
-      } catch (e) {
+        notice.textContent = (await send(body, fields)) || "";
+      } catch (error) {
         const named = {};
-        for (const k in e.fields || {}) {
-          named[M[FIELDS[k]] || k] = e.fields[k];
-          if (inputs[k]) inputs[k].setAttribute("aria-invalid", "true");
+        for (const name in error.fields || {}) {
+          named[strings[FIELD_LABELS[name]] || name] = error.fields[name];
+          if (fields[name]) fields[name].setAttribute("aria-invalid", "true");
         }
-        err.textContent = errorText({ ...e, fields: named }); // the server's words; typed values stay
-        const bad = f.querySelector("[aria-invalid=true]");
-        if (bad) bad.focus();
+        errorLine.textContent = errorText({ ...error, fields: named }); // the server's words; typed values stay
+        const invalid = form.querySelector("[aria-invalid=true]");
+        if (invalid) invalid.focus();
       } finally {
         busy = false;
         submit.removeAttribute("aria-disabled");
       }
     });
-    f.inputs = inputs;
-    return f;
+    return form;
   }
-  const link = (view, text) => h("button", { type: "button", class: "lk", text: text || M[view], "data-v": view });
-  const switches = (...kids) => {
-    const p = h("p", { class: "sw" }, ...kids);
-    p.addEventListener("click", (ev) => {
-      const b = ev.target.closest("[data-v]");
-      if (b) panel.show(b.dataset.v);
+  const viewLink = (view, text) => element("button",
+    { type: "button", class: "lk", text: text || strings[HEADINGS[view]], "data-view": view });
+  function viewSwitches(...children) {
+    const line = element("p", { class: "sw" }, ...children);
+    line.addEventListener("click", (event) => {
+      const target = event.target.closest("[data-view]");
+      if (target) showView(target.dataset.view);
     });
-    return p;
-  };
-  const EMAIL = ["email", "email", "email", "username"];
+    return line;
+  }
 
   // ---- the views: sign in, sign up, forgot password, the account -----------------------------
   const VIEWS = {
-    in: () => [
-      box([EMAIL, ["pw", "password", "password", "current-password"]], M.in, async (body) => {
-        const { data } = await api("POST", "/auth/login", body);
-        const form = at, { say } = opened;
-        put(data);
+    signIn: () => [
+      panelForm([EMAIL, PASSWORD], strings.in, async (body) => {
+        const { data } = await api("POST", "/auth/login", { body });
+        const form = postForm, { announce } = hooks;
+        saveSession(data);
         close();
         form.querySelector("textarea").focus();
-        say(fill(M.inDone, data.user.display_name));
+        announce(fill("inDone", data.user.display_name));
       }),
-      switches(link("fg", M.forgot), h("span", null, M.new, " ", link("up"))),
+      viewSwitches(viewLink("forgotPassword", strings.forgot), element("span", null, strings.new, " ", viewLink("signUp"))),
     ],
-    up: () => [
-      box([EMAIL, ["name", "display_name", "text", "nickname", "nameNote"],
-        ["pw", "password", "password", "new-password", "pwNote"]], M.upGo, async (body, inputs) => {
-        await api("POST", "/auth/signup", body);
-        inputs.password.value = "";
-        return M.upDone;
+    signUp: () => [
+      panelForm([EMAIL, DISPLAY_NAME, NEW_PASSWORD], strings.upGo, async (body, fields) => {
+        await api("POST", "/auth/signup", { body });
+        fields.password.value = "";
+        return strings.upDone;
       }),
-      switches(link("in", M.back)),
+      viewSwitches(viewLink("signIn", strings.back)),
     ],
-    fg: () => [
-      h("p", { text: M.fgText }),
-      box([EMAIL], M.fgGo, async (body) => {
-        await api("POST", "/auth/forgot", body);
-        return M.fgDone;
+    forgotPassword: () => [
+      element("p", { text: strings.fgText }),
+      panelForm([EMAIL], strings.fgGo, async (body) => {
+        await api("POST", "/auth/forgot", { body });
+        return strings.fgDone;
       }),
-      switches(link("in", M.back)),
+      viewSwitches(viewLink("signIn", strings.back)),
     ],
-    me: () => {
-      const who = h("b", { dir: "auto", text: get().user.display_name });
-      const name = box([["name", "display_name", "text", "nickname", "nameNote"]], M.save, async (body) => {
-        const { data } = await authed("PATCH", "/account", body);
-        put({ ...get(), user: data.user });
-        who.textContent = data.user.display_name;
-        opened.reload();
-        return M.saved;
+    account: () => {
+      const displayName = element("b", { dir: "auto", text: getSession().user.display_name });
+      const nameForm = panelForm([DISPLAY_NAME], strings.save, async (body) => {
+        const { data } = await asSignedIn("PATCH", "/account", body);
+        saveSession({ ...getSession(), user: data.user });
+        displayName.textContent = data.user.display_name;
+        hooks.reload();
+        return strings.saved;
       });
-      name.inputs.display_name.value = who.textContent;
-      const pw = box([["cur", "current_password", "password", "current-password"],
-        ["newPw", "password", "password", "new-password", "pwNote"]], M.pwGo, async (body, inputs) => {
-        await authed("PATCH", "/account", body);
-        inputs.current_password.value = inputs.password.value = "";
-        return M.pwDone;
+      nameForm.elements.display_name.value = displayName.textContent;
+      const passwordForm = panelForm([CURRENT_PASSWORD, CHANGED_PASSWORD], strings.pwGo, async (body, fields) => {
+        await asSignedIn("PATCH", "/account", body);
+        fields.current_password.value = fields.password.value = "";
+        return strings.pwDone;
       });
-      const radio = (value, label, checked) => h("label", { class: "rd" },
-        h("input", { type: "radio", name: "comments", value, checked }), M[label]);
-      const what = h("fieldset", null, h("legend", { text: M.delWhat }), radio("anonymize", "keep", true), radio("remove", "rm"));
-      const del = box([["delPw", "password", "password", "current-password"]], M.delGo, async (body) => {
-        body.comments = what.querySelector(":checked").value;
-        await authed("POST", "/account/delete", body);
-        signedOut(M.delDone);
-      }, what, true);
-      const download = h("button", { type: "button", class: "b", part: "button", text: M.data });
-      const out = h("button", { type: "button", class: "b", part: "button", text: M.out });
+      const radio = (value, label, checked) => element("label", { class: "rd" },
+        element("input", { type: "radio", name: "comments", value, checked }), strings[label]);
+      const commentsChoice = element("fieldset", null, element("legend", { text: strings.delWhat }),
+        radio("anonymize", "keep", true), radio("remove", "rm"));
+      const deleteForm = panelForm([CONFIRM_PASSWORD], strings.delGo, async (body) => {
+        body.comments = commentsChoice.querySelector(":checked").value;
+        await asSignedIn("POST", "/account/delete", body);
+        signedOut(strings.delDone);
+      }, commentsChoice, true);
+      const download = element("button", { type: "button", class: "b", part: "button", text: strings.data });
+      const signOut = element("button", { type: "button", class: "b", part: "button", text: strings.out });
       download.addEventListener("click", async () => {
         try {
-          const { data } = await authed("GET", "/account/data");
-          const a = h("a", { download: "my-comments-data.json",
+          const { data } = await asSignedIn("GET", "/account/data");
+          const link = element("a", { download: "my-comments-data.json",
             href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" })) });
-          a.click();
-          setTimeout(() => URL.revokeObjectURL(a.href), 1e4);
-        } catch (e) { opened.say(errorText(e)); }
+          link.click();
+          setTimeout(() => URL.revokeObjectURL(link.href), 1e4);
+        } catch (error) { hooks.announce(errorText(error)); }
       });
-      out.addEventListener("click", async () => {
-        const token = get() && get().token;
-        try { await api("POST", "/auth/logout", null, null, token); } catch { /* revoked or expired already */ }
-        signedOut(M.outDone);
+      signOut.addEventListener("click", async () => {
+        const token = getSession() && getSession().token;
+        try { await api("POST", "/auth/logout", { bearer: token }); } catch { /* revoked or expired already */ }
+        signedOut(strings.outDone);
       });
       return [
-        h("p", null, T.as + " ", who),
-        name,
-        h("div", { class: "acts" }, download, out),
-        h("details", null, h("summary", { text: M.pw2 }), pw),
-        h("details", null, h("summary", { text: M.del }), del),
+        element("p", null, widgetStrings.as + " ", displayName),
+        nameForm,
+        element("div", { class: "acts" }, download, signOut),
+        element("details", null, element("summary", { text: strings.pw2 }), passwordForm),
+        element("details", null, element("summary", { text: strings.del }), deleteForm),
       ];
     },
   };
-  function signedOut(message) {
-    const { say, reload } = opened;
-    set(null);
-    close(true);
-    say(message);
-    reload();
-  }
 
   return { open, refresh };
 }

@@ -1,20 +1,23 @@
 /* widget-server comments widget. Embedding, options, theming: docs/widget.md.
  * One IIFE, no globals, no build step. Renders into Shadow DOM with a
  * constructable stylesheet (works under a strict CSP); reader text goes in with
- * textContent, only the server's sanitized `html` field with innerHTML. */
+ * textContent, only the server's sanitized `html` field with innerHTML.
+ * In order: strings, page options, storage, account hooks, HTTP, DOM helpers, styles,
+ * the thread, one comment, one's own comments, the post form, comment counts, start-up. */
 (() => {
   "use strict";
-  const me = document.currentScript; // null later: read it now
-  if (!me || !me.src) return;
-  const ORIGIN = new URL(me.src).origin;
+  const script = document.currentScript; // null later: read it now
+  if (!script || !script.src) return;
+  const ORIGIN = new URL(script.src).origin;
   const API = ORIGIN + "/api/v1";
-  const opt = me.dataset;
+  const options = script.dataset;
   const LOG = "[widget-server]";
-  const STORE = "widget-server:";
+  const STORAGE_PREFIX = "widget-server:";
 
   // ---- strings: English here, the fallback; every other language is one file on the server,
   //      /widget-i18n/LANG.json (from static/i18n/), fetched in parallel with the thread.
   //      {n}/{t} are filled in; `count` has the Intl.PluralRules forms; `dir` is "rtl" or absent.
+  //      The keys are the language files' own: they stay as they are.
   const EN = {
     title: "Discussion", count: { one: "{n} comment", other: "{n} comments" },
     sortBy: "Sort comments", oldest: "Oldest", newest: "Newest", top: "Top",
@@ -36,141 +39,184 @@
     ver: "Verified", must: "Sign in to comment.",
   };
   // The languages with a file on the server, written in by the server when it serves this script.
-  const LANGS = "@LANGS@".split(" ");
-  const want = [opt.lang, ...(navigator.languages || [navigator.language])]
-    .map((x) => String(x || "").toLowerCase().split("-")[0]).find((x) => x === "en" || LANGS.includes(x)) || "en";
-  let lang, T, nf, plurals, rtf, dtf;
-  const use = (code, table) => {
-    lang = code;
-    T = { ...EN, ...table }; // a key the file lacks stays English
-    nf = new Intl.NumberFormat(lang);
-    plurals = new Intl.PluralRules(lang);
-    rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
-    dtf = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" });
-  };
-  use("en");
-  const i18n = (name) => fetch(`${ORIGIN}/widget-i18n/${name}.json`, { credentials: "omit" })
-    .then((r) => r.ok ? r.json() : Promise.reject(r.status));
+  const LANGUAGES = "@LANGS@".split(" ");
+  const wanted = [options.lang, ...(navigator.languages || [navigator.language])]
+    .map((tag) => String(tag || "").toLowerCase().split("-")[0])
+    .find((code) => code === "en" || LANGUAGES.includes(code)) || "en";
+  let language, strings, numberFormat, pluralRules, relativeTimeFormat, dateTimeFormat;
+  function useLanguage(code, table) {
+    language = code;
+    strings = { ...EN, ...table }; // a key the file lacks stays English
+    numberFormat = new Intl.NumberFormat(code);
+    pluralRules = new Intl.PluralRules(code);
+    relativeTimeFormat = new Intl.RelativeTimeFormat(code, { numeric: "auto" });
+    dateTimeFormat = new Intl.DateTimeFormat(code, { dateStyle: "long", timeStyle: "short" });
+  }
+  useLanguage("en");
+  const fetchStrings = (name) => fetch(`${ORIGIN}/widget-i18n/${name}.json`, { credentials: "omit" })
+    .then((response) => response.ok ? response.json() : Promise.reject(response.status));
   // Asked for once, with the first request for comments or counts, and awaited with it: nothing
   // is rendered before both are in. Never rejects: a language file that fails leaves English.
-  let asked;
-  const strings = () => asked || (asked = want === "en" ? Promise.resolve() : i18n(want)
-    .then((t) => use(want, t)).catch((e) => {
-      use("en");
-      console.warn(LOG, `no "${want}" strings (${e}), English instead`);
+  let stringsLoaded;
+  const loadStrings = () => stringsLoaded || (stringsLoaded = wanted === "en" ? Promise.resolve() : fetchStrings(wanted)
+    .then((table) => useLanguage(wanted, table)).catch((error) => {
+      useLanguage("en");
+      console.warn(LOG, `no "${wanted}" strings (${error}), English instead`);
     }));
-  const tr = (key, n) => T[key].replace(/\{\w\}/, n);
-  const countText = (n) => (T.count[plurals.select(n)] || T.count.other).replace("{n}", nf.format(n));
+  const fill = (key, value) => strings[key].replace(/\{\w\}/, value);
+  const countText = (count) =>
+    (strings.count[pluralRules.select(count)] || strings.count.other).replace("{n}", numberFormat.format(count));
   const UNITS = [["year", 31536e3], ["month", 2592e3], ["day", 86400], ["hour", 3600], ["minute", 60]];
-  const ago = (date) => {
-    const s = (date - Date.now()) / 1e3;
-    for (const [unit, size] of UNITS) if (Math.abs(s) >= size) return rtf.format(Math.round(s / size), unit);
-    return rtf.format(0, "second");
-  };
+  function timeAgo(date) {
+    const seconds = (date - Date.now()) / 1e3;
+    for (const [unit, size] of UNITS) {
+      if (Math.abs(seconds) >= size) return relativeTimeFormat.format(Math.round(seconds / size), unit);
+    }
+    return relativeTimeFormat.format(0, "second");
+  }
 
   // ---- page options ----------------------------------------------------------------------
   const canonical = document.querySelector("link[rel=canonical]");
   const HERE = location.href.split("#")[0];
-  const PAGE = opt.url || (canonical && canonical.href) || HERE;
-  const TITLE = opt.title || document.title;
-  const THEME = ["dark", "auto"].includes(opt.theme) ? opt.theme : "light";
+  const PAGE = options.url || (canonical && canonical.href) || HERE;
+  const TITLE = options.title || document.title;
+  const THEME = ["dark", "auto"].includes(options.theme) ? options.theme : "light";
   const SORTS = ["oldest", "newest", "top"];
 
   // ---- storage (may be blocked: every access guarded) ------------------------------------
-  const load = (k, d) => { try { return JSON.parse(localStorage.getItem(STORE + k)) || d; } catch { return d; } };
-  const keep = (k, v) => { try { localStorage.setItem(STORE + k, JSON.stringify(v)); } catch { /* private mode */ } };
-  // Edit tokens by comment id: [token, editable_until (ms), page url, pending 0/1].
-  const tokens = load("tokens", {});
-  for (const id in tokens) if (Date.now() > tokens[id][1] + tokens[id][3] * 2592e6) delete tokens[id]; // pending: 30 days
-  const saveTokens = () => keep("tokens", tokens);
-  saveTokens();
+  function load(key, fallback) {
+    try { return JSON.parse(localStorage.getItem(STORAGE_PREFIX + key)) || fallback; } catch { return fallback; }
+  }
+  function store(key, value) {
+    try { localStorage.setItem(STORAGE_PREFIX + key, JSON.stringify(value)); } catch { /* private mode */ }
+  }
+  // Edit tokens by comment id: {token, editableUntil (ms), page (its URL), pending (held for moderation)}.
+  // A held comment's token is kept 30 days past its edit window: later visits fetch the comment with it.
+  const PENDING_KEPT = 2592e6;
+  const editTokens = load("edit-tokens", {});
+  // Widgets before December 2026 kept [token, editableUntil, page, pending 0/1] under "tokens": moved
+  // here once. A new key, so that an older copy still in a browser's cache never reads a record.
+  const older = load("tokens", null);
+  if (older) {
+    for (const [id, stored] of Object.entries(older)) {
+      const [token, editableUntil, page, pending] = Array.isArray(stored) ? stored : [];
+      if (token && !editTokens[id]) editTokens[id] = { token, editableUntil, page, pending: !!pending };
+    }
+    try { localStorage.removeItem(STORAGE_PREFIX + "tokens"); } catch { /* blocked */ }
+  }
+  for (const id in editTokens) {
+    const { editableUntil, pending } = editTokens[id];
+    const keptUntil = editableUntil + (pending ? PENDING_KEPT : 0);
+    if (!(Date.now() <= keptUntil)) delete editTokens[id]; // past, or not a time at all
+  }
+  const saveEditTokens = () => store("edit-tokens", editTokens);
+  saveEditTokens();
   const liked = new Set(load("liked", []));
-  const canEdit = (id) => tokens[id] && Date.now() < tokens[id][1];
+  const canEdit = (id) => editTokens[id] && Date.now() < editTokens[id].editableUntil;
 
-  // ---- reader accounts (docs/accounts.md): the session pair lives in localStorage; its panels
+  // ---- account hooks (docs/accounts.md): the session pair lives in localStorage; its panels
   //      and renewal are in /widget-account.js, imported only when needed (the size budget)
-  let S = load("session", null), cfg = {}, acct;
-  const forms = new Set(); // each form's update function, run when the session changes
-  const setSession = (s) => { keep("session", S = s); for (const u of forms) u(); };
-  const account = () => acct || (acct = Promise.all([import(ORIGIN + "/widget-account.js"), // its strings alongside
-    lang !== "en" && i18n("account/" + lang).catch(() => null)])
-    .then(([m, M]) => m.default({ api, h, errorText, T, M, get: () => S, set: setSession }))
-    .catch(() => { acct = null; throw { net: 1 }; }));
-  const renew = () => account().then((m) => m.refresh()); // rejects, signed out, when it cannot renew
-  const due = () => Date.now() > Date.parse(S.token_expires_at) - 6e4; // renew a minute ahead
+  let session = load("session", null), serverConfig = {}, accountModule;
+  const sessionListeners = new Set(); // each post form's update, run when the session changes
+  function setSession(value) {
+    store("session", session = value);
+    for (const update of sessionListeners) update();
+  }
+  const loadAccount = () => accountModule || (accountModule = Promise.all([
+    import(ORIGIN + "/widget-account.js"),
+    language !== "en" && fetchStrings("account/" + language).catch(() => null), // its strings, alongside
+  ]).then(([module, accountStrings]) => module.default({
+    api, element, errorText, widgetStrings: strings, accountStrings, getSession: () => session, setSession,
+  })).catch(() => {
+    accountModule = null;
+    throw { unreachable: true };
+  }));
+  const renewSession = () => loadAccount().then((account) => account.refresh()); // rejects, signed out, if it cannot
+  const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
 
   // ---- HTTP ------------------------------------------------------------------------------
   let formToken = null;
-  async function api(method, path, body, editToken, bearer) {
+  async function api(method, path, { body, editToken, bearer } = {}) {
     const headers = {};
     if (body) headers["Content-Type"] = "application/json";
     if (editToken) headers["X-Edit-Token"] = editToken;
     if (bearer) headers.Authorization = "Bearer " + bearer;
-    let res;
+    let response;
     try {
       // no-cache: always revalidate (a 304 when unchanged), never show a stale thread after posting
-      res = await fetch(API + path, { method, headers, body: body && JSON.stringify(body), credentials: "omit", cache: "no-cache" });
+      response = await fetch(API + path, {
+        method, headers, body: body && JSON.stringify(body), credentials: "omit", cache: "no-cache" });
     } catch {
-      throw { net: 1 };
+      throw { unreachable: true };
     }
-    formToken = res.headers.get("X-Form-Token") || formToken;
-    const data = res.status === 204 ? null : await res.json().catch(() => null);
-    if (!res.ok) throw { ...(data && data.error), status: res.status, retry: res.headers.get("Retry-After") };
-    return { data, status: res.status };
+    formToken = response.headers.get("X-Form-Token") || formToken;
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) {
+      throw { ...(data && data.error), status: response.status, retryAfter: response.headers.get("Retry-After") };
+    }
+    return { data, status: response.status };
   }
-  const LABELS = { text: "text", author: "name", email: "email", website: "site" };
-  function errorText(e) { // the server's own words, per field when it names fields
-    if (e.net) return T.net;
-    if (e.status === 429) {
-      const s = +e.retry || 60;
-      return tr("rate", s > 90 ? rtf.format(Math.ceil(s / 60), "minute") : rtf.format(Math.ceil(s), "second"));
+  const FIELD_LABELS = { text: "text", author: "name", email: "email", website: "site" };
+  function errorText(error) { // the server's own words, per field when it names fields
+    if (error.unreachable) return strings.net;
+    if (error.status === 429) {
+      const seconds = +error.retryAfter || 60;
+      return fill("rate", seconds > 90
+        ? relativeTimeFormat.format(Math.ceil(seconds / 60), "minute")
+        : relativeTimeFormat.format(Math.ceil(seconds), "second"));
     }
-    if (e.code === "thread_locked") return T.closed;
-    const msg = String(Object.entries(e.fields || {}).map(([k, v]) => (T[LABELS[k]] || k) + ": " + v).join("; ") ||
-      e.message || e.code || e.status);
-    return msg[0].toUpperCase() + msg.slice(1) + (/[.!?]$/.test(msg) ? "" : ".");
+    if (error.code === "thread_locked") return strings.closed;
+    const fields = Object.entries(error.fields || {})
+      .map(([field, problem]) => (strings[FIELD_LABELS[field]] || field) + ": " + problem).join("; ");
+    const message = String(fields || error.message || error.code || error.status);
+    return message[0].toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? "" : ".");
   }
 
   // ---- DOM helpers -----------------------------------------------------------------------
-  function h(tag, attrs, ...kids) {
-    const el = document.createElement(tag);
-    for (const k in attrs) {
-      const v = attrs[k];
-      if (v == null || v === false) continue;
-      if (k === "text") el.textContent = v;
-      else el.setAttribute(k, v === true ? "" : v);
+  function element(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const name in attributes) {
+      const value = attributes[name];
+      if (value == null || value === false) continue;
+      if (name === "text") node.textContent = value;
+      else node.setAttribute(name, value === true ? "" : value);
     }
-    for (const kid of kids) if (kid != null && kid !== false) el.append(kid); // strings become text nodes
-    return el;
+    for (const child of children) if (child != null && child !== false) node.append(child); // strings become text
+    return node;
   }
-  const button = (action, text, cls, more) => h("button", { type: "button", "data-a": action, class: cls, text, ...more });
-  const svg = (tag, attrs, ...kids) => {
-    const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
-    for (const k in attrs) el.setAttribute(k, attrs[k]);
-    el.append(...kids);
-    return el;
-  };
-  const mark = () => h("span", { class: "vf", role: "img", "aria-label": T.ver, title: T.ver, part: "verified", text: "✓" });
-  const icons = new Map();
+  const actionButton = (action, text, className, attributes) =>
+    element("button", { type: "button", "data-action": action, class: className, text, ...attributes });
+  function svg(tag, attributes, ...children) {
+    const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const name in attributes) node.setAttribute(name, attributes[name]);
+    node.append(...children);
+    return node;
+  }
+  const verifiedMark = () => element("span", {
+    class: "vf", role: "img", "aria-label": strings.ver, title: strings.ver, part: "verified", text: "✓" });
+  let lastId = 0;
+  const newId = (prefix) => prefix + ++lastId;
+  const identicons = new Map();
   // A 5x5 mirrored identicon from the avatar hash, drawn here: no request is made.
   function identicon(hash) {
     if (!/^[0-9a-f]{12,}$/i.test(hash)) hash = "";
-    if (!icons.has(hash)) {
+    if (!identicons.has(hash)) {
       const bits = parseInt(hash.slice(0, 8), 16);
       const hue = parseInt(hash.slice(8, 12), 16) % 360;
-      let d = "M0 0";
-      for (let i = 0; hash && i < 15; i++) {
-        const x = i % 3, y = (i / 3) | 0;
-        if (bits >> i & 1) d += `M${x + .5} ${y + .5}h1v1h-1zM${4.5 - x} ${y + .5}h1v1h-1z`;
+      let path = "M0 0";
+      for (let cell = 0; hash && cell < 15; cell++) {
+        const x = cell % 3, y = (cell / 3) | 0;
+        if (bits >> cell & 1) path += `M${x + .5} ${y + .5}h1v1h-1zM${4.5 - x} ${y + .5}h1v1h-1z`;
       }
-      icons.set(hash, svg("svg", { viewBox: "0 0 6 6", "aria-hidden": "true", class: "av", part: "avatar" },
+      identicons.set(hash, svg("svg", { viewBox: "0 0 6 6", "aria-hidden": "true", class: "av", part: "avatar" },
         svg("rect", { width: 6, height: 6, rx: 3, fill: hash ? `hsl(${hue} 60% 91%)` : "#d0d5db" }),
-        svg("path", { d, fill: `hsl(${hue} 55% 36%)` })));
+        svg("path", { d: path, fill: `hsl(${hue} 55% 36%)` })));
     }
-    return icons.get(hash).cloneNode(true);
+    return identicons.get(hash).cloneNode(true);
   }
 
   // ---- styles: one constructable sheet, so no inline style is ever needed ----------------
+  // Class names: ws widget · hd header · ct count · so sort · c comment · del deleted · hl highlighted · mt meta line · av avatar · au author · vf verified · pd pending · bd body · ac actions · r replies · em empty · mo more · b button · p primary · bar buttons · who name fields · ck checkbox · pv preview · er error · nt notice · sr screen readers only · hp honeypot.
   const DARK = "--bg:var(--widget-bg,#15181c);--fg:var(--widget-text,#e7e9ec);--mu:var(--widget-muted,#a3acb6);" +
     "--bd:var(--widget-border,#3d4550);--sf:var(--widget-surface,#1f242a);--ac:var(--widget-accent,#8cb4ff);" +
     "--on:var(--widget-accent-text,#0c1424);--hl:var(--widget-highlight,#3b3418);--er:var(--widget-danger,#ff9b8f);" +
@@ -248,446 +294,512 @@ ol{list-style:none;margin:0;padding:0}
 .ck{display:flex;align-items:center;gap:8px;margin:0;font-weight:400}
 .ck input{width:1.15em;height:1.15em;margin:0;accent-color:var(--ac)}
 `;
-  let sheet;
+  let styleSheet;
 
-  // ---- one thread ------------------------------------------------------------------------
+  // ---- the thread: its state and elements are one object, `thread`, passed to every part --
   async function mount(host) {
     const shadow = host.attachShadow({ mode: "open" });
-    if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
-    shadow.adoptedStyleSheets = [sheet];
+    if (!styleSheet) (styleSheet = new CSSStyleSheet()).replaceSync(CSS);
+    shadow.adoptedStyleSheets = [styleSheet];
     // Relative times ("5 minutes ago") stay true while the page stays open.
-    setInterval(() => { for (const t of shadow.querySelectorAll("time")) t.textContent = ago(new Date(t.dateTime)); }, 6e4);
-    const byId = new Map(); // comment id -> {c, li, depth}
-    let sort = SORTS.includes(opt.sort) ? opt.sort : "oldest";
-    let cursor = null, total = 0, locked = false, uid = 0, busy = false, maxLen = 1e4;
-    // A page of top-level comments, asked for together with the language file (once).
-    const get = (next) => {
-      const q = new URLSearchParams({ url: PAGE, sort });
-      if (next) q.set("cursor", cursor);
-      return Promise.all([api("GET", "/comments?" + q), strings()]);
+    setInterval(() => {
+      for (const time of shadow.querySelectorAll("time")) time.textContent = timeAgo(new Date(time.dateTime));
+    }, 6e4);
+    const thread = {
+      shadow,
+      records: new Map(), // comment id -> {comment, item (its <li>), depth}
+      replyForms: new Map(), // comment id -> its reply form, kept while the page lives so a draft survives Cancel
+      sort: SORTS.includes(options.sort) ? options.sort : "oldest",
+      cursor: null, total: 0, locked: false, posting: false, maxLength: 1e4,
     };
-    const initial = get();
-    initial.catch(() => {}); // handled by start(); no "unhandled rejection" while the strings load
-    await strings();
+    const firstPage = requestPage(thread);
+    firstPage.catch(() => {}); // handled by start(); no "unhandled rejection" while the strings load
+    await loadStrings();
 
-    const count = h("span", { class: "ct" });
-    const sortBox = h("div", { class: "so", role: "group", "aria-label": T.sortBy, part: "sort" },
-      ...SORTS.map((s) => button("sort", T[s], null, { "data-s": s, "aria-pressed": String(s === sort) })));
-    const list = h("ol", { part: "list" });
-    const empty = h("p", { class: "em", part: "empty", text: T.empty, hidden: true });
-    const status = h("p", { role: "status" });
-    const more = button("more", T.more, "b mo", { part: "button load-more", hidden: true });
-    const live = h("div", { class: "sr", "aria-live": "polite" });
-    const top = h("div");
-    shadow.append(h("section", { class: "ws " + THEME, lang, dir: T.dir || "ltr", part: "root", "aria-labelledby": "ws-t" },
-      h("div", { class: "hd", part: "header" }, h("h2", { id: "ws-t", part: "title" }, T.title, " ", count), sortBox),
-      top, status, list, empty, more, live));
-    const say = (msg) => { live.textContent = ""; setTimeout(() => { live.textContent = msg; }, 50); };
-    const setCount = (n) => { count.textContent = countText(total = Math.max(0, n)); };
-    const link = (n, text) => h("a", { href: HERE + "#comment-" + n, "data-a": "go", text });
+    thread.count = element("span", { class: "ct" });
+    thread.sortGroup = element("div", { class: "so", role: "group", "aria-label": strings.sortBy, part: "sort" },
+      ...SORTS.map((sort) => actionButton("sort", strings[sort], null,
+        { "data-sort": sort, "aria-pressed": String(sort === thread.sort) })));
+    thread.list = element("ol", { part: "list" });
+    thread.empty = element("p", { class: "em", part: "empty", text: strings.empty, hidden: true });
+    thread.status = element("p", { role: "status" });
+    thread.more = actionButton("more", strings.more, "b mo", { part: "button load-more", hidden: true });
+    thread.live = element("div", { class: "sr", "aria-live": "polite" });
+    thread.top = element("div"); // the post form, or the notice that the thread is closed
+    shadow.append(element("section",
+      { class: "ws " + THEME, lang: language, dir: strings.dir || "ltr", part: "root", "aria-labelledby": "ws-t" },
+      element("div", { class: "hd", part: "header" },
+        element("h2", { id: "ws-t", part: "title" }, strings.title, " ", thread.count), thread.sortGroup),
+      thread.top, thread.status, thread.list, thread.empty, thread.more, thread.live));
+    shadow.addEventListener("click", (event) => onThreadClick(thread, event));
+    addEventListener("hashchange", () => goToPermalink(thread));
+    start(thread, firstPage);
+  }
+  function announce(thread, message) {
+    thread.live.textContent = "";
+    setTimeout(() => { thread.live.textContent = message; }, 50);
+  }
+  function setCount(thread, total) {
+    thread.count.textContent = countText(thread.total = Math.max(0, total));
+  }
 
-    // -- one comment, its replies nested below it
-    function render(c, depth) {
-      const a = c.author || {};
-      const gone = c.state === "deleted";
-      const site = /^https?:\/\//i.test(a.website) && a.website;
-      const when = new Date(c.created_at);
-      const parent = depth > 1 && byId.get(c.parent_id);
-      const li = h("li", { class: "c" + (gone ? " del" : ""), id: "comment-" + c.number, tabindex: -1, part: "comment", "data-id": c.id });
-      byId.set(c.id, { c, li, depth });
-      const body = h("div", { class: "bd", part: "body", dir: "auto" }); // each comment in its own direction
-      if (gone) body.textContent = T.deleted;
-      else body.innerHTML = c.html; // sanitized by the server: the only HTML we insert
-      const mine = canEdit(c.id);
-      li.append(h("div", null,
-        h("div", { class: "mt", part: "meta" },
-          identicon(gone ? "" : a.avatar || ""),
-          !gone && (site
-            ? h("a", { class: "au", part: "author", dir: "auto", href: site, rel: "nofollow ugc noopener", target: "_blank", text: a.name || T.anon })
-            : h("span", { class: "au", part: "author", dir: "auto", text: a.name || T.anon })),
-          !gone && a.verified && mark(),
-          link(c.number, "#" + c.number),
-          h("time", { datetime: c.created_at, title: dtf.format(when), text: ago(when) }),
-          c.edited_at && h("span", { title: dtf.format(new Date(c.edited_at)), text: "· " + T.edited }),
-          parent && link(parent.c.number, "↩ " + tr("replyTo", parent.c.number)),
-          c.state === "pending" && h("span", { class: "pd", text: T.pending })),
-        body,
-        !gone && h("div", { class: "ac", part: "actions" },
-          c.state === "published" && h("button", { type: "button", "data-a": "like", part: "like", "aria-pressed": liked.has(c.id) + "" },
-            svg("svg", { viewBox: "0 0 24 24", "aria-hidden": "true" }, svg("path", { d: "M12 20 3.5 11.5A5 5 0 0 1 12 5a5 5 0 0 1 8.5 6.5z" })),
-            h("span", { class: "sr", text: T.like + " " }), c.likes ? nf.format(c.likes) : ""),
-          !locked && c.state === "published" && button("reply", T.reply, null, { "aria-expanded": "false" }),
-          mine && button("edit", T.edit), mine && button("del", T.del))));
-      if (c.replies && c.replies.length) {
-        const ol = h("ol", { class: "r", part: "replies" });
-        for (const r of c.replies) ol.append(render(r, depth + 1));
-        li.append(ol);
-      }
-      return li;
+  // A page of top-level comments, asked for together with the language file (once).
+  function requestPage(thread, next) {
+    const query = new URLSearchParams({ url: PAGE, sort: thread.sort });
+    if (next) query.set("cursor", thread.cursor);
+    return Promise.all([api("GET", "/comments?" + query), loadStrings()]);
+  }
+  async function loadPage(thread, next, request = requestPage(thread, next)) {
+    const [{ data }] = await request;
+    thread.locked = data.thread.locked;
+    serverConfig = data.config || serverConfig;
+    thread.maxLength = serverConfig.max_text_length || thread.maxLength;
+    setCount(thread, data.thread.comment_count);
+    const fragment = document.createDocumentFragment();
+    for (const comment of data.comments) fragment.append(renderComment(thread, comment, 0));
+    const first = fragment.firstChild;
+    thread.list.append(fragment);
+    thread.cursor = data.next_cursor;
+    thread.more.hidden = !thread.cursor;
+    return first;
+  }
+  async function start(thread, request) {
+    thread.status.hidden = false;
+    thread.status.replaceChildren(strings.loading);
+    thread.list.replaceChildren();
+    thread.records.clear();
+    try {
+      await loadPage(thread, false, request);
+    } catch (error) {
+      return thread.status.replaceChildren(
+        element("span", { class: "er", text: `${strings.loadErr} ${errorText(error)} ` }),
+        actionButton("retry", strings.retry, "b"));
     }
-    const box = (rec, sel) => rec.li.querySelector(":scope>div" + (sel ? ">" + sel : ""));
-    function refresh(rec) { // re-render one comment's own box, keeping its replies
-      const li = render({ ...rec.c, replies: [] }, rec.depth);
-      const ol = rec.li.querySelector(":scope>ol");
-      if (ol) li.append(ol);
-      rec.li.replaceWith(li);
-      return li;
+    thread.status.hidden = true;
+    if (!thread.top.firstChild) {
+      thread.top.append(thread.locked ? element("p", { class: "nt", text: strings.closed }) : createForm(thread));
     }
-    function insert(c, parent) {
-      parent = parent && byId.get(parent.c.id); // its box may have been re-rendered since
-      const li = render({ ...c, replies: [] }, parent ? parent.depth + 1 : 0);
-      if (parent) {
-        let ol = parent.li.querySelector(":scope>ol");
-        if (!ol) parent.li.append(ol = h("ol", { class: "r", part: "replies" }));
-        ol.append(li);
-      } else list[sort === "newest" ? "prepend" : "append"](li);
-      empty.hidden = true;
-      return li;
-    }
-
-    // -- the post form, at the top or as a reply in place; signed-in readers post as their
-    //    account (the name fields hide) unless they tick "Post anonymously"
-    function form(parent) {
-      const id = "ws-f" + ++uid;
-      const input = (name, type, auto, label, note) => {
-        const el = h("input", { id: id + name, name, type, autocomplete: auto, part: "input", maxlength: { author: 100, email: 254 }[name] || 500 });
-        return [el, h("div", null, h("label", { for: el.id }, T[label], " ", h("small", { text: `(${T.opt}${note ? T.comma + T[note] : ""})` })), el)];
-      };
-      const [author, fa] = input("author", "text", "nickname", "name");
-      const [email, fe] = input("email", "email", "email", "email", "notShown");
-      const [website, fw] = input("website", "url", "url", "site");
-      author.placeholder = T.anon;
-      author.value = load("name", "");
-      website.value = load("site", "");
-      const identity = h("div", { class: "who" }, fa, fe, fw);
-      const check = (label) => h("label", { class: "ck" }, h("input", { type: "checkbox" }), label);
-      const fan = check(T.anon2), fn = check(T.notify), anon = fan.firstChild;
-      const row = h("div", { class: "mt", part: "account" });
-      const update = () => {
-        const mine = cfg.accounts && S, closed = cfg.anonymous_posting === false;
-        row.hidden = !cfg.accounts;
-        row.replaceChildren(...(mine ? [T.as + " ", h("b", { dir: "auto", text: S.user.display_name }), mark(), " "] : [closed ? T.must + " " : ""]),
-          button("acct", mine ? T.acct : T.signIn, null, { "aria-expanded": "false" }));
-        fan.hidden = !mine || closed;
-        fn.hidden = !cfg.notifications; // only where the server can send mail
-        identity.hidden = mine ? !anon.checked : closed;
-      };
-      anon.addEventListener("change", update);
-      forms.add(update);
-      update();
-      const ta = h("textarea", { id: id + "t", name: "text", rows: 4, maxlength: maxLen, part: "textarea", "aria-describedby": id + "e" });
-      const trap = h("input", { name: "homepage", type: "text", tabindex: -1, autocomplete: "off", id: id + "h" });
-      const err = h("p", { class: "er", role: "alert", id: id + "e", part: "error" });
-      const note = h("p", { class: "nt", role: "status", part: "notice" });
-      const pv = h("div", { class: "pv", part: "preview", hidden: true });
-      const submit = h("button", { class: "b p", part: "button button-primary", text: T.post });
-      const f = h("form", { novalidate: true, part: "form" },
-        row, h("div", null, h("label", { for: ta.id, text: parent ? tr("replyTo", parent.c.number) : T.text }), ta),
-        pv, fan, identity, fn,
-        h("div", { class: "hp", "aria-hidden": "true" }, h("label", { for: trap.id, text: "Leave this empty" }), trap),
-        err,
-        h("div", { class: "bar" },
-          parent && button("cancel", T.cancel, "b"), button("preview", T.preview, "b", { part: "button" }), submit),
-        note);
-      const fields = { text: ta, author, email, website };
-      const fail = (e) => {
-        err.textContent = e.status || e.net ? `${T.failed} ${errorText(e)}` : e.message || "";
-        for (const k in fields) fields[k].setAttribute("aria-invalid", !!(e.fields && e.fields[k]));
-      };
-      f.addEventListener("click", async (ev) => {
-        const action = ev.target.closest("[data-a]");
-        if (!action) return;
-        ev.stopPropagation();
-        if (action.dataset.a === "cancel") return closeReply(parent, true);
-        if (action.dataset.a === "acct") return account().then((m) => m.open({ root: shadow, at: f, say, reload: start }), (e) => say(errorText(e)));
-        fail({});
-        if (!ta.value.trim()) return fail({ message: T.need });
-        try {
-          const { data } = await api("POST", "/preview", { text: ta.value });
-          const out = h("div", { class: "bd", dir: "auto" });
-          out.innerHTML = data.html; // sanitized by the server
-          pv.replaceChildren(h("small", { text: T.preview }), out);
-          pv.hidden = false;
-        } catch (e) { fail(e); }
-      });
-      ta.addEventListener("input", () => { pv.hidden = true; });
-      f.addEventListener("submit", async (ev) => {
-        ev.preventDefault();
-        if (busy) return;
-        note.textContent = "";
-        fail({});
-        if (!ta.value.trim()) {
-          fail({ message: T.need });
-          return ta.focus();
-        }
-        busy = true;
-        submit.setAttribute("aria-disabled", "true");
-        const body = {
-          url: PAGE, title: TITLE, parent_id: parent ? parent.c.id : null, text: ta.value,
-          author: author.value.trim(), email: email.value.trim() || null, website: website.value.trim() || null,
-          homepage: trap.value, form_token: formToken, notify: fn.firstChild.checked,
-        };
-        const asMe = cfg.accounts && S && !anon.checked;
-        if (S && anon.checked) body.anonymous = true;
-        try {
-          // a token close to its end is renewed first; a 401 renews and tries once more
-          if (asMe && due()) await renew();
-          const send = () => api("POST", "/comments", body, null, asMe && S.token);
-          const { data, status: code } = await send().catch((e) => { if (e.status === 401 && asMe) return renew().then(send); throw e; });
-          keep("name", body.author);
-          keep("site", body.website || "");
-          const c = data.comment;
-          tokens[c.id] = [data.edit_token, Date.parse(data.editable_until), PAGE, +(code === 202)];
-          saveTokens();
-          ta.value = "";
-          pv.hidden = true;
-          const li = insert(c, parent);
-          if (code === 202) {
-            if (!parent) note.textContent = T.held; // the comment itself says it awaits moderation
-          } else setCount(total + 1);
-          say(code === 202 ? T.held : tr("posted", c.number));
-          if (parent) closeReply(parent);
-          li.focus({ preventScroll: true });
-          li.scrollIntoView({ block: "nearest" });
-        } catch (e) {
-          fail(e); // nothing typed is lost: every field keeps its value
-          const bad = Object.values(fields).find((el) => el.getAttribute("aria-invalid") === "true");
-          if (bad) bad.focus();
-        } finally {
-          busy = false;
-          submit.removeAttribute("aria-disabled");
-        }
-      });
-      f.ta = ta;
-      return f;
-    }
-
-    // -- reply forms: one per comment, kept while the page lives so a draft survives Cancel
-    const replyForms = new Map();
-    function openReply(rec, b) {
-      let f = replyForms.get(rec.c.id);
-      if (!f) replyForms.set(rec.c.id, f = form(rec));
-      box(rec).after(f);
-      b.setAttribute("aria-expanded", "true");
-      f.ta.focus();
-    }
-    function closeReply(rec, refocus) {
-      rec = byId.get(rec.c.id);
-      replyForms.get(rec.c.id).remove();
-      const b = box(rec, ".ac>[data-a=reply]");
-      if (!b) return;
-      b.setAttribute("aria-expanded", "false");
-      if (refocus) b.focus();
-    }
-
-    // -- edit and delete one's own comment, in place
-    async function startEdit(rec, b) {
-      const token = tokens[rec.c.id][0];
-      const err = h("p", { class: "er", role: "alert" });
-      let source;
+    if (serverConfig.accounts && session && sessionEndsSoon()) renewSession().catch(() => {});
+    await showPending(thread);
+    thread.empty.hidden = thread.list.children.length > 0;
+    goToPermalink(thread);
+  }
+  // Comments held for moderation are shown to their author only, fetched with the edit token.
+  function showPending(thread) {
+    return Promise.all(Object.entries(editTokens).map(async ([id, { token, page, pending }]) => {
+      if (!pending || page !== PAGE || thread.records.has(+id)) return;
       try {
-        source = (await api("GET", "/comments/" + rec.c.id, null, token)).data.text;
-      } catch (e) {
-        err.textContent = errorText(e);
-        return b.parentNode.after(err);
+        const { data } = await api("GET", "/comments/" + id, { editToken: token });
+        if (data.state === "pending") return insertComment(thread, data, thread.records.get(data.parent_id));
+        editTokens[id].pending = false;
+      } catch (error) {
+        if (error.status === 404) delete editTokens[id];
       }
-      const id = "ws-e" + ++uid;
-      const ta = h("textarea", { id, rows: 4, part: "textarea", maxlength: maxLen });
-      ta.value = source;
-      const f = h("form", { novalidate: true, part: "form" },
-        h("div", null, h("label", { for: id, text: T.edit + " #" + rec.c.number }), ta), err,
-        h("div", { class: "bar" }, button("x", T.cancel, "b"), h("button", { class: "b p", text: T.save })));
-      const parts = [box(rec, ".bd"), box(rec, ".ac")];
-      for (const el of parts) el.hidden = true;
-      parts[0].after(f);
-      ta.focus();
-      f.addEventListener("click", (ev) => {
-        if (!ev.target.closest("[data-a=x]")) return;
-        ev.stopPropagation();
-        f.remove();
-        for (const el of parts) el.hidden = false;
-        b.focus();
-      });
-      f.addEventListener("submit", async (ev) => {
-        ev.preventDefault();
-        try {
-          const { data } = await api("PATCH", "/comments/" + rec.c.id, { text: ta.value }, token);
-          rec.c = { ...rec.c, ...data.comment, state: rec.c.state };
-          refresh(rec).focus();
-        } catch (e) { err.textContent = `${T.failed} ${errorText(e)}`; }
-      });
+      saveEditTokens();
+    }));
+  }
+  async function loadMore(thread) {
+    const { more } = thread;
+    if (more.hasAttribute("aria-disabled")) return;
+    more.setAttribute("aria-disabled", "true");
+    try {
+      (await loadPage(thread, true)).focus();
+    } catch (error) { announce(thread, errorText(error)); }
+    more.removeAttribute("aria-disabled");
+  }
+  // Permalinks: #comment-N scrolls to comment number N, loading pages until it is there, and highlights it.
+  async function goToPermalink(thread) {
+    const match = /^#comment-(\d+)$/.exec(location.hash);
+    if (!match) return;
+    const find = () => thread.shadow.getElementById("comment-" + match[1]);
+    for (let pages = 0; !find() && thread.cursor && pages < 20; pages++) await loadPage(thread, true);
+    const item = find();
+    if (!item) return;
+    for (const old of thread.shadow.querySelectorAll(".hl")) old.classList.remove("hl");
+    item.classList.add("hl");
+    item.focus({ preventScroll: true });
+    item.scrollIntoView({ block: "start", behavior: "smooth" });
+  }
+  // One listener for every action in the thread; forms handle their own buttons.
+  function onThreadClick(thread, event) {
+    const target = event.target.closest("[data-action]");
+    if (!target) return;
+    const item = target.closest("li");
+    const record = item && thread.records.get(+item.dataset.id);
+    switch (target.dataset.action) {
+      case "permalink": // the hash changes and hashchange does the rest, unless it is already there
+        return new URL(target.href).hash === location.hash && goToPermalink(thread);
+      case "sort":
+        if (target.dataset.sort === thread.sort) return;
+        thread.sort = target.dataset.sort;
+        for (const button of thread.sortGroup.children) button.setAttribute("aria-pressed", button === target);
+        return start(thread);
+      case "more": return loadMore(thread);
+      case "retry": return start(thread);
+      case "like": return like(thread, record, target);
+      case "reply":
+        return target.getAttribute("aria-expanded") === "true"
+          ? closeReply(thread, record, true) : openReply(thread, record, target);
+      case "edit": return startEdit(thread, record, target);
+      case "delete": return askDelete(target);
+      case "confirm-delete": return deleteComment(thread, record, target.parentNode);
+      case "cancel-delete": return cancelDelete(target.parentNode);
     }
-    function askDelete(b) {
-      const acts = b.parentNode;
-      const q = h("div", { class: "ac", role: "group", "aria-label": T.delQ },
-        h("span", { text: T.delQ }), button("delYes", T.delYes), button("delNo", T.cancel));
-      acts.hidden = true;
-      acts.after(q);
-      q.children[1].focus();
+  }
+
+  // ---- one comment, its replies nested below it -----------------------------------------
+  const permalink = (number, text) => element("a", { href: HERE + "#comment-" + number, "data-action": "permalink", text });
+  function renderComment(thread, comment, depth) {
+    const author = comment.author || {};
+    const deleted = comment.state === "deleted";
+    const website = /^https?:\/\//i.test(author.website) && author.website;
+    const created = new Date(comment.created_at);
+    const parent = depth > 1 && thread.records.get(comment.parent_id);
+    const item = element("li", { class: "c" + (deleted ? " del" : ""), id: "comment-" + comment.number, tabindex: -1,
+      part: "comment", "data-id": comment.id });
+    thread.records.set(comment.id, { comment, item, depth });
+    const body = element("div", { class: "bd", part: "body", dir: "auto" }); // each comment in its own direction
+    if (deleted) body.textContent = strings.deleted;
+    else body.innerHTML = comment.html; // sanitized by the server: the only HTML we insert
+    const mine = canEdit(comment.id);
+    item.append(element("div", null,
+      element("div", { class: "mt", part: "meta" },
+        identicon(deleted ? "" : author.avatar || ""),
+        !deleted && (website
+          ? element("a", { class: "au", part: "author", dir: "auto", href: website, rel: "nofollow ugc noopener",
+            target: "_blank", text: author.name || strings.anon })
+          : element("span", { class: "au", part: "author", dir: "auto", text: author.name || strings.anon })),
+        !deleted && author.verified && verifiedMark(),
+        permalink(comment.number, "#" + comment.number),
+        element("time", { datetime: comment.created_at, title: dateTimeFormat.format(created), text: timeAgo(created) }),
+        comment.edited_at && element("span",
+          { title: dateTimeFormat.format(new Date(comment.edited_at)), text: "· " + strings.edited }),
+        parent && permalink(parent.comment.number, "↩ " + fill("replyTo", parent.comment.number)),
+        comment.state === "pending" && element("span", { class: "pd", text: strings.pending })),
+      body,
+      !deleted && element("div", { class: "ac", part: "actions" },
+        comment.state === "published" && element("button",
+          { type: "button", "data-action": "like", part: "like", "aria-pressed": String(liked.has(comment.id)) },
+          svg("svg", { viewBox: "0 0 24 24", "aria-hidden": "true" },
+            svg("path", { d: "M12 20 3.5 11.5A5 5 0 0 1 12 5a5 5 0 0 1 8.5 6.5z" })),
+          element("span", { class: "sr", text: strings.like + " " }), comment.likes ? numberFormat.format(comment.likes) : ""),
+        !thread.locked && comment.state === "published"
+          && actionButton("reply", strings.reply, null, { "aria-expanded": "false" }),
+        mine && actionButton("edit", strings.edit), mine && actionButton("delete", strings.del))));
+    if (comment.replies && comment.replies.length) {
+      const replies = element("ol", { class: "r", part: "replies" });
+      for (const reply of comment.replies) replies.append(renderComment(thread, reply, depth + 1));
+      item.append(replies);
     }
-    async function doDelete(rec, q) {
+    return item;
+  }
+  // The comment's own box (meta, body, actions), or one part of it.
+  const commentBox = (record, selector) => record.item.querySelector(":scope>div" + (selector ? ">" + selector : ""));
+  function rerenderComment(thread, record) { // its own box only: the replies stay
+    const item = renderComment(thread, { ...record.comment, replies: [] }, record.depth);
+    const replies = record.item.querySelector(":scope>ol");
+    if (replies) item.append(replies);
+    record.item.replaceWith(item);
+    return item;
+  }
+  function insertComment(thread, comment, parent) {
+    parent = parent && thread.records.get(parent.comment.id); // its box may have been re-rendered since
+    const item = renderComment(thread, { ...comment, replies: [] }, parent ? parent.depth + 1 : 0);
+    if (parent) {
+      let replies = parent.item.querySelector(":scope>ol");
+      if (!replies) parent.item.append(replies = element("ol", { class: "r", part: "replies" }));
+      replies.append(item);
+    } else thread.list[thread.sort === "newest" ? "prepend" : "append"](item);
+    thread.empty.hidden = true;
+    return item;
+  }
+
+  // ---- one's own comments: edit and delete in place, with the edit token; and likes ------
+  async function startEdit(thread, record, editButton) {
+    const { token } = editTokens[record.comment.id];
+    const errorLine = element("p", { class: "er", role: "alert" });
+    let source;
+    try {
+      source = (await api("GET", "/comments/" + record.comment.id, { editToken: token })).data.text;
+    } catch (error) {
+      errorLine.textContent = errorText(error);
+      return editButton.parentNode.after(errorLine);
+    }
+    const id = newId("ws-e");
+    const textarea = element("textarea", { id, rows: 4, part: "textarea", maxlength: thread.maxLength });
+    textarea.value = source;
+    const form = element("form", { novalidate: true, part: "form" },
+      element("div", null, element("label", { for: id, text: strings.edit + " #" + record.comment.number }), textarea),
+      errorLine,
+      element("div", { class: "bar" },
+        actionButton("cancel-edit", strings.cancel, "b"), element("button", { class: "b p", text: strings.save })));
+    const replaced = [commentBox(record, ".bd"), commentBox(record, ".ac")];
+    for (const part of replaced) part.hidden = true;
+    replaced[0].after(form);
+    textarea.focus();
+    form.addEventListener("click", (event) => {
+      if (!event.target.closest("[data-action=cancel-edit]")) return;
+      event.stopPropagation();
+      form.remove();
+      for (const part of replaced) part.hidden = false;
+      editButton.focus();
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
       try {
-        await api("DELETE", "/comments/" + rec.c.id, null, tokens[rec.c.id][0]);
-      } catch (e) {
-        q.firstChild.textContent = errorText(e);
-        return;
-      }
-      delete tokens[rec.c.id];
-      saveTokens();
-      if (rec.c.state === "published") setCount(total - 1);
-      let next;
-      if (rec.li.querySelector(":scope>ol>li")) { // it has replies: it stays as a tombstone
-        rec.c = { ...rec.c, state: "deleted", html: "", author: {} };
-        next = refresh(rec);
-      } else {
-        next = rec.li.nextElementSibling || rec.li.parentNode.closest("li") || top.querySelector("textarea");
-        rec.li.remove();
-        byId.delete(rec.c.id);
-        empty.hidden = list.children.length > 0;
-      }
-      say(T.deleted);
-      if (next) next.focus();
+        const { data } = await api("PATCH", "/comments/" + record.comment.id,
+          { body: { text: textarea.value }, editToken: token });
+        record.comment = { ...record.comment, ...data.comment, state: record.comment.state };
+        rerenderComment(thread, record).focus();
+      } catch (error) { errorLine.textContent = `${strings.failed} ${errorText(error)}`; }
+    });
+  }
+  function askDelete(deleteButton) {
+    const actions = deleteButton.parentNode;
+    const question = element("div", { class: "ac", role: "group", "aria-label": strings.delQ },
+      element("span", { text: strings.delQ }),
+      actionButton("confirm-delete", strings.delYes), actionButton("cancel-delete", strings.cancel));
+    actions.hidden = true;
+    actions.after(question);
+    question.children[1].focus();
+  }
+  function cancelDelete(question) {
+    const actions = question.previousElementSibling;
+    question.remove();
+    actions.hidden = false;
+    actions.querySelector("[data-action=delete]").focus();
+  }
+  async function deleteComment(thread, record, question) {
+    const { comment, item } = record;
+    try {
+      await api("DELETE", "/comments/" + comment.id, { editToken: editTokens[comment.id].token });
+    } catch (error) {
+      question.firstChild.textContent = errorText(error);
+      return;
     }
+    delete editTokens[comment.id];
+    saveEditTokens();
+    if (comment.state === "published") setCount(thread, thread.total - 1);
+    let next;
+    if (item.querySelector(":scope>ol>li")) { // it has replies: it stays as a tombstone
+      record.comment = { ...comment, state: "deleted", html: "", author: {} };
+      next = rerenderComment(thread, record);
+    } else {
+      next = item.nextElementSibling || item.parentNode.closest("li") || thread.top.querySelector("textarea");
+      item.remove();
+      thread.records.delete(comment.id);
+      thread.empty.hidden = thread.list.children.length > 0;
+    }
+    announce(thread, strings.deleted);
+    if (next) next.focus();
+  }
+  async function like(thread, record, likeButton) {
+    const { comment } = record;
+    if (liked.has(comment.id)) return;
+    try {
+      const { data } = await api("POST", `/comments/${comment.id}/like`, { body: {} });
+      liked.add(comment.id);
+      store("liked", [...liked].slice(-500));
+      likeButton.setAttribute("aria-pressed", "true");
+      likeButton.lastChild.textContent = numberFormat.format(comment.likes = data.likes);
+    } catch (error) { announce(thread, errorText(error)); }
+  }
 
-    async function like(rec, b) {
-      if (liked.has(rec.c.id)) return;
-      try {
-        const { data } = await api("POST", `/comments/${rec.c.id}/like`, {});
-        liked.add(rec.c.id);
-        keep("liked", [...liked].slice(-500));
-        b.setAttribute("aria-pressed", "true");
-        b.lastChild.textContent = nf.format(rec.c.likes = data.likes);
-      } catch (e) { say(errorText(e)); }
+  // ---- the post form, at the top or as a reply in place (parent: the record replied to);
+  //      signed-in readers post as their account (the name fields hide) unless they tick
+  //      "Post anonymously"
+  function createForm(thread, parent) {
+    const id = newId("ws-f");
+    const input = (name, type, autocomplete, label, note) => {
+      const field = element("input", { id: id + name, name, type, autocomplete, part: "input",
+        maxlength: { author: 100, email: 254 }[name] || 500 });
+      const optional = `(${strings.opt}${note ? strings.comma + strings[note] : ""})`;
+      return [field, element("div", null,
+        element("label", { for: field.id }, strings[label], " ", element("small", { text: optional })), field)];
+    };
+    const [author, authorRow] = input("author", "text", "nickname", "name");
+    const [email, emailRow] = input("email", "email", "email", "email", "notShown");
+    const [website, websiteRow] = input("website", "url", "url", "site");
+    author.placeholder = strings.anon;
+    author.value = load("name", "");
+    website.value = load("site", "");
+    const identity = element("div", { class: "who" }, authorRow, emailRow, websiteRow);
+    const checkbox = (label) => element("label", { class: "ck" }, element("input", { type: "checkbox" }), label);
+    const anonymousOption = checkbox(strings.anon2), notifyOption = checkbox(strings.notify);
+    const accountRow = element("div", { class: "mt", part: "account" });
+    const text = element("textarea", { id: id + "t", name: "text", rows: 4, maxlength: thread.maxLength,
+      part: "textarea", "aria-describedby": id + "e" });
+    const parts = {
+      fields: { text, author, email, website },
+      honeypot: element("input", { name: "homepage", type: "text", tabindex: -1, autocomplete: "off", id: id + "h" }),
+      anonymous: anonymousOption.firstChild,
+      notify: notifyOption.firstChild,
+      errorLine: element("p", { class: "er", role: "alert", id: id + "e", part: "error" }),
+      notice: element("p", { class: "nt", role: "status", part: "notice" }),
+      preview: element("div", { class: "pv", part: "preview", hidden: true }),
+      submit: element("button", { class: "b p", part: "button button-primary", text: strings.post }),
+    };
+    function showAccount() { // run again whenever the session changes
+      const signedIn = serverConfig.accounts && session, closed = serverConfig.anonymous_posting === false;
+      accountRow.hidden = !serverConfig.accounts;
+      accountRow.replaceChildren(...(signedIn
+        ? [strings.as + " ", element("b", { dir: "auto", text: session.user.display_name }), verifiedMark(), " "]
+        : [closed ? strings.must + " " : ""]),
+      actionButton("account", signedIn ? strings.acct : strings.signIn, null, { "aria-expanded": "false" }));
+      anonymousOption.hidden = !signedIn || closed;
+      notifyOption.hidden = !serverConfig.notifications; // only where the server can send mail
+      identity.hidden = signedIn ? !parts.anonymous.checked : closed;
     }
-
-    // -- permalinks: #comment-N scrolls to comment number N and highlights it
-    async function goTo() {
-      const m = /^#comment-(\d+)$/.exec(location.hash);
-      if (!m) return;
-      const find = () => shadow.getElementById("comment-" + m[1]);
-      for (let i = 0; !find() && cursor && i < 20; i++) await page(true);
-      const li = find();
-      if (!li) return;
-      for (const old of shadow.querySelectorAll(".hl")) old.classList.remove("hl");
-      li.classList.add("hl");
-      li.focus({ preventScroll: true });
-      li.scrollIntoView({ block: "start", behavior: "smooth" });
-    }
-
-    // -- loading the thread, a page of top-level comments at a time
-    async function page(next, req = get(next)) {
-      const [{ data }] = await req;
-      locked = data.thread.locked;
-      cfg = data.config || cfg;
-      maxLen = cfg.max_text_length || maxLen;
-      setCount(data.thread.comment_count);
-      const frag = document.createDocumentFragment();
-      for (const c of data.comments) frag.append(render(c, 0));
-      const first = frag.firstChild;
-      list.append(frag);
-      cursor = data.next_cursor;
-      more.hidden = !cursor;
-      return first;
-    }
-    async function start(req) {
-      status.hidden = false;
-      status.replaceChildren(T.loading);
-      list.replaceChildren();
-      byId.clear();
-      try {
-        await page(false, req);
-      } catch (e) {
-        return status.replaceChildren(h("span", { class: "er", text: `${T.loadErr} ${errorText(e)} ` }), button("retry", T.retry, "b"));
-      }
-      status.hidden = true;
-      if (!top.firstChild) top.append(locked ? h("p", { class: "nt", text: T.closed }) : form());
-      if (cfg.accounts && S && due()) renew().catch(() => {});
-      await pending();
-      empty.hidden = list.children.length > 0;
-      goTo();
-    }
-    // Comments held for moderation are shown to their author only, fetched with the edit token.
-    function pending() {
-      return Promise.all(Object.entries(tokens).map(async ([id, [token, , url, waiting]]) => {
-        if (!waiting || url !== PAGE || byId.has(+id)) return;
-        try {
-          const { data } = await api("GET", "/comments/" + id, null, token);
-          if (data.state === "pending") return insert(data, byId.get(data.parent_id));
-          tokens[id][3] = 0;
-        } catch (e) {
-          if (e.status === 404) delete tokens[id];
-        }
-        saveTokens();
-      }));
-    }
-
-    // -- one listener for every action in the thread
-    shadow.addEventListener("click", async (ev) => {
-      const b = ev.target.closest("[data-a]");
-      if (!b) return;
-      const li = b.closest("li");
-      const rec = li && byId.get(+li.dataset.id);
-      switch (b.dataset.a) {
-        case "go": // the hash changes and hashchange does the rest, unless it is already there
-          return new URL(b.href).hash === location.hash && goTo();
-        case "sort":
-          if (b.dataset.s === sort) return;
-          sort = b.dataset.s;
-          for (const x of sortBox.children) x.setAttribute("aria-pressed", x === b);
-          return start();
-        case "more":
-          if (more.hasAttribute("aria-disabled")) return;
-          more.setAttribute("aria-disabled", "true");
-          try {
-            (await page(true)).focus();
-          } catch (e) { say(errorText(e)); }
-          return more.removeAttribute("aria-disabled");
-        case "retry": return start();
-        case "like": return like(rec, b);
-        case "reply": return b.getAttribute("aria-expanded") === "true" ? closeReply(rec, true) : openReply(rec, b);
-        case "edit": return startEdit(rec, b);
-        case "del": return askDelete(b);
-        case "delYes": return doDelete(rec, b.parentNode);
-        case "delNo": {
-          const acts = b.parentNode.previousElementSibling;
-          b.parentNode.remove();
-          acts.hidden = false;
-          return acts.querySelector("[data-a=del]").focus();
-        }
+    parts.anonymous.addEventListener("change", showAccount);
+    sessionListeners.add(showAccount);
+    showAccount();
+    const form = parts.form = element("form", { novalidate: true, part: "form" },
+      accountRow,
+      element("div", null, element("label", { for: text.id, text: parent ? fill("replyTo", parent.comment.number) : strings.text }), text),
+      parts.preview, anonymousOption, identity, notifyOption,
+      element("div", { class: "hp", "aria-hidden": "true" },
+        element("label", { for: parts.honeypot.id, text: "Leave this empty" }), parts.honeypot),
+      parts.errorLine,
+      element("div", { class: "bar" },
+        parent && actionButton("cancel", strings.cancel, "b"),
+        actionButton("preview", strings.preview, "b", { part: "button" }), parts.submit),
+      parts.notice);
+    form.addEventListener("click", (event) => {
+      const target = event.target.closest("[data-action]");
+      if (!target) return;
+      event.stopPropagation();
+      switch (target.dataset.action) {
+        case "cancel": return closeReply(thread, parent, true);
+        case "account":
+          return loadAccount().then((account) => account.open({ root: thread.shadow, form,
+            announce: (message) => announce(thread, message), reload: () => start(thread) }),
+          (error) => announce(thread, errorText(error)));
+        case "preview": return showPreview(parts);
       }
     });
-    addEventListener("hashchange", goTo);
-    start(initial);
+    text.addEventListener("input", () => { parts.preview.hidden = true; });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      postComment(thread, parent, parts);
+    });
+    return form;
+  }
+  function showFormError(parts, error) {
+    parts.errorLine.textContent = error.status || error.unreachable
+      ? `${strings.failed} ${errorText(error)}` : error.message || "";
+    for (const name in parts.fields) {
+      parts.fields[name].setAttribute("aria-invalid", !!(error.fields && error.fields[name]));
+    }
+  }
+  async function showPreview(parts) {
+    showFormError(parts, {});
+    if (!parts.fields.text.value.trim()) return showFormError(parts, { message: strings.need });
+    try {
+      const { data } = await api("POST", "/preview", { body: { text: parts.fields.text.value } });
+      const rendered = element("div", { class: "bd", dir: "auto" });
+      rendered.innerHTML = data.html; // sanitized by the server
+      parts.preview.replaceChildren(element("small", { text: strings.preview }), rendered);
+      parts.preview.hidden = false;
+    } catch (error) { showFormError(parts, error); }
+  }
+  async function postComment(thread, parent, parts) {
+    const { fields, notice, submit } = parts;
+    if (thread.posting) return;
+    notice.textContent = "";
+    showFormError(parts, {});
+    if (!fields.text.value.trim()) {
+      showFormError(parts, { message: strings.need });
+      return fields.text.focus();
+    }
+    thread.posting = true;
+    submit.setAttribute("aria-disabled", "true");
+    const body = {
+      url: PAGE, title: TITLE, parent_id: parent ? parent.comment.id : null, text: fields.text.value,
+      author: fields.author.value.trim(), email: fields.email.value.trim() || null,
+      website: fields.website.value.trim() || null,
+      homepage: parts.honeypot.value, form_token: formToken, notify: parts.notify.checked,
+    };
+    const asAccount = serverConfig.accounts && session && !parts.anonymous.checked;
+    if (session && parts.anonymous.checked) body.anonymous = true;
+    try {
+      // a token close to its end is renewed first; a 401 renews and tries once more
+      if (asAccount && sessionEndsSoon()) await renewSession();
+      const send = () => api("POST", "/comments", { body, bearer: asAccount && session.token });
+      const { data, status } = await send().catch((error) => {
+        if (error.status === 401 && asAccount) return renewSession().then(send);
+        throw error;
+      });
+      store("name", body.author);
+      store("site", body.website || "");
+      const { comment } = data, held = status === 202;
+      editTokens[comment.id] = {
+        token: data.edit_token, editableUntil: Date.parse(data.editable_until), page: PAGE, pending: held };
+      saveEditTokens();
+      fields.text.value = "";
+      parts.preview.hidden = true;
+      const item = insertComment(thread, comment, parent);
+      if (held) {
+        if (!parent) notice.textContent = strings.held; // the comment itself says it awaits moderation
+      } else setCount(thread, thread.total + 1);
+      announce(thread, held ? strings.held : fill("posted", comment.number));
+      if (parent) closeReply(thread, parent);
+      item.focus({ preventScroll: true });
+      item.scrollIntoView({ block: "nearest" });
+    } catch (error) {
+      showFormError(parts, error); // nothing typed is lost: every field keeps its value
+      const invalid = Object.values(fields).find((field) => field.getAttribute("aria-invalid") === "true");
+      if (invalid) invalid.focus();
+    } finally {
+      thread.posting = false;
+      submit.removeAttribute("aria-disabled");
+    }
+  }
+  // Reply forms: one per comment, opened under it.
+  function openReply(thread, record, replyButton) {
+    let form = thread.replyForms.get(record.comment.id);
+    if (!form) thread.replyForms.set(record.comment.id, form = createForm(thread, record));
+    commentBox(record).after(form);
+    replyButton.setAttribute("aria-expanded", "true");
+    form.querySelector("textarea").focus();
+  }
+  function closeReply(thread, record, refocus) {
+    record = thread.records.get(record.comment.id); // its box may have been re-rendered since
+    thread.replyForms.get(record.comment.id).remove();
+    const replyButton = commentBox(record, ".ac>[data-action=reply]");
+    if (!replyButton) return;
+    replyButton.setAttribute("aria-expanded", "false");
+    if (refocus) replyButton.focus();
   }
 
   // ---- comment counts on listing pages, all in one request (the API takes up to 100) ------
-  async function counts(els) {
-    const abs = (el) => {
+  async function showCounts(targets) {
+    const pageOf = (target) => {
       try {
-        const u = new URL(el.dataset.commentsCount || PAGE, document.baseURI);
-        return /^https?:$/.test(u.protocol) ? u.href : "";
+        const url = new URL(target.dataset.commentsCount || PAGE, document.baseURI);
+        return /^https?:$/.test(url.protocol) ? url.href : "";
       } catch { return ""; }
     };
-    const q = new URLSearchParams();
-    for (const u of new Set(els.map(abs).filter(Boolean))) q.append("url", u);
+    const query = new URLSearchParams();
+    for (const url of new Set(targets.map(pageOf).filter(Boolean))) query.append("url", url);
     try {
-      const [{ data: { counts: found } }] = await Promise.all([api("GET", "/counts?" + q), strings()]);
-      for (const el of els) if (abs(el) in found) el.textContent = countText(found[abs(el)]);
-    } catch (e) { console.warn(LOG, "counts:", errorText(e)); }
+      const [{ data: { counts } }] = await Promise.all([api("GET", "/counts?" + query), loadStrings()]);
+      for (const target of targets) if (pageOf(target) in counts) target.textContent = countText(counts[pageOf(target)]);
+    } catch (error) { console.warn(LOG, "counts:", errorText(error)); }
   }
 
+  // ---- start-up ---------------------------------------------------------------------------
   function init() {
-    let host = opt.target ? document.querySelector(opt.target) : document.getElementById("comments");
-    const countEls = [...document.querySelectorAll("[data-comments-count]")];
+    let host = options.target ? document.querySelector(options.target) : document.getElementById("comments");
+    const countTargets = [...document.querySelectorAll("[data-comments-count]")];
     if (host && host.shadowRoot) return; // loaded twice: the first copy owns this mount point
-    if (!host && !opt.target && !countEls.length) { // no mount point: right after the script tag
-      host = h("div", { id: "comments" });
-      if (me.closest("head")) document.body.append(host);
-      else me.after(host);
+    if (!host && !options.target && !countTargets.length) { // no mount point: right after the script tag
+      host = element("div", { id: "comments" });
+      if (script.closest("head")) document.body.append(host);
+      else script.after(host);
     }
     if (host) mount(host);
-    else if (opt.target) console.warn(LOG, "no element matches data-target", opt.target);
-    if (countEls.length) counts(countEls);
+    else if (options.target) console.warn(LOG, "no element matches data-target", options.target);
+    if (countTargets.length) showCounts(countTargets);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();

@@ -54,7 +54,7 @@ def test_download_before_comments_is_within_budget_in_every_language(client):
 
 def test_the_served_widget_knows_which_languages_have_a_file(client):
     served = client.get("/widget.js").data
-    assert b'const LANGS="ar de en es fr ru".split(" ")' in served
+    assert b'const LANGUAGES="ar de en es fr ru".split(" ")' in served
     assert b"@LANGS@" not in served
 
 
@@ -64,9 +64,22 @@ def test_minifying_strips_comments_and_whitespace_only():
     assert len(compact) < len(source) * 0.8
     assert not compact.startswith(b"/*") and b"\n  " not in compact and b"// " not in compact
     # Names, strings and template literals are left alone (rjsmin does not rename or rewrite).
-    for kept in (b"function errorText(e)", b'"http://www.w3.org/2000/svg"', b'"widget-server:"',
+    for kept in (b"function errorText(error)", b'"http://www.w3.org/2000/svg"', b'"widget-server:"',
                  b":host{display:block}", b"No comments yet. Start the discussion!", b'"@LANGS@"'):
         assert kept in compact
+
+
+@pytest.mark.parametrize("name", ["widget.js", "widget-account.js"])
+def test_the_only_html_inserted_is_the_servers_sanitized_field(name):
+    """Reader text goes in with textContent; innerHTML takes only a server answer's `html` field."""
+    source = (STATIC_DIR / name).read_text("utf-8")
+    code = "\n".join(line.split("//")[0] for line in source.splitlines())
+    assignments = re.findall(r"\.innerHTML\s*=\s*([^;]+);", code)
+    assert all(re.fullmatch(r"(comment|data)\.html", value) for value in assignments), assignments
+    assert len(assignments) == (2 if name == "widget.js" else 0)
+    for sink in ("outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "createContextualFragment",
+                 "eval(", "new Function"):
+        assert sink not in code, sink
 
 
 def test_account_module_is_served_like_the_widget(client):

@@ -6,6 +6,7 @@ widget with API.md's snippet; the comments live on ``widget_site``.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -411,6 +412,30 @@ def test_held_comment_is_shown_to_its_author_only(browser, held_site, hosts):
     expect(loaded(other).locator(".em")).to_be_visible()
     expect(comment(other, 1)).to_have_count(0)
     stranger.close()
+
+
+def test_edit_tokens_stored_by_an_older_widget_keep_their_rights(browser, held_site, hosts):
+    """Before edit tokens were records they were stored as [token, editable until (ms), page, pending 0/1]:
+    a reader who posted then keeps seeing the held comment and keeps the right to edit it."""
+    url = hosts.article(held_site.url)
+    posted = seed(held_site, url, "Posted before the upgrade")
+    assert posted["comment"]["state"] == "pending"
+    until = int(datetime.fromisoformat(posted["editable_until"].replace("Z", "+00:00")).timestamp() * 1000)
+    old_form = {str(posted["comment"]["id"]): [posted["edit_token"], until, url, 1]}
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(hosts.add("<p>Another page of the same site</p>"))
+    page.evaluate("tokens => localStorage.setItem('widget-server:tokens', JSON.stringify(tokens))", old_form)
+
+    page.goto(url)
+    expect(comment(page, 1).locator(".pd")).to_be_visible()  # fetched with the old token
+    comment(page, 1).get_by_role("button", name="Edit").click()
+    expect(comment(page, 1).get_by_label("Edit #1")).to_have_value("Posted before the upgrade")
+    stored = page.evaluate("[localStorage.getItem('widget-server:tokens'),"
+                           " JSON.parse(localStorage.getItem('widget-server:edit-tokens'))]")
+    assert stored == [None, {str(posted["comment"]["id"]): {  # moved, so an older copy never reads a record
+        "token": posted["edit_token"], "editableUntil": until, "page": url, "pending": True}}]
+    context.close()
 
 
 def tab_to(page: Page, target, presses: int = 30) -> None:
