@@ -612,7 +612,7 @@ ol{list-style:none;margin:0;padding:0}
     const id = newId("ws-f");
     const input = (name, type, autocomplete, label, note) => {
       const field = element("input", { id: id + name, name, type, autocomplete, part: "input",
-        maxlength: { author: 100, email: 254 }[name] || 500 });
+        maxlength: serverConfig[`max_${name}_length`] || 500 });
       const optional = `(${strings.opt}${note ? strings.comma + strings[note] : ""})`;
       return [field, element("div", null,
         element("label", { for: field.id }, strings[label], " ", element("small", { text: optional })), field)];

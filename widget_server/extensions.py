@@ -60,3 +60,12 @@ def rate_limit(setting: str, *, shared_scope: str | None = None, **options):
     if shared_scope:
         return limiter.shared_limit(limit, scope=shared_scope, **options)
     return limiter.limit(limit, **options)
+
+
+def memo(name: str, limit: int = 8192) -> dict:
+    """A per-process dict (in ``app.extensions``) for what the hot path would compute again and
+    again: normalized URLs, allowed pages, counts, form tokens, log tags. Emptied past ``limit``."""
+    found = current_app.extensions.setdefault(name, {})
+    if len(found) > limit:
+        found.clear()
+    return found

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy import select
 
 from .. import clock, fields, web
+from ..clock import iso
 from ..cors import origin_allowed, require_page_allowed
 from ..errors import ValidationError
 from ..extensions import db
@@ -43,10 +44,6 @@ def _text(value: str | None) -> str:
     return _NOT_XML.sub("", value or "")
 
 
-def _time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _urn(name: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, name).urn
 
@@ -62,7 +59,7 @@ def _feed(feed_id: str, title: str, page: str, updated: datetime, comments: list
     feed = Element("feed", {"xmlns": ATOM})
     _add(feed, "id", feed_id)
     _add(feed, "title", title, type="text")
-    _add(feed, "updated", _time(updated))
+    _add(feed, "updated", iso(updated))
     _add(feed, "link", rel="self", type="application/atom+xml", href=request.url)
     _add(feed, "link", rel="alternate", type="text/html", href=page)
     author = _add(feed, "author")
@@ -74,8 +71,8 @@ def _feed(feed_id: str, title: str, page: str, updated: datetime, comments: list
         entry = _add(feed, "entry")
         _add(entry, "id", _urn(link))
         _add(entry, "title", f"{name} on {c.thread.title or c.thread.url}", type="text")
-        _add(entry, "published", _time(c.created_at))
-        _add(entry, "updated", _time(c.edited_at or c.created_at))
+        _add(entry, "published", iso(c.created_at))
+        _add(entry, "updated", iso(c.edited_at or c.created_at))
         _add(entry, "link", rel="alternate", type="text/html", href=link)
         who = _add(entry, "author")
         _add(who, "name", name)

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, select
 from .. import clock, fields
 from ..config import accounts_enabled
 from ..cors import require_page_allowed
-from ..extensions import db
+from ..extensions import db, memo
 from ..metrics import CACHE
 from ..models import Comment, Thread
 from . import screening, service, threads, tree
@@ -83,7 +83,10 @@ def public_config(config: Mapping[str, object]) -> dict:
     return {"edit_window": config["EDIT_WINDOW"], "moderation": config["MODERATION"],
             "max_text_length": config["MAX_TEXT_LENGTH"], "page_size": config["PAGE_SIZE"],
             "accounts": accounts_enabled(config), "anonymous_posting": config["ANONYMOUS_POSTING"],
-            "notifications": bool(config.get("SMTP_URL"))}
+            "notifications": bool(config.get("SMTP_URL")),
+            # The form's limits, from the model columns: the widget keeps no copy of its own.
+            "max_author_length": fields.MAX_AUTHOR, "max_email_length": fields.MAX_EMAIL,
+            "max_website_length": fields.MAX_WEBSITE}
 
 
 def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
@@ -127,53 +130,44 @@ def counts(urls: list[str]) -> dict[str, int]:
     threads asked for: one index lookup per page instead of counting comments, until one changes."""
     with _read_connection() as connection:
         versions = tuple(sorted(map(tuple, connection.execute(_VERSIONS_QUERY, {"urls": urls}))))
-    memo = _memo("widget_counts")
+    counted = memo("widget_counts")
     key = (tuple(urls), versions)
-    found = memo.get(key)
+    found = counted.get(key)
     if found is None:
-        found = memo[key] = service.counts(urls) if versions else {}
+        found = counted[key] = service.counts(urls) if versions else {}
     return found
 
 
 # --- small memos for what every read repeats ----------------------------------------------------
 
 
-def _memo(name: str) -> dict:
-    memo = current_app.extensions.setdefault(name, {})
-    if len(memo) > 8192:
-        memo.clear()
-    return memo
-
-
 def page_url(raw: str | None, errors: dict[str, str]) -> str | None:
     """``fields.page_url``, remembered for good URLs: the read path sees the same few often."""
-    memo = _memo("widget_page_urls")
-    url = memo.get(raw)
+    known = memo("widget_page_urls")
+    url = known.get(raw)
     if url is None:
         url = fields.page_url(raw, errors)
         if not errors and raw is not None:
-            memo[raw] = url
+            known[raw] = url
     return url
 
 
 def require_allowed(url: str) -> None:
     """``cors.require_page_allowed``, remembered for allowed pages."""
-    memo = _memo("widget_allowed_pages")
-    if url not in memo:
+    allowed = memo("widget_allowed_pages")
+    if url not in allowed:
         require_page_allowed(url)
-        memo[url] = True
+        allowed[url] = True
 
 
 def form_token(url: str) -> str:
     """``screening.form_token(url)``, signed once per page and second (it carries whole seconds)."""
-    tokens = current_app.extensions.setdefault("widget_form_tokens", {})
+    tokens = memo("widget_form_tokens", 4096)
     second = int(clock.now().timestamp())
     cached = tokens.get(url)
     if cached is not None and cached[0] == second:
         return cached[1]
     token = screening.form_token(url)
     if int(clock.now().timestamp()) == second:  # not across a second boundary: reusable
-        if len(tokens) > 4096:
-            tokens.clear()
         tokens[url] = (second, token)
     return token

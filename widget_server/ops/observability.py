@@ -26,8 +26,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 
+from ..extensions import memo
 from ..metrics import LATENCY, REQUESTS
 from ..security import ip_hash
 
@@ -173,10 +174,8 @@ def write_access_line(fields: dict) -> None:
 
 def _client_tag() -> str:
     address = request.remote_addr or "unknown"
-    tags = current_app.extensions.setdefault("widget_client_tags", {})
+    tags = memo("widget_client_tags", 4096)
     tag = tags.get(address)
     if tag is None:  # a keyed hash per request was measurable: remember the recent ones
-        if len(tags) > 4096:
-            tags.clear()
         tag = tags[address] = ip_hash(address)[:12]
     return tag
