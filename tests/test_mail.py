@@ -309,3 +309,10 @@ def test_mail_errors_keep_no_recipient_address(app, smtp_server, caplog):
     for where in (row.last_error, ours):
         assert "ann.private" not in where
     assert row.failed_at is not None  # a 5xx answer is final: no day and a half of retries
+
+
+def test_the_sites_own_address_may_be_local(app, smtp_server, post):
+    app.config["ADMIN_EMAIL"] = "root@localhost"  # not a reader's address: only its shape is checked
+    post("hello")
+    assert send_outbox(app) == 1
+    assert smtp_server.envelopes == [["root@localhost"]]

@@ -28,26 +28,32 @@ EMAIL_RE = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>(
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def email_address(value: str) -> str:
-    """One plain mailbox, ``local@domain``, normalized (the domain lower-cased), or ValueError.
+def one_mailbox(value: str) -> str:
+    """``value`` if it reads back from a ``To`` header as exactly this one address, or ValueError.
 
     Python's mail library reads RFC 2047 encoded-words, display names, comments and groups
     in address headers, so one field could become several recipients
-    (``=?utf-8?q?a=40x.example=2c?=b@y.example``). Refused here: all of those, and anything
-    that does not read back from a ``To`` header as exactly this one address.
+    (``=?utf-8?q?a=40x.example=2c?=b@y.example``): all of those are refused.
     """
     if "=?" in value:  # an encoded-word; legal characters in a local part, but never needed
         raise ValueError("an encoded-word")
+    header = email.policy.default.header_factory("To", value)
+    defects = [d for d in header.defects if not isinstance(d, email.errors.NonASCIILocalPartDefect)]
+    if (defects or len(header.groups) != 1 or header.groups[0].display_name is not None
+            or [(a.display_name, a.addr_spec) for a in header.addresses] != [("", value)]):
+        raise ValueError("does not read back as one address")
+    return value
+
+
+def email_address(value: str) -> str:
+    """A reader's address: one plain mailbox, ``local@domain``, normalized (the domain
+    lower-cased) by email-validator (no display name, comment, group or quoted local part,
+    a domain that can get mail), then ``one_mailbox``; or ValueError."""
     try:
         address = validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
-    header = email.policy.default.header_factory("To", address)
-    defects = [d for d in header.defects if not isinstance(d, email.errors.NonASCIILocalPartDefect)]
-    if (defects or len(header.groups) != 1 or header.groups[0].display_name is not None
-            or [(a.display_name, a.addr_spec) for a in header.addresses] != [("", address)]):
-        raise ValueError("does not read back as one address")
-    return address
+    return one_mailbox(address)
 
 
 def email_field(data: dict, errors: dict, name: str = "email", *, required: bool = False) -> str | None:
