@@ -283,3 +283,17 @@ def test_mail_per_address_is_capped(client, app, smtp_server, post, frozen_clock
     post("question 7", email=ALICE, notify=True)
     send_outbox(app)
     assert len(smtp_server.to(ALICE)) == 5
+
+
+def test_a_spam_verdict_mails_its_author_like_a_held_comment(client, app, smtp_server):
+    """Audit finding 7: the confirmation mail of a notify opt-in is an answer too."""
+    app.config["BLOCKED_WORDS"] = ["pills"]  # held for moderation
+    bob = "bob@example.org"
+    held = client.post("/api/v1/comments", json={"url": PAGE, "text": "cheap pills", "email": ALICE,
+                                                 "notify": True})
+    spam = client.post("/api/v1/comments", json={"url": PAGE + "?p=2", "text": "cheap pills", "email": bob,
+                                                 "notify": True, "homepage": "x"})  # the honeypot: spam
+    assert held.status_code == spam.status_code == 202
+    send_outbox(app)
+    assert [m["Subject"] for m in smtp_server.to(ALICE)] == [m["Subject"] for m in smtp_server.to(bob)] \
+        == ["Confirm reply notifications"]
