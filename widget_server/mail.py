@@ -33,6 +33,7 @@ from sqlalchemy import func, select, update
 from .account_models import OutboxMessage, WebhookDelivery
 from .extensions import db
 from .models import utcnow
+from .validation import one_mailbox
 
 log = logging.getLogger(__name__)
 
@@ -201,8 +202,6 @@ def recipient_address(recipient: str) -> Address:
     """The stored recipient as one parsed mailbox, or Undeliverable (rows older than the
     address checks, or written by hand, may hold anything). Only the shape is checked here:
     WIDGET_ADMIN_EMAIL may well be ``root@localhost``."""
-    from .validation import one_mailbox
-
     try:
         return Address(addr_spec=one_mailbox(recipient))
     except (ValueError, IndexError, TypeError):
