@@ -9,15 +9,16 @@ registered, and a sign-in for an unknown address still verifies a password
 hash, so neither the answer nor its timing tells.
 
 A ``User`` row exists only once its address is confirmed: until then the
-wanted name and password hash wait in the sign-up ``EmailToken``, so an
-unconfirmed sign-up reserves no name and a stranger's sign-up with someone
-else's address creates nothing.
+wanted name waits in the sign-up ``EmailToken``, so an unconfirmed sign-up
+reserves no name. The password is chosen on the confirmation link's page, by
+whoever holds the address, so a stranger's sign-up with someone else's address
+never gives the stranger a way in (audit finding 6).
 """
 from __future__ import annotations
 
+import hmac
 import json
 import logging
-import unicodedata
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -26,14 +27,16 @@ from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import threads
+from . import threads, validation
 from .account_models import RESET, SIGNUP, AccountSession, EmailToken, Subscription, User
 from .errors import APIError, ValidationError
 from .extensions import db
 from .models import DELETED, PENDING, PUBLISHED, Comment, utcnow
-from .security import new_token, token_hash
+from .names import is_registered as name_is_registered
+from .names import name_key, name_skeleton, problem
+from .security import fingerprint, new_token, token_hash
 from .serialize import iso
-from .validation import EMAIL_RE, MAX_AUTHOR, MAX_EMAIL, _string
+from .validation import MAX_AUTHOR, _string
 
 log = logging.getLogger(__name__)
 
@@ -75,27 +78,7 @@ def public_base() -> str:
 # --- names and passwords ---------------------------------------------------------------------
 
 
-def name_key(name: str) -> str:
-    """What makes two display names "the same" to a reader.
-
-    NFKC (so full-width and compatibility forms fold), case-folded, with all
-    whitespace and invisible format characters (zero-width spaces, joiners,
-    direction marks) removed.
-    """
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    kept = "".join(ch for ch in folded
-                   if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc"))
-    return unicodedata.normalize("NFKC", kept)[:MAX_AUTHOR]
-
-
-def name_is_registered(name: str, *, except_user: int | None = None) -> bool:
-    key = name_key(name)
-    if not key:
-        return False
-    query = select(User.id).where(User.name_key == key)
-    if except_user is not None:
-        query = query.where(User.id != except_user)
-    return db.session.execute(query.limit(1)).first() is not None
+# What makes two display names "the same" (confusables, fillers, marks): names.py.
 
 
 def _hasher() -> PasswordHasher:
@@ -127,14 +110,8 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 
 def _email(data: dict, errors: dict, name: str = "email") -> str | None:
-    value = _string(data, name, errors, max_len=MAX_EMAIL, required=True)
-    if value is None or name in errors:
-        return None
-    value = value.strip()
-    if not EMAIL_RE.match(value):
-        errors[name] = "must be an e-mail address"
-        return None
-    return value.lower()
+    value = validation.email_field(data, errors, name, required=True)
+    return value.lower() if value else None
 
 
 def _display_name(data: dict, errors: dict) -> str | None:
@@ -142,10 +119,9 @@ def _display_name(data: dict, errors: dict) -> str | None:
     if value is None or "display_name" in errors:
         return None
     value = value.strip()
-    if any(ch in value for ch in "<>"):
-        errors["display_name"] = "must not contain < or >"
-    elif not name_key(value):
-        errors["display_name"] = "must contain visible characters"
+    wrong = problem(value)
+    if wrong:
+        errors["display_name"] = wrong
     return value
 
 
@@ -306,19 +282,24 @@ def _user_by_email(email: str) -> User | None:
 
 
 def signup(data: dict) -> None:
-    """Start a sign-up: mail a confirmation link (or, for a known address, a notice)."""
+    """Start a sign-up: mail a confirmation link (or, for a known address, a notice).
+
+    No password yet: it is chosen on the link's page, once the address is proven. A
+    ``password`` in the body is ignored (older widgets send one).
+    """
     from . import mail
 
     errors: dict[str, str] = {}
     email = _email(data, errors)
     name = _display_name(data, errors)
-    password = _password(data, errors)
     _check(errors)
-    password_hash = hash_password(password)  # before any lookup: the same work either way
     if name_is_registered(name):
         raise ValidationError({"display_name": "is already taken"})
-    base = public_base()
-    if _user_by_email(email) is not None:
+    known = _user_by_email(email) is not None
+    lifetime = current_app.config["CONFIRM_LINK_LIFETIME"]
+    # A token either way, so a registered address costs the same work (its confirmation answers 409).
+    token = _new_email_token(SIGNUP, email, lifetime, payload={"display_name": name})
+    if known:
         mail.enqueue(email, "signup-known", "Someone tried to sign up with your address", [
             ("p", "Someone (perhaps you) tried to create a comments account with this address, "
                   "but it already has one."),
@@ -326,19 +307,21 @@ def signup(data: dict) -> None:
                   "\"Forgot password?\". If it was not you, ignore this mail: nothing has changed."),
         ])
         return
-    lifetime = current_app.config["CONFIRM_LINK_LIFETIME"]
-    token = _new_email_token(SIGNUP, email, lifetime,
-                             payload={"display_name": name, "password_hash": password_hash})
     mail.enqueue(email, "signup", "Confirm your comments account", [
         ("p", f"Hello {name}, please confirm this address to finish creating your comments account."),
-        ("link", "Confirm my address", f"{base}/account/confirm?token={token}"),
+        ("link", "Confirm my address and choose a password",
+         f"{public_base()}/account/confirm?token={token}"),
         ("p", f"The link works once, for {_duration(lifetime)}. If you did not sign up, ignore this "
               "mail: no account is created."),
     ])
 
 
-def confirm_signup(token: str) -> User:
-    """Use a sign-up link: create the account. The link works once."""
+def confirm_signup(data: dict) -> User:
+    """Use a sign-up link with the password its holder chose: create the account. The link works once."""
+    errors: dict[str, str] = {}
+    token = _token_field(data, errors)
+    password = _password(data, errors)
+    _check(errors)  # a missing or short password leaves the link usable
     row = _valid_email_token(SIGNUP, token)
     row.used_at = utcnow()
     if _user_by_email(row.email) is not None:
@@ -350,14 +333,14 @@ def confirm_signup(token: str) -> User:
         db.session.commit()
         raise ValidationError({"display_name": "was taken in the meantime: sign up again with another name"})
     user = User(email=row.email, display_name=name, name_key=name_key(name),
-                password_hash=payload["password_hash"], created_at=utcnow())
+                name_skeleton=name_skeleton(name), password_hash=hash_password(password), created_at=utcnow())
     db.session.add(user)
     # Every other pending sign-up for this address is void now.
     db.session.execute(update(EmailToken)
                        .where(EmailToken.email == row.email, EmailToken.purpose == SIGNUP,
                               EmailToken.used_at.is_(None))
                        .values(used_at=utcnow(), payload="{}"))
-    row.payload = "{}"  # the password hash lives only in users from now on
+    row.payload = "{}"
     try:
         db.session.flush()
     except IntegrityError:  # a concurrent confirmation won the race
@@ -432,31 +415,48 @@ def _revoke_sessions(user_id: int, *, keep: int | None = None) -> None:
 # --- forgotten passwords ---------------------------------------------------------------------
 
 
+def _password_fingerprint(password_hash: str | None) -> str:
+    """A keyed digest of the password hash (the dummy one for no account): a reset link
+    carries it, so the link dies as soon as the password changes, by whatever way."""
+    _hasher()
+    return fingerprint("reset", password_hash or current_app.extensions["widget_dummy_hash"])
+
+
 def forgot(data: dict) -> None:
-    """Mail a reset link if the address has an account; the answer is the same either way."""
+    """Mail a reset link if the address has an account.
+
+    The answer and the work are the same either way (audit finding 6): the same
+    statements run, a token is stored and a mail composed and queued; for an address
+    without an account the token can reset nothing and the mail is kept unsent, with
+    neither the address nor the text (``mail.enqueue(send=False)``).
+    """
     from . import mail
 
     errors: dict[str, str] = {}
     email = _email(data, errors)
     _check(errors)
     user = _user_by_email(email)
-    if user is None:
-        return
+    now = utcnow()
     recent = db.session.execute(
-        select(func.count(EmailToken.id)).where(EmailToken.user_id == user.id, EmailToken.purpose == RESET,
-                                                EmailToken.created_at > utcnow() - RESET_MAIL_INTERVAL)
+        select(func.count(EmailToken.id)).where(EmailToken.email == email, EmailToken.purpose == RESET,
+                                                EmailToken.created_at > now - RESET_MAIL_INTERVAL)
     ).scalar_one()
     if recent:
-        return  # one mail a minute is enough; the rate limit caps the rest
+        return  # one mail a minute per address is enough; the rate limit caps the rest
+    # Tokens of addresses without an account only serve that throttle: gone once expired.
+    db.session.execute(delete(EmailToken).where(EmailToken.purpose == RESET, EmailToken.user_id.is_(None),
+                                                EmailToken.expires_at <= now))
     lifetime = current_app.config["RESET_LINK_LIFETIME"]
-    token = _new_email_token(RESET, user.email, lifetime, user_id=user.id)
-    mail.enqueue(user.email, "reset", "Reset your comments password", [
-        ("p", f"Hello {user.display_name}, someone (hopefully you) asked to reset the password of "
+    token = _new_email_token(RESET, email, lifetime, user_id=user.id if user else None,
+                             payload={"fp": _password_fingerprint(user.password_hash if user else None)})
+    name = user.display_name if user else "reader"
+    mail.enqueue(email, "reset", "Reset your comments password", [
+        ("p", f"Hello {name}, someone (hopefully you) asked to reset the password of "
               "your comments account."),
         ("link", "Choose a new password", f"{public_base()}/account/reset?token={token}"),
         ("p", f"The link works once, for {_duration(lifetime)}. If you did not ask, ignore this mail: "
               "your password stays as it is."),
-    ])
+    ], send=user is not None)
 
 
 def reset_password(data: dict) -> User:
@@ -466,7 +466,8 @@ def reset_password(data: dict) -> User:
     _check(errors)
     row = _valid_email_token(RESET, token)
     user = db.session.get(User, row.user_id) if row.user_id else None
-    if user is None:
+    carried = str(json.loads(row.payload or "{}").get("fp", ""))
+    if user is None or not hmac.compare_digest(carried, _password_fingerprint(user.password_hash)):
         raise ValidationError({"token": "is invalid, used or expired: ask for a new link"})
     now = utcnow()
     user.password_hash = hash_password(password)
@@ -508,7 +509,7 @@ def update_account(session: AccountSession, user: User, data: dict) -> User:
     if name is not None and name != user.display_name:
         if name_is_registered(name, except_user=user.id):
             raise ValidationError({"display_name": "is already taken"})
-        user.display_name, user.name_key = name, name_key(name)
+        user.display_name, user.name_key, user.name_skeleton = name, name_key(name), name_skeleton(name)
         mine = [c for c in _user_comments(user.id) if c.state != DELETED]
         for comment in mine:
             comment.author = name

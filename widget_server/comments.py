@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from . import threads
 from .errors import APIError, ValidationError
 from .extensions import db
-from .models import DELETED, PENDING, PUBLISHED, Comment, Like, Thread, utcnow
+from .models import DELETED, PENDING, PUBLISHED, SPAM, Comment, Like, Thread, utcnow
 from .render import render
 from .security import ip_hash, new_token, token_hash, token_matches, voter_hash
 
@@ -99,8 +99,12 @@ def editable_until(comment: Comment) -> datetime:
 
 
 def authorize_edit(comment: Comment | None, token: str | None, now: datetime | None = None) -> Comment:
-    """The comment if ``token`` is its edit token and the window is still open."""
-    if comment is None or comment.state not in (PUBLISHED, PENDING):
+    """The comment if ``token`` is its edit token and the window is still open.
+
+    Spam is edited and deleted by its author like a held comment (it stays spam), so the
+    author cannot tell the verdict from the answers (audit finding 7).
+    """
+    if comment is None or comment.state not in (PUBLISHED, PENDING, SPAM):
         raise APIError(404, "not_found", "no such comment")
     if not token:
         raise APIError(403, "forbidden", "send the comment's edit token in the X-Edit-Token header")
@@ -123,17 +127,19 @@ def remove(comment: Comment) -> None:
     """Delete a comment's content; the row stays as a tombstone for its replies.
 
     Whoever deletes it (its author, an admin, an account deletion), webhooks hear
-    of it in the same transaction.
+    of it in the same transaction, unless it was spam, which they never heard of.
     """
     from . import webhooks
 
+    announced = comment.state != SPAM
     comment.state = DELETED
     comment.text = comment.html = comment.author = ""
     comment.email = comment.website = None
     comment.edit_token_hash = None
     comment.pinned = False
     threads.touch(comment.thread_id)
-    webhooks.emit(webhooks.DELETED, comment)
+    if announced:
+        webhooks.emit(webhooks.DELETED, comment)
 
 
 def set_state(comment: Comment, state: str) -> None:

@@ -1,29 +1,33 @@
-"""Reply notifications (opt-in, confirmed once per address) and admin notifications.
+"""Reply notifications (opt-in, each opt-in proven by its own requester) and admin notifications.
 
 Everything here only queues mail in the caller's transaction (see mail.py).
 Links in mail never change anything on a GET: they open a small page whose
 button POSTs (api/accounts.py ``pages``). Unsubscribe links are signed with
 itsdangerous (keyed by SECRET_KEY) and also work as RFC 8058 one-click
 unsubscribe (``List-Unsubscribe-Post``).
+
+An opt-in is confirmed only by a proof from whoever asked for it (audit
+finding 4): a signed-in reader posting under the account (the address is the
+account's, proven at sign-up), or the confirmation link mailed for that very
+opt-in. An address that confirmed another opt-in before proves nothing about
+this one: anybody can type an address. Every mail to a reader's address also
+counts against the per-address caps in mail.py.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, select
 
 from . import clock
 from .account_models import Subscription
 from .errors import ValidationError
 from .extensions import db
-from .models import PENDING, PUBLISHED, Comment, utcnow
+from .models import PENDING, PUBLISHED, SPAM, Comment, utcnow
 
 CONFIRM_SALT = "widget-server notify-confirm"
 UNSUBSCRIBE_SALT = "widget-server unsubscribe"
 CONFIRM_MAX_AGE = 7 * 86400
-CONFIRM_MAIL_INTERVAL = timedelta(hours=24)  # one confirmation request per address per day
 QUOTE_LIMIT = 2000
 
 
@@ -77,45 +81,37 @@ def _quote(text: str) -> str:
 # --- opting in -------------------------------------------------------------------------------
 
 
-def subscribe(comment: Comment, email: str, *, confirmed: bool) -> Subscription:
-    """Reply notifications for ``comment`` to ``email``; the first time, ask the address to confirm."""
+def subscribe(comment: Comment, email: str, *, proven: bool) -> Subscription:
+    """Reply notifications for ``comment`` to ``email``.
+
+    ``proven``: the requester is the signed-in owner of ``email`` (confirmed at once).
+    Otherwise the address is asked about this opt-in, and only its own link confirms it.
+    """
     from . import mail
     from .accounts import public_base
 
     email = email.strip().lower()
-    known = confirmed or db.session.execute(
-        select(exists().where(Subscription.email == email, Subscription.confirmed.is_(True)))
-    ).scalar()
-    subscription = Subscription(comment_id=comment.id, email=email, confirmed=bool(known),
-                                created_at=utcnow())
+    subscription = Subscription(comment_id=comment.id, email=email, confirmed=proven, created_at=utcnow())
     db.session.add(subscription)
     db.session.flush()  # the confirmation link names it by id
-    if not known:
-        asked_recently = db.session.execute(
-            select(func.count(Subscription.id)).where(
-                Subscription.email == email, Subscription.confirmed.is_(False),
-                Subscription.created_at > utcnow() - CONFIRM_MAIL_INTERVAL,
-                Subscription.comment_id != comment.id)
-        ).scalar_one()
-        if not asked_recently:  # an earlier link (valid for a week) confirms this one too
-            confirm_url = f"{public_base()}/mail/confirm?token={confirm_token(subscription)}"
-            mail.enqueue(email, "notify-confirm", "Confirm reply notifications", [
-                ("p", f"Someone (hopefully you) asked to get an e-mail when someone replies to a "
-                      f"comment on \u201c{_page_label(comment)}\u201d."),
-                ("link", "Yes, send me replies", confirm_url),
-                ("p", "If it was not you, ignore this mail: you will get no other."),
-            ])
+    if not proven:
+        confirm_url = f"{public_base()}/mail/confirm?token={confirm_token(subscription)}"
+        mail.enqueue(email, "notify-confirm", "Confirm reply notifications", [
+            ("p", f"Someone (hopefully you) asked to get an e-mail when someone replies to a "
+                  f"comment on \u201c{_page_label(comment)}\u201d."),
+            ("link", "Yes, send me replies to that comment", confirm_url),
+            ("p", "If it was not you, ignore this mail: nothing will be sent about that comment."),
+        ])
     return subscription
 
 
 def confirm_address(token: str) -> int:
-    """Confirm every reply subscription of the token's address; return how many."""
+    """Confirm the one opt-in the token was mailed for; return how many were confirmed (1)."""
     subscription = _subscription(CONFIRM_SALT, token, CONFIRM_MAX_AGE)
     if subscription is None:  # its comment is gone, or the address unsubscribed meanwhile
         raise ValidationError({"token": "is no longer valid: opt in again"})
-    result = db.session.execute(update(Subscription).where(Subscription.email == subscription.email)
-                                .values(confirmed=True))
-    return result.rowcount
+    subscription.confirmed = True
+    return 1
 
 
 def unsubscribe(token: str, *, everything: bool = False) -> int:
@@ -138,10 +134,14 @@ def comment_created(comment: Comment, fields: dict) -> None:
     """After comments.create stored a reader's comment: opt-in, notifications, webhook."""
     from . import webhooks
 
-    if "account" not in fields or comment.state not in (PUBLISHED, PENDING):
-        return  # not a reader post (an import), or spam: nobody hears of it
+    if "account" not in fields or comment.state not in (PUBLISHED, PENDING, SPAM):
+        return  # not a reader post (an import)
     if fields.get("notify") and fields.get("email"):
-        subscribe(comment, fields["email"], confirmed=fields["account"] is not None)
+        # Spam too: its author gets the same confirmation mail as for a held comment (finding 7);
+        # a spam comment is never published, so no reply to it ever notifies.
+        subscribe(comment, fields["email"], proven=fields["account"] is not None)
+    if comment.state == SPAM:
+        return  # nobody else hears of spam
     if comment.state == PUBLISHED:
         comment_published(comment)
     notify_admin(comment)
@@ -198,4 +198,4 @@ def notify_admin(comment: Comment) -> None:
         blocks.append(("link", "Read it on the page", _link(comment)))
     blocks.append(("link", "Open the moderation page", f"{public_base()}/admin"))
     subject = f"{'Held for moderation' if held else 'New comment'} on \u201c{label}\u201d"
-    mail.enqueue(address, "admin-held" if held else "admin-new", subject, blocks)
+    mail.enqueue(address, "admin-held" if held else "admin-new", subject, blocks, capped=False)

@@ -61,11 +61,7 @@ def signup():
 @bp.post("/auth/confirm")
 @_limit("RATELIMIT_RESET")
 def confirm():
-    data = validation.json_body()
-    token = data.get("token")
-    if not isinstance(token, str) or not token.strip():
-        raise ValidationError({"token": "is required"})
-    user = accounts.confirm_signup(token.strip())
+    user = accounts.confirm_signup(validation.json_body())
     db.session.commit()
     return jsonify({"user": accounts.user_view(user)}), 201
 
@@ -200,47 +196,69 @@ def _failed(exc: APIError) -> Response:
                  message=f"The link {message}." if exc.fields else exc.message)
 
 
+CONFIRM_FORM = {"button": "Create my account", "password": "Choose a password"}
+RESET_FORM = {"button": "Save the new password", "password": "New password"}
+DIFFER = "The two passwords differ. Try again."
+
+
+def _password_form(form: dict, title: str, message: str, status: int = 200) -> Response:
+    return _page(status, title=title, message=message, form=form | {"token": _page_token()})
+
+
+def _two_passwords() -> str | None:
+    """The password typed twice on a page, or None if the two differ."""
+    password = request.form.get("password", "")
+    return password if password == request.form.get("password_again", "") else None
+
+
 @pages.get("/account/confirm")
 def confirm_page():
-    return _page(title="Confirm your address", message="One click finishes creating your comments account.",
-                 form={"button": "Confirm my address", "token": _page_token()})
+    # The password is chosen here, by whoever holds the address (audit finding 6).
+    return _password_form(CONFIRM_FORM, "Confirm your address",
+                          "Choose the password of your comments account to finish creating it.")
 
 
 @pages.post("/account/confirm")
 @_limit("RATELIMIT_RESET")
 def confirm_page_post():
     accounts.require_enabled()
+    password = _two_passwords()
+    if password is None:
+        return _password_form(CONFIRM_FORM, "Confirm your address", DIFFER, 400)
     try:
-        user = accounts.confirm_signup(_page_token())
+        user = accounts.confirm_signup({"token": _page_token(), "password": password})
         db.session.commit()
+    except ValidationError as exc:
+        if exc.fields and "password" in exc.fields:
+            return _password_form(CONFIRM_FORM, "Confirm your address",
+                                  f"The password {exc.fields['password']}.", 400)
+        return _failed(exc)
     except APIError as exc:
         return _failed(exc)
     return _page(title="Your account is ready",
-                 message=f"Welcome, {user.display_name}. Go back to the page and sign in.")
+                 message=f"Welcome, {user.display_name}. Go back to the page and sign in with your password.")
 
 
 @pages.get("/account/reset")
 def reset_page():
-    return _page(title="Choose a new password", message="Enter a new password for your comments account.",
-                 form={"button": "Save the new password", "token": _page_token(), "password": True})
+    return _password_form(RESET_FORM, "Choose a new password",
+                          "Enter a new password for your comments account.")
 
 
 @pages.post("/account/reset")
 @_limit("RATELIMIT_RESET")
 def reset_page_post():
     accounts.require_enabled()
-    password = request.form.get("password", "")
-    if password != request.form.get("password_again", ""):
-        return _page(400, title="Choose a new password", message="The two passwords differ. Try again.",
-                     form={"button": "Save the new password", "token": _page_token(), "password": True})
+    password = _two_passwords()
+    if password is None:
+        return _password_form(RESET_FORM, "Choose a new password", DIFFER, 400)
     try:
         accounts.reset_password({"token": _page_token(), "password": password})
         db.session.commit()
     except ValidationError as exc:
         if exc.fields and "password" in exc.fields:
-            return _page(400, title="Choose a new password",
-                         message=f"The password {exc.fields['password']}.",
-                         form={"button": "Save the new password", "token": _page_token(), "password": True})
+            return _password_form(RESET_FORM, "Choose a new password",
+                                  f"The password {exc.fields['password']}.", 400)
         return _failed(exc)
     return _page(title="Password changed",
                  message="Your password is changed and every session is signed out. "
@@ -260,7 +278,7 @@ def notify_confirm_page_post():
         db.session.commit()
     except APIError as exc:
         return _failed(exc)
-    return _page(title="Confirmed", message="You will get an e-mail when someone replies. "
+    return _page(title="Confirmed", message="You will get an e-mail when someone replies to that comment. "
                                             "Every such mail has a link to stop them.")
 
 

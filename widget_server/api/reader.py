@@ -12,7 +12,7 @@ from ..cors import require_page_allowed
 from ..errors import APIError, ValidationError
 from ..extensions import db, limiter
 from ..metrics import CACHE, COMMENTS_CREATED
-from ..models import PENDING, PUBLISHED, Comment
+from ..models import PENDING, PUBLISHED, SPAM, Comment
 from ..read_cache import make_entry
 from ..render import render
 from ..security import token_matches
@@ -171,11 +171,16 @@ def create_comment():
     comment, token = service.create(fields, _client_ip())
     db.session.commit()
     COMMENTS_CREATED.labels(comment.state).inc()
-    # Spam (honeypot, Akismet) is answered exactly like a held comment: bots learn nothing.
-    status, shown = (201, PUBLISHED) if comment.state == PUBLISHED else (202, PENDING)
-    body = {"comment": public_comment(comment, state=shown) | {"replies": []}, "edit_token": token,
+    status = 201 if comment.state == PUBLISHED else 202
+    body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
     return jsonify(body), status
+
+
+def _as_its_author_sees_it(comment: Comment) -> dict:
+    """Spam (honeypot, Akismet) is shown to its author exactly like a held comment, in every
+    answer that takes the edit token: bots learn nothing (audit finding 7)."""
+    return public_comment(comment, state=PENDING if comment.state == SPAM else None)
 
 
 def _comment_or_404(comment_id: int) -> Comment:
@@ -190,9 +195,9 @@ def get_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     token = request.headers.get("X-Edit-Token")
     owner = token_matches(token, comment.edit_token_hash)
-    if comment.state != PUBLISHED and not (owner and comment.state == PENDING):
+    if comment.state != PUBLISHED and not (owner and comment.state in (PENDING, SPAM)):
         raise APIError(404, "not_found", "no such comment")
-    body = public_comment(comment) | {"replies": []}
+    body = _as_its_author_sees_it(comment) | {"replies": []}
     if owner:
         body |= {"text": comment.text, "editable_until": iso(service.editable_until(comment))}
     return jsonify(body)
@@ -210,7 +215,7 @@ def edit_comment(comment_id: int):
         raise ValidationError(errors)
     service.edit(comment, text)
     db.session.commit()
-    return jsonify({"comment": public_comment(comment) | {"replies": []}})
+    return jsonify({"comment": _as_its_author_sees_it(comment) | {"replies": []}})
 
 
 @bp.delete("/comments/<int:comment_id>")

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from ..models import DELETED, PENDING, PUBLISHED, SPAM
 from ..urls import BadURL, normalize_website
-from ..validation import EMAIL_RE
+from ..validation import email_address
 
 MAX_AUTHOR = 100
 MAX_EMAIL = 254
@@ -159,10 +159,14 @@ def clean_text(value: object) -> str:
 
 
 def clean_email(value: object) -> str | None:
+    """One plain address, checked as a posted one is (``validation.email_address``), or None."""
     email = clean_line(value, MAX_EMAIL + 1)
-    if not email or len(email) > MAX_EMAIL or not EMAIL_RE.match(email):
+    if not email or len(email) > MAX_EMAIL:
         return None
-    return email
+    try:
+        return email_address(email)
+    except ValueError:
+        return None
 
 
 def clean_website(value: object) -> str | None:
