@@ -32,8 +32,7 @@ def _text(rng: random.Random, i: int) -> str:
 
 def seed(app, rng_seed: int = 5) -> dict[str, int]:
     """Fill the (migrated, empty) database of ``app``; return how many rows were made."""
-    from widget_server.comments import service
-    from widget_server.comments import threads
+    from widget_server.comments import service, threads
     from widget_server.extensions import db
 
     rng = random.Random(rng_seed)

@@ -13,7 +13,8 @@ const EN = {
   close: "Close", in: "Sign in", email: "E-mail", pw: "Password", forgot: "Forgot password?",
   new: "New here?", up: "Create an account", name: "Display name", nameNote: "shown with your comments",
   pwNote: "at least 8 characters", upGo: "Create account",
-  upDone: "Almost done: open the link in the mail we just sent you, then sign in here.",
+  upNote: "You choose your password on the page the mail's link opens: only the address's owner can.",
+  upDone: "Almost done: open the link in the mail we just sent you, choose your password there, then sign in here.",
   fg: "Reset your password", fgText: "We will mail you a link to choose a new password.",
   fgGo: "Send the link", fgDone: "If this address has an account, a mail with a link is on its way.",
   back: "Back to sign in", inDone: "Signed in as {n}.", me: "Your account", save: "Save name", saved: "Saved.",
@@ -242,9 +243,9 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
       viewSwitches(viewLink("forgotPassword", strings.forgot), element("span", null, strings.new, " ", viewLink("signUp"))),
     ],
     signUp: () => [
-      panelForm([EMAIL, DISPLAY_NAME, NEW_PASSWORD], strings.upGo, async (body, fields) => {
+      element("p", { text: strings.upNote }), // the password comes after the proof (the link's page)
+      panelForm([EMAIL, DISPLAY_NAME], strings.upGo, async (body) => {
         await api("POST", "/auth/signup", { body });
-        fields.password.value = "";
         return strings.upDone;
       }),
       viewSwitches(viewLink("signIn", strings.back)),

@@ -34,7 +34,7 @@ def test_text_field(value, multiline, kept, problem):
 ])
 def test_email(value, kept):
     errors: dict[str, str] = {}
-    assert fields.email({"email": value}, errors) == kept
+    assert fields.email_field({"email": value}, errors) == kept
     assert ("email" in errors) == (kept is None)
 
 

@@ -29,3 +29,28 @@ def test_downgrade_and_upgrade_again(app):
         flask_migrate.downgrade(revision="base")
         flask_migrate.upgrade()
         flask_migrate.check()
+
+
+def test_0004_gives_existing_accounts_confusable_aware_keys(app):
+    """Accounts made under the old keys get the new ones; a later name that now looks like an
+    earlier one keeps its name under a key no new name can have."""
+    from sqlalchemy import text
+
+    from widget_server.extensions import db
+    from widget_server.names import name_key, name_skeleton
+
+    with app.app_context():
+        flask_migrate.downgrade(revision="0003")
+        for uid, name, old_key in ((1, "Mary Smith", "marysmith"), (2, "M\u0430ry Smith", "m\u0430rysmith"),
+                                   (3, "Bob", "bob")):
+            db.session.execute(text(
+                "INSERT INTO users (id, email, display_name, name_key, password_hash, created_at)"
+                " VALUES (:id, :email, :name, :key, 'x', CURRENT_TIMESTAMP)"),
+                {"id": uid, "email": f"u{uid}@example.org", "name": name, "key": old_key})
+        db.session.commit()
+        flask_migrate.upgrade()
+        rows = db.session.execute(text("SELECT id, name_key, name_skeleton FROM users ORDER BY id")).all()
+        db.session.remove()
+    assert rows[0][1:] == (name_key("Mary Smith"), name_skeleton("Mary Smith"))
+    assert rows[1][1:] == (name_key("Mary Smith") + "~2", name_skeleton("Mary Smith") + "~2")
+    assert rows[2][1:] == (name_key("Bob"), name_skeleton("Bob"))

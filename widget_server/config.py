@@ -105,6 +105,9 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "SMTP_URL": (None, _str,
                  "smtp://user:pass@host:587 (STARTTLS) or smtps://...:465, ?from=addr; unset: no mail"),
     "ADMIN_EMAIL": (None, _str, "address that hears of new and held comments; unset: none"),
+    "MAIL_PER_ADDRESS_HOUR": ("10", _int, "most mails queued to one reader's address in an hour "
+                              "(more are dropped; not WIDGET_ADMIN_EMAIL); 0: no cap"),
+    "MAIL_PER_ADDRESS_DAY": ("30", _int, "most mails queued to one reader's address in a day; 0: no cap"),
     "WEBHOOK_URLS": ("", _list, "comma-separated URLs that get signed comment.* events"),
     "WEBHOOK_SECRET": (None, _str,
                        "HMAC-SHA256 key for webhook signatures (required with WIDGET_WEBHOOK_URLS)"),

@@ -8,11 +8,15 @@ the database, the API and the widget (which gets them in the thread's
 """
 from __future__ import annotations
 
+import email.errors
+import email.policy
 import re
 import unicodedata
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
+from . import names
 from .models import Comment, Thread
 from .urls import BadURL, normalize_page_url, normalize_website
 
@@ -21,9 +25,38 @@ MAX_EMAIL = Comment.__table__.c.email.type.length
 MAX_WEBSITE = Comment.__table__.c.website.type.length
 MAX_TITLE = Thread.__table__.c.title.type.length
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+# A quick shape check (admin ban values); addresses that mail may go to pass ``email_address``.
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+\.[^@\s<>()\[\]\\,;:\"]+$")
 # Control characters other than tab and newline (and NUL above all).
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def one_mailbox(value: str) -> str:
+    """``value`` if it reads back from a ``To`` header as exactly this one address, or ValueError.
+
+    Python's mail library reads RFC 2047 encoded-words, display names, comments and groups
+    in address headers, so one field could become several recipients
+    (``=?utf-8?q?a=40x.example=2c?=b@y.example``): all of those are refused.
+    """
+    if "=?" in value:  # an encoded-word; legal characters in a local part, but never needed
+        raise ValueError("an encoded-word")
+    header = email.policy.default.header_factory("To", value)
+    defects = [d for d in header.defects if not isinstance(d, email.errors.NonASCIILocalPartDefect)]
+    if (defects or len(header.groups) != 1 or header.groups[0].display_name is not None
+            or [(a.display_name, a.addr_spec) for a in header.addresses] != [("", value)]):
+        raise ValueError("does not read back as one address")
+    return value
+
+
+def email_address(value: str) -> str:
+    """A reader's address: one plain mailbox, ``local@domain``, normalized (the domain
+    lower-cased) by email-validator (no display name, comment, group or quoted local part,
+    a domain that can get mail), then ``one_mailbox``; or ValueError."""
+    try:
+        address = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return one_mailbox(address)
 
 
 def _clean_text(value: str) -> str:
@@ -87,21 +120,24 @@ def title(data: dict, errors: dict) -> str:
 
 
 def author_name(data: dict, errors: dict, name: str = "author") -> str:
-    value = text_field(data, name, errors, max_len=MAX_AUTHOR) or ""
-    if value and any(ch in value for ch in "<>"):
-        errors[name] = "must not contain < or >"
-    return value.strip()
+    """A posted author name, under the same rules as account names (names.problem)."""
+    value = (text_field(data, name, errors, max_len=MAX_AUTHOR) or "").strip()
+    wrong = names.problem(value) if value else None
+    if wrong:
+        errors[name] = wrong
+    return value
 
 
-def email(data: dict, errors: dict, name: str = "email", *, required: bool = False) -> str | None:
+def email_field(data: dict, errors: dict, name: str = "email", *, required: bool = False) -> str | None:
+    """The ``name`` field as one plain e-mail address (see ``email_address``)."""
     value = text_field(data, name, errors, max_len=MAX_EMAIL, required=required)
     if not value or name in errors:
         return None
-    value = value.strip()
-    if not EMAIL_RE.match(value):
+    try:
+        return email_address(value.strip())
+    except ValueError:
         errors[name] = "must be an e-mail address"
         return None
-    return value
 
 
 def website(data: dict, errors: dict) -> str | None:

@@ -174,9 +174,11 @@ class User(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
     display_name: Mapped[str] = mapped_column(String(100))
-    # NFKC, case-folded, without whitespace or invisible characters: two names
-    # that look alike to a reader have the same key (see accounts.name_key).
+    # Two keys under which names that look alike to a reader are equal (names.py): the
+    # confusable skeleton of the case-folded name, and of the name as written.
     name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # Nullable only because SQLite cannot add a NOT NULL column in place; always set.
+    name_skeleton: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -205,9 +207,10 @@ RESET = "reset"
 class EmailToken(db.Model):
     """A single-use, expiring link sent by mail (sign-up confirmation, password reset).
 
-    A sign-up keeps the wanted display name and the password hash in ``payload``
-    until its link is used: no account (and no reserved name) exists before the
-    address is proven.
+    A sign-up keeps the wanted display name in ``payload`` until its link is used:
+    no account (and no reserved name) exists before the address is proven, and the
+    password is chosen on the link's page. A reset keeps a fingerprint of the password
+    hash it may replace, so it dies when the password changes.
     """
 
     __tablename__ = "email_tokens"
@@ -224,7 +227,7 @@ class EmailToken(db.Model):
 
 
 class Subscription(db.Model):
-    """Reply notifications for one comment, to one address (opt-in, confirmed once per address)."""
+    """Reply notifications for one comment, to one address (opt-in, each one confirmed on its own)."""
 
     __tablename__ = "subscriptions"
     __table_args__ = (UniqueConstraint("comment_id", "email"),)
@@ -253,11 +256,12 @@ class OutboxMessage(_Deliverable, db.Model):
     """One e-mail, fully composed, waiting to be sent (committed with what caused it)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),
+                      Index("ix_outbox_recipient_created", "recipient", "created_at"))  # per-address caps
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # what the mail is about: "reply", "signup", ...
-    recipient: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(254))  # empty for a mail that was not to be sent
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)

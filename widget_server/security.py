@@ -89,10 +89,24 @@ def subject_hash(purpose: str, value: str) -> str:
     return _keyed(purpose, value)[:32]
 
 
-def avatar_hash(email: str | None, author: str, ip_hash_value: str) -> str:
-    """A short public hash for the identicon that does not reveal the e-mail."""
-    seed = (email or "").strip().lower() or f"{author.strip().lower()}|{ip_hash_value}"
-    return _keyed("avatar", seed)[:16]
+def fingerprint(purpose: str, value: str) -> str:
+    """A keyed digest of ``value`` that tells whether it changed, and nothing about it."""
+    return _keyed(purpose, value)[:32]
+
+
+def avatar_hash(user_id: int | None, email: str | None, author: str, ip_hash_value: str) -> str:
+    """A short public hash for the identicon.
+
+    An account's posts share one picture (keyed by the account, not its address). Any other
+    post's picture comes from its name and keyed IP hash, never from the address alone: an
+    address is proven by nobody, so a picture made from it would let anyone confirm a guessed
+    address by posting with it and comparing pictures (audit finding 7). Imported comments,
+    which have no IP hash, use the keyed address instead, which no new post can reproduce.
+    """
+    if user_id is not None:
+        return _keyed("avatar-account", str(user_id))[:16]
+    where = ip_hash_value or _keyed("avatar-address", (email or "").strip().lower())
+    return _keyed("avatar", f"{author.strip().casefold()}|{where}")[:16]
 
 
 def new_token() -> str:

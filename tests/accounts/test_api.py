@@ -23,9 +23,12 @@ def config_overrides(request, smtp_server):
     return account_config(smtp_server.url, **getattr(request, "param", {}))
 
 
-def signup(client, email="mary@example.org", name="Mary Smith", password=PASSWORD):
-    body = {"email": email, "display_name": name, "password": password}
+def signup(client, email="mary@example.org", name="Mary Smith", password=None):
+    body = {"email": email, "display_name": name} | ({"password": password} if password else {})
     return client.post("/api/v1/auth/signup", json=body)
+
+
+CHOSEN = {"password": PASSWORD, "password_again": PASSWORD}  # the confirmation page's form
 
 
 def thread(client):
@@ -52,7 +55,7 @@ def test_sign_up_confirm_sign_in(client, app, smtp_server):
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert count(app, User) == 0
 
-    done = client.post(link_path(url))
+    done = client.post(link_path(url), data=CHOSEN)
     assert done.status_code == 200 and b"Your account is ready" in done.data
     assert count(app, User) == 1
 
@@ -71,10 +74,12 @@ def test_confirmation_link_is_single_use(client, app, smtp_server):
     send_outbox(app)
     url = link_with(smtp_server.messages[0], "/account/confirm")
     token = url.split("token=")[1]
-    assert client.post("/api/v1/auth/confirm", json={"token": token}).status_code == 201
-    again = client.post("/api/v1/auth/confirm", json={"token": token})
+    short = client.post("/api/v1/auth/confirm", json={"token": token, "password": "short"})
+    assert short.status_code == 400 and set(short.json["error"]["fields"]) == {"password"}
+    assert client.post("/api/v1/auth/confirm", json={"token": token, "password": PASSWORD}).status_code == 201
+    again = client.post("/api/v1/auth/confirm", json={"token": token, "password": PASSWORD})
     assert again.status_code == 400 and "token" in again.json["error"]["fields"]
-    assert client.post(link_path(url)).status_code == 400
+    assert client.post(link_path(url), data=CHOSEN).status_code == 400
     assert count(app, User) == 1
 
 
@@ -83,14 +88,14 @@ def test_confirmation_link_expires(client, app, smtp_server, frozen_clock):
     send_outbox(app)
     url = link_with(smtp_server.messages[0], "/account/confirm")
     frozen_clock.advance(seconds=app.config["CONFIRM_LINK_LIFETIME"] + 1)
-    response = client.post(link_path(url))
+    response = client.post(link_path(url), data=CHOSEN)
     assert response.status_code == 400 and b"expired" in response.data
     assert count(app, User) == 0
 
 
 def test_sign_up_with_a_registered_address_answers_the_same(client, app, smtp_server, make_reader):
     make_reader(signed_in=False)
-    first = signup(client, name="Someone Else", password="another password")
+    first = signup(client, name="Someone Else")
     fresh = signup(client, email="new@example.org", name="New Reader")
     assert first.status_code == fresh.status_code == 202
     assert first.json == fresh.json
@@ -102,18 +107,25 @@ def test_sign_up_with_a_registered_address_answers_the_same(client, app, smtp_se
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"email": "not an address", "display_name": "A", "password": PASSWORD}, "email"),
-    ({"email": "a@example.org", "display_name": "", "password": PASSWORD}, "display_name"),
-    ({"email": "a@example.org", "display_name": "<b>x</b>", "password": PASSWORD}, "display_name"),
-    ({"email": "a@example.org", "display_name": "\u200b\u200d", "password": PASSWORD}, "display_name"),
-    ({"email": "a@example.org", "display_name": "A", "password": "short"}, "password"),
-    ({"email": "a@example.org", "display_name": "A", "password": 12345678}, "password"),
-    ({"email": "a@example.org", "display_name": "A"}, "password"),
+    ({"email": "not an address", "display_name": "A"}, "email"),
+    ({"email": "a@example.org", "display_name": ""}, "display_name"),
+    ({"email": "a@example.org", "display_name": "<b>x</b>"}, "display_name"),
+    ({"email": "a@example.org", "display_name": "\u200b\u200d"}, "display_name"),
 ])
 def test_sign_up_validation(client, body, field):
     response = client.post("/api/v1/auth/signup", json=body)
     assert response.status_code == 400
     assert field in response.json["error"]["fields"]
+
+
+@pytest.mark.parametrize("password", ["short", 12345678, None])
+def test_the_chosen_password_is_checked(client, app, smtp_server, password):
+    signup(client)
+    send_outbox(app)
+    token = link_with(smtp_server.messages[0], "/account/confirm").split("token=")[1]
+    response = client.post("/api/v1/auth/confirm", json={"token": token, "password": password})
+    assert response.status_code == 400 and set(response.json["error"]["fields"]) == {"password"}
+    assert count(app, User) == 0
 
 
 def test_display_names_are_unique_whatever_their_case_and_spacing(client, make_reader):
@@ -459,3 +471,181 @@ def test_name_key_folds_lookalikes():
     assert names.name_key(" Mary\u2060 \uff33mith\u200e ") == names.name_key("marysmith")
     assert names.name_key("Stra\u00dfe") == names.name_key("STRASSE")
     assert names.name_key("Marie") != names.name_key("Mary")
+
+
+# --- audit finding 6: the password is chosen after the proof ----------------------------------
+
+
+def test_the_password_is_chosen_by_whoever_proves_the_address(client, app, smtp_server):
+    # A stranger signs up with Mary's address and a password of their own choosing.
+    stranger = signup(client, password="the stranger's password")
+    assert stranger.status_code == 202
+    send_outbox(app)
+    url = link_with(smtp_server.to("mary@example.org")[0], "/account/confirm")
+    page = client.get(link_path(url))
+    assert b'type="password"' in page.data  # the link's page asks Mary for a password
+    assert client.post(link_path(url)).status_code == 400  # none given: nothing is created
+    assert count(app, User) == 0
+    done = client.post(link_path(url), data={"password": PASSWORD, "password_again": PASSWORD})
+    assert done.status_code == 200 and b"Your account is ready" in done.data
+    login = client.post("/api/v1/auth/login",
+                        json={"email": "mary@example.org", "password": "the stranger's password"})
+    assert login.status_code == 401
+    assert client.post("/api/v1/auth/login",
+                       json={"email": "mary@example.org", "password": PASSWORD}).status_code == 200
+
+
+def test_sign_up_needs_no_password(client, app):
+    assert client.post("/api/v1/auth/signup",
+                       json={"email": "mary@example.org", "display_name": "Mary Smith"}).status_code == 202
+    with app.app_context():
+        from widget_server.extensions import db
+
+        (row,) = db.session.query(EmailToken).all()
+        assert "password" not in row.payload  # nothing of a password is kept before the proof
+        db.session.remove()
+
+
+def test_a_reset_link_dies_when_the_password_changes(client, app, smtp_server, make_reader):
+    reader = make_reader()
+    client.post("/api/v1/auth/forgot", json={"email": reader.email})
+    send_outbox(app)
+    token = link_with(smtp_server.to(reader.email)[-1], "/account/reset").split("token=")[1]
+    changed = client.patch("/api/v1/account", headers=reader.auth,
+                           json={"password": "new password 1", "current_password": PASSWORD})
+    assert changed.status_code == 200
+    late = client.post("/api/v1/auth/reset", json={"token": token, "password": "someone else's choice"})
+    assert late.status_code == 400 and "token" in late.json["error"]["fields"]
+    reader.sign_in("new password 1")
+
+
+def _statements(app, client, address: str) -> list[str]:
+    from sqlalchemy import event
+
+    from widget_server.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.post("/api/v1/auth/forgot", json={"email": address}).status_code == 202
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_forgot_does_the_same_work_for_known_and_unknown_addresses(client, app, smtp_server, make_reader):
+    make_reader(signed_in=False)
+    known = _statements(app, client, "mary@example.org")
+    unknown = _statements(app, client, "nobody@example.org")
+    assert known == unknown and any(s.startswith("INSERT") for s in known)
+    # Within the per-address throttle too.
+    assert _statements(app, client, "mary@example.org") == _statements(app, client, "nobody@example.org")
+    send_outbox(app)
+    assert len([m for m in smtp_server.to("mary@example.org") if "Reset" in m["Subject"]]) == 1
+    assert smtp_server.to("nobody@example.org") == []
+    with app.app_context():
+        from sqlalchemy import select
+        from widget_server.models import OutboxMessage
+
+        from widget_server.extensions import db
+
+        stored = " ".join(db.session.execute(select(OutboxMessage.recipient)).scalars())
+        assert "nobody" not in stored  # an unsent mail keeps nothing of an address without an account
+        db.session.remove()
+
+
+def test_forgot_takes_as_long_for_known_and_unknown_addresses(client, app, make_reader, frozen_clock):
+    import statistics
+    import time
+
+    make_reader(signed_in=False)
+    times: dict[str, list[float]] = {"mary@example.org": [], "nobody@example.org": []}
+    for _ in range(40):
+        frozen_clock.advance(seconds=61)  # past the per-address throttle: every request does the full work
+        for address, samples in times.items():
+            started = time.perf_counter()
+            assert client.post("/api/v1/auth/forgot", json={"email": address}).status_code == 202
+            samples.append(time.perf_counter() - started)
+    ratio = statistics.median(times["mary@example.org"]) / statistics.median(times["nobody@example.org"])
+    assert 0.6 < ratio < 1.67, ratio
+
+
+# --- audit finding 6: confusable names --------------------------------------------------------
+
+LOOKALIKES = [
+    "M\u0430ry Smith",  # CYRILLIC SMALL LETTER A
+    "\u041c\u0430r\u0443 Smith",  # Cyrillic M, a and u (looks like y)
+    "Mary\u3164Smith",  # HANGUL FILLER
+    "\u3164Mary Smith",
+    "Mary Smith\u115f",  # HANGUL CHOSEONG FILLER
+    "Mary\u1160 Smith",  # HANGUL JUNGSEONG FILLER
+    "Mary\uffa0Smith",  # HALFWIDTH HANGUL FILLER
+    "Ma\u0301ry Smith",  # a combining acute accent
+    "M\u00e0ry Smith\u0308",
+    "rnary Smith",  # r n looks like m
+    "Mary Srnith",
+    "Mary \U0001d412mith",  # MATHEMATICAL BOLD CAPITAL S
+]
+
+
+@pytest.mark.parametrize("name", LOOKALIKES)
+def test_anonymous_posters_cannot_take_a_lookalike_of_a_registered_name(client, make_reader, name):
+    make_reader(signed_in=False)
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", "author": name})
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {"author": "is a registered name"}
+
+
+@pytest.mark.parametrize("name", LOOKALIKES)
+def test_new_accounts_cannot_take_a_lookalike_of_a_registered_name(client, make_reader, name):
+    make_reader(signed_in=False)
+    response = signup(client, email="other@example.org", name=name)
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {"display_name": "is already taken"}
+
+
+@pytest.mark.parametrize("name", ["\u3164", "\u115f\u1160", "\u200b \u3164", "\u0301"])
+def test_names_need_something_visible(client, name):
+    post = client.post("/api/v1/comments", json={"url": PAGE, "text": "hi", "author": name})
+    assert post.status_code == 400 and set(post.json["error"]["fields"]) == {"author"}
+    account = signup(client, name=name)
+    assert account.status_code == 400 and set(account.json["error"]["fields"]) == {"display_name"}
+
+
+def test_an_accounts_avatar_is_its_own(client, make_reader):
+    reader = make_reader()
+    mine = [client.post("/api/v1/comments", json={"url": PAGE, "text": text}, headers=reader.auth).json
+            for text in ("one", "two")]
+    assert mine[0]["comment"]["author"]["avatar"] == mine[1]["comment"]["author"]["avatar"]
+    # A post that merely carries the account's address gets another picture.
+    other = client.post("/api/v1/comments", environ_base={"REMOTE_ADDR": "203.0.113.9"},
+                        json={"url": PAGE, "text": "three", "author": "M.", "email": reader.email})
+    assert other.json["comment"]["author"]["avatar"] != mine[0]["comment"]["author"]["avatar"]
+
+
+# --- audit finding 8: imported names follow the posting rules ---------------------------------
+
+
+def test_imported_names_are_cleaned_like_posted_ones(runner, client, app, make_reader, tmp_path):
+    from support.imports import run
+
+    make_reader(signed_in=False)  # "Mary Smith" is a registered name
+    authors = ["<b>Bob</b>", "\u3164", "Mary Smith", "M\u0430ry Smith", "Eve"]
+    comments = [{"id": n + 1, "author": name, "email": "", "website": "", "remote_addr": "192.0.2.1",
+                 "created": f"2019-07-01 10:00:0{n}", "text": f"comment {n}"}
+                for n, name in enumerate(authors)]
+    path = tmp_path / "isso.json"
+    path.write_text(json.dumps([{"id": "/2026/11/muscle-spasms", "title": "t", "comments": comments}]))
+    result = run(runner, "import", "isso-json", path, "--site", "https://blog.example")
+    assert "imported 5 comments" in result.output
+    assert "note: 1 x author names cleaned" in result.output
+    assert "note: 1 x author names left out: nothing visible in them" in result.output
+    assert "note: 2 x author names left out: a registered account's name" in result.output
+    shown = [c["author"]["name"] for c in thread(client)]
+    assert shown == ["bBob/b", "", "", "", "Eve"]

@@ -95,19 +95,31 @@ def test_sign_up_confirm_sign_in_post_sign_out_and_reset(page: Page, accounts_si
     box.get_by_role("button", name="Create an account").click()
     expect(box.get_by_role("heading", name="Create an account")).to_be_visible()
     expect(box.get_by_label("E-mail")).to_have_value("mary@example.org")
+    # No password here: it is chosen on the confirmation link's page, by whoever holds the address.
+    expect(box.get_by_label("Password")).to_have_count(0)
+    expect(box).to_contain_text("You choose your password on the page the mail's link opens")
+    box.get_by_label("Display name").fill("Mary <Smith>")
+    box.get_by_role("button", name="Create account").click()
+    expect(box.locator(".er")).to_have_text(re.compile(r"^Display name: .*<"))  # in words, next to the form
+    expect(box.get_by_label("E-mail")).to_have_value("mary@example.org")  # nothing typed is lost
     box.get_by_label("Display name").fill("Mary Smith")
-    box.get_by_label("Password").fill("short")
     box.get_by_role("button", name="Create account").click()
-    expect(box.locator(".er")).to_have_text(re.compile(r"^Password: .*8"))  # in words, next to the form
-    expect(box.get_by_label("Display name")).to_have_value("Mary Smith")  # nothing typed is lost
-    box.get_by_label("Password").fill(PASSWORD)
-    box.get_by_role("button", name="Create account").click()
-    expect(box.get_by_role("status")).to_contain_text("open the link in the mail")
+    expect(box.get_by_role("status")).to_contain_text("choose your password there")
 
-    # The mail's link opens the server's page; its button creates the account.
+    # The mail's link opens the server's page: the password is chosen there, and the account created.
     confirm = link_with(mail_to(accounts_site, smtp, "mary@example.org", 1), "/account/confirm")
     assert confirm.startswith(accounts_site.url)
-    press_link(page, confirm, "Confirm my address", "Your account is ready")
+    tab = page.context.new_page()
+    tab.goto(confirm)
+    tab.get_by_label("Choose a password").fill(PASSWORD)
+    tab.get_by_label("The same password again").fill(PASSWORD + " typo")
+    tab.get_by_role("button", name="Create my account").click()
+    expect(tab.get_by_role("main")).to_contain_text("The two passwords differ")
+    tab.get_by_label("Choose a password").fill(PASSWORD)
+    tab.get_by_label("The same password again").fill(PASSWORD)
+    tab.get_by_role("button", name="Create my account").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Your account is ready")
+    tab.close()
 
     # Sign in, in the widget.
     box.get_by_role("button", name="Back to sign in").click()

@@ -306,3 +306,18 @@ def test_counts_follow_every_change(client, post, admin_token):
     client.post(f"{API}/admin/comments/{second_id}/approve", json={},
                 headers={"Authorization": f"Bearer {admin_token}"})
     assert count() == 1
+
+
+def test_the_avatar_does_not_confirm_a_guessed_address(client, post):
+    alice = post("hello", author="Alice", email="alice@example.org")["comment"]
+    # Someone else guesses her address (and copies her name) from another network.
+    guess = client.post("/api/v1/comments", environ_base={"REMOTE_ADDR": "203.0.113.9"},
+                        json={"url": PAGE, "text": "probe", "author": "Alice", "email": "alice@example.org"})
+    assert guess.status_code == 201
+    assert guess.json["comment"]["author"]["avatar"] != alice["author"]["avatar"]
+    shown = {c["id"]: c["author"]["avatar"]
+             for c in client.get("/api/v1/comments", query_string={"url": PAGE}).json["comments"]}
+    assert shown[guess.json["comment"]["id"]] != shown[alice["id"]]
+    # The same reader on the same network keeps the same picture.
+    again = post("hello again", author="Alice", email="alice@example.org")["comment"]
+    assert again["author"]["avatar"] == alice["author"]["avatar"]

@@ -50,7 +50,35 @@ def test_a_filled_honeypot_looks_held_but_is_stored_as_spam(client, app, homepag
     assert client.get(f"{API}/comments", query_string={"url": PAGE}).json["comments"] == []
     own = client.get(f"{API}/comments/{response.json['comment']['id']}",
                      headers={"X-Edit-Token": response.json["edit_token"]})
-    assert own.status_code == 404
+    assert own.status_code == 200 and own.json["state"] == "pending"  # its author sees it as held
+
+
+def _as_its_author_sees_it(client, created) -> list:
+    """Every answer the author of a new comment can get about it, without ids, tokens and times."""
+    def shape(body):
+        if not isinstance(body, dict):
+            return body
+        return {k: shape(v) for k, v in body.items()
+                if k not in ("id", "edit_token", "editable_until", "created_at", "edited_at")}
+
+    token = {"X-Edit-Token": created.json["edit_token"]}
+    path = f"{API}/comments/{created.json['comment']['id']}"
+    own = client.get(path, headers=token)
+    edited = client.patch(path, json={"text": "second thoughts"}, headers=token)
+    liked = client.post(f"{path}/like", json={})
+    deleted = client.delete(path, headers=token)
+    gone = client.get(path, headers=token)
+    return [(r.status_code, shape(r.get_json(silent=True)))
+            for r in (created, own, edited, liked, deleted, gone)]
+
+
+def test_a_spam_verdict_answers_its_author_exactly_like_a_held_comment(client, app):
+    app.config["BLOCKED_WORDS"] = ["pills"]  # held for moderation
+    held = send(client, "cheap pills", url=PAGE)
+    spam = send(client, "cheap pills", url=OTHER_PAGE, homepage="x")  # judged spam
+    assert [held.status_code, spam.status_code] == [202, 202]
+    assert _as_its_author_sees_it(client, held) == _as_its_author_sees_it(client, spam)
+    assert [state for _text, state in stored(app)] == ["deleted", "deleted"]
 
 
 @pytest.mark.parametrize("homepage", ["", None, False])

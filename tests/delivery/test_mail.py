@@ -10,7 +10,7 @@ from support import accounts as account_support
 from support.accounts import SMTPServer, account_config, count, free_port, html_of, send_outbox, text_of
 from support.app import PAGE, base_config
 
-from widget_server import create_app
+from widget_server import clock, create_app
 from widget_server.delivery import mail
 from widget_server.delivery import outbox as outbox_module
 from widget_server.extensions import db
@@ -199,7 +199,7 @@ def test_credentials_are_never_sent_in_clear_to_a_remote_server(monkeypatch):
         def login(self, *args):
             sent.append("login")
 
-        def send_message(self, message):
+        def send_message(self, message, from_addr=None, to_addrs=None):
             sent.append("message")
 
     monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
@@ -211,3 +211,111 @@ def test_credentials_are_never_sent_in_clear_to_a_remote_server(monkeypatch):
     assert sent == []
     mail.send_mail(mail.parse_smtp_url(f"smtp://u:p@127.0.0.1:{free_port()}?from=c@b.example"), data)
     assert sent == ["login", "message"]
+
+
+# --- one address field, one recipient (audit finding 3) ---------------------------------------
+
+# RFC 2047 encoded-words that Python's mail library decodes into a second recipient, and other
+# ways to put several mailboxes (or a name, a comment, a group) into one address field.
+SMUGGLED = "=?utf-8?q?victim1=40evil.example=2c?=x@y.example"
+NOT_ONE_ADDRESS = [
+    SMUGGLED,
+    "=?utf-8?b?dmljdGltQGV2aWwuZXhhbXBsZQ==?=@example.org",
+    "a@example.org, b@example.org",
+    "a@example.org,b@example.org",
+    '"a@example.org,b"@example.org',
+    "Bob <bob@example.org>",
+    "bob(a comment)@example.org",
+    "friends: a@example.org, b@example.org;",
+]
+
+
+@pytest.mark.parametrize("address", NOT_ONE_ADDRESS)
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/comments", {"url": PAGE, "text": "tell me", "notify": True}),
+    ("/api/v1/auth/signup", {"display_name": "Someone"}),
+    ("/api/v1/auth/forgot", {}),
+    ("/api/v1/auth/login", {"password": "whatever it is"}),
+])
+def test_an_address_field_holds_one_plain_address(client, app, path, body, address):
+    response = client.post(path, json=body | {"email": address})
+    assert response.status_code == 400, response.json
+    assert set(response.json["error"]["fields"]) == {"email"}
+    assert count(app, OutboxMessage) == 0
+
+
+def _stored_mail(app, recipient: str) -> None:
+    """A row as an older version may have stored it, before addresses were parsed."""
+    with app.app_context():
+        text, body = mail.compose([("p", "hello")])
+        db.session.add(OutboxMessage(kind="reply", recipient=recipient, subject="s", text_body=text,
+                                     html_body=body, headers="{}", created_at=clock.now(),
+                                     next_attempt_at=clock.now(), attempts=0, last_error=""))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_mail_goes_to_its_one_recipient_only(app, smtp_server):
+    _stored_mail(app, SMUGGLED)
+    _stored_mail(app, "ann@example.org")
+    assert send_outbox(app) == 1
+    assert smtp_server.envelopes == [["ann@example.org"]]  # the envelope names exactly the row's address
+    (message,) = smtp_server.messages
+    assert [a.addr_spec for a in message["To"].addresses] == ["ann@example.org"]
+    smuggled = next(row for row in outbox(app) if row.recipient == SMUGGLED)
+    assert smuggled.failed_at is not None and smuggled.sent_at is None  # refused for good, not retried
+    assert "victim1" not in smuggled.last_error and "evil" not in smuggled.last_error
+
+
+def test_the_envelope_is_the_row_not_the_headers(monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, *args, **kwargs):
+            self.sock = object()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def ehlo(self):
+            pass
+
+        def has_extn(self, name):
+            return False
+
+        def send_message(self, message, from_addr=None, to_addrs=None, **kwargs):
+            sent.append((from_addr, to_addrs, message["To"]))
+
+    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
+    settings = mail.parse_smtp_url("smtp://127.0.0.1?from=c@blog.example")
+    data = {"recipient": "ann@example.org", "subject": "s", "text_body": "t", "html_body": "<p>t</p>",
+            "headers": '{"Cc": "eve@example.org"}'}
+    mail.send_mail(settings, data)
+    assert sent == [("c@blog.example", ["ann@example.org"], "ann@example.org")]
+
+
+# --- no address in mail errors (audit finding 8) -----------------------------------------------
+
+
+def test_mail_errors_keep_no_recipient_address(app, smtp_server, caplog):
+    _stored_mail(app, "ann.private@example.org")
+    smtp_server.collector.refuse_recipients = True
+    with caplog.at_level("DEBUG"):
+        assert send_outbox(app) == 0
+    (row,) = outbox(app)
+    assert row.last_error and "550" in row.last_error
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("widget_server"))
+    assert "giving up" in ours  # (the test mail server's own log does name it)
+    for where in (row.last_error, ours):
+        assert "ann.private" not in where
+    assert row.failed_at is not None  # a 5xx answer is final: no day and a half of retries
+
+
+def test_the_sites_own_address_may_be_local(app, smtp_server, post):
+    app.config["ADMIN_EMAIL"] = "root@localhost"  # not a reader's address: only its shape is checked
+    post("hello")
+    assert send_outbox(app) == 1
+    assert smtp_server.envelopes == [["root@localhost"]]

@@ -37,13 +37,22 @@ def free_port() -> int:
 class _Collector:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[list[str]] = []  # the RCPT TO addresses of each accepted mail
+        self.refuse_recipients = False  # answer RCPT TO with a 550 that echoes the address
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.refuse_recipients:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.original_content or envelope.content,
                                            policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+            self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 
@@ -63,6 +72,11 @@ class SMTPServer:
     def messages(self) -> list:
         with self.collector.lock:
             return list(self.collector.messages)
+
+    @property
+    def envelopes(self) -> list[list[str]]:
+        with self.collector.lock:
+            return list(self.collector.envelopes)
 
     def start(self) -> SMTPServer:
         self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
@@ -201,13 +215,15 @@ class Reader:
 
     def sign_up(self) -> Reader:
         before = len(self.smtp.to(self.email))
-        response = self.client.post("/api/v1/auth/signup", json={
-            "email": self.email, "display_name": self.name, "password": PASSWORD})
+        response = self.client.post("/api/v1/auth/signup",
+                                    json={"email": self.email, "display_name": self.name})
         assert response.status_code == 202, response.json
         send_outbox(self.app)
         message = self.smtp.to(self.email)[before]
         url = link_with(message, "/account/confirm")
-        assert self.client.post(link_path(url)).status_code == 200
+        # The password is chosen on the link's page, once the address is proven.
+        done = self.client.post(link_path(url), data={"password": PASSWORD, "password_again": PASSWORD})
+        assert done.status_code == 200
         return self
 
     def sign_in(self, password: str = PASSWORD) -> dict:

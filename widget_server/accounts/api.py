@@ -56,7 +56,7 @@ def signup():
 @bp.post("/auth/confirm")
 @rate_limit("RATELIMIT_RESET")
 def confirm():
-    user = accounts.confirm_signup(web.token_field(web.json_body()))
+    user = accounts.confirm_signup(web.json_body())
     db.session.commit()
     return jsonify({"user": identity.user_view(user)}), 201
 

@@ -5,14 +5,16 @@ Accounts are optional (``WIDGET_ACCOUNTS``). Passwords are argon2 hashes
 the same whether or not an address is registered.
 
 A ``User`` row exists only once its address is confirmed: until then the
-wanted name and password hash wait in the sign-up ``EmailToken``, so an
-unconfirmed sign-up reserves no name and a stranger's sign-up with someone
-else's address creates nothing.
+wanted name waits in the sign-up ``EmailToken``, so an unconfirmed sign-up
+reserves no name. The password is chosen on the confirmation link's page, by
+whoever holds the address, so a stranger's sign-up with someone else's address
+never gives the stranger a way in (audit finding 6).
 
 Every function leaves its changes in the session: the caller commits.
 """
 from __future__ import annotations
 
+import hmac
 import json
 from datetime import timedelta
 
@@ -20,7 +22,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock, fields, names
+from .. import clock, names
 from ..clock import iso
 from ..comments import service as comments
 from ..comments import threads
@@ -39,9 +41,9 @@ from ..models import (
     Subscription,
     User,
 )
-from ..security import new_token, token_hash
+from ..security import fingerprint, new_token, token_hash
 from ..urls import public_base
-from . import texts
+from . import checks, texts
 from .identity import (
     hash_password,
     hasher,
@@ -52,63 +54,8 @@ from .identity import (
     verify_password,
 )
 
-PASSWORD_MIN = 8
-PASSWORD_MAX = 1000
 DELETE_MODES = ("anonymize", "remove")
 RESET_MAIL_INTERVAL = timedelta(minutes=1)  # at most one reset mail per account per minute
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-def _email(data: dict, errors: dict, name: str = "email") -> str | None:
-    value = fields.email(data, errors, name, required=True)
-    return value.lower() if value else None
-
-
-def _display_name(data: dict, errors: dict) -> str | None:
-    value = fields.text_field(data, "display_name", errors, max_len=fields.MAX_AUTHOR, required=True)
-    if value is None or "display_name" in errors:
-        return None
-    value = value.strip()
-    if any(ch in value for ch in "<>"):
-        errors["display_name"] = "must not contain < or >"
-    elif not names.name_key(value):
-        errors["display_name"] = "must contain visible characters"
-    return value
-
-
-def _password(data: dict, errors: dict, name: str = "password", *, check_strength: bool = True) -> str | None:
-    value = data.get(name)
-    if value is None:
-        errors[name] = "is required"
-        return None
-    if not isinstance(value, str):
-        errors[name] = "must be a string"
-        return None
-    if "\x00" in value:
-        errors[name] = "must not contain control characters"
-        return None
-    if len(value) > PASSWORD_MAX:
-        errors[name] = f"must be at most {PASSWORD_MAX} characters"
-        return None
-    if check_strength and len(value) < PASSWORD_MIN:
-        errors[name] = f"must be at least {PASSWORD_MIN} characters"
-        return None
-    return value
-
-
-def _token_field(data: dict, errors: dict) -> str | None:
-    value = data.get("token")
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        errors["token"] = "is required"  # noqa: S105 - a message, not a secret
-        return None
-    return value.strip()
-
-
-def _check(errors: dict) -> None:
-    if errors:
-        raise ValidationError(errors)
 
 
 # --- sign-up and confirmation ----------------------------------------------------------------
@@ -138,28 +85,34 @@ def _user_by_email(email: str) -> User | None:
 
 
 def signup(data: dict) -> None:
-    """Start a sign-up: mail a confirmation link (or, for a known address, a notice)."""
+    """Start a sign-up: mail a confirmation link (or, for a known address, a notice).
+
+    No password yet: it is chosen on the link's page, once the address is proven. A
+    ``password`` in the body is ignored (older widgets send one).
+    """
     errors: dict[str, str] = {}
-    email = _email(data, errors)
-    name = _display_name(data, errors)
-    password = _password(data, errors)
-    _check(errors)
-    password_hash = hash_password(password)  # before any lookup: the same work either way
+    email = checks.email(data, errors)
+    name = checks.display_name(data, errors)
+    checks.check(errors)
     if names.is_registered(name):
         raise ValidationError({"display_name": "is already taken"})
-    base = public_base(current_app.config)
-    if _user_by_email(email) is not None:
+    known = _user_by_email(email) is not None
+    lifetime = current_app.config["CONFIRM_LINK_LIFETIME"]
+    # A token either way, so a registered address costs the same work (its confirmation answers 409).
+    token = _new_email_token(SIGNUP, email, lifetime, payload={"display_name": name})
+    if known:
         events.account_mail(email, *texts.signup_for_known_address())
         return
-    lifetime = current_app.config["CONFIRM_LINK_LIFETIME"]
-    token = _new_email_token(SIGNUP, email, lifetime,
-                             payload={"display_name": name, "password_hash": password_hash})
-    link = f"{base}/account/confirm?token={token}"
+    link = f"{public_base(current_app.config)}/account/confirm?token={token}"
     events.account_mail(email, *texts.signup(name, link, lifetime))
 
 
-def confirm_signup(token: str) -> User:
-    """Use a sign-up link: create the account. The link works once."""
+def confirm_signup(data: dict) -> User:
+    """Use a sign-up link with the password its holder chose: create the account. The link works once."""
+    errors: dict[str, str] = {}
+    token = checks.token_field(data, errors)
+    password = checks.password(data, errors)
+    checks.check(errors)  # a missing or short password leaves the link usable
     row = _valid_email_token(SIGNUP, token)
     row.used_at = clock.now()
     if _user_by_email(row.email) is not None:
@@ -171,14 +124,15 @@ def confirm_signup(token: str) -> User:
         db.session.commit()
         raise ValidationError({"display_name": "was taken in the meantime: sign up again with another name"})
     user = User(email=row.email, display_name=name, name_key=names.name_key(name),
-                password_hash=payload["password_hash"], created_at=clock.now())
+                name_skeleton=names.name_skeleton(name), password_hash=hash_password(password),
+                created_at=clock.now())
     db.session.add(user)
     # Every other pending sign-up for this address is void now.
     db.session.execute(update(EmailToken)
                        .where(EmailToken.email == row.email, EmailToken.purpose == SIGNUP,
                               EmailToken.used_at.is_(None))
                        .values(used_at=clock.now(), payload="{}"))
-    row.payload = "{}"  # the password hash lives only in users from now on
+    row.payload = "{}"
     try:
         db.session.flush()
     except IntegrityError:  # a concurrent confirmation won the race
@@ -193,14 +147,14 @@ def confirm_signup(token: str) -> User:
 def sign_in_address(data: dict) -> str:
     """The address a sign-in names, as ``login`` looks it up ("" if it is not one): what
     the per-account limit on failed sign-ins counts by, account or not."""
-    return _email(data, {}) or ""
+    return checks.email(data, {}) or ""
 
 
 def login(data: dict) -> dict:
     errors: dict[str, str] = {}
-    email = _email(data, errors)
-    password = _password(data, errors, check_strength=False)
-    _check(errors)
+    email = checks.email(data, errors)
+    password = checks.password(data, errors, check_strength=False)
+    checks.check(errors)
     user = _user_by_email(email)
     if not verify_password(user.password_hash if user else None, password):
         raise APIError(401, "unauthorized", "wrong e-mail address or password")
@@ -242,34 +196,52 @@ def _revoke_sessions(user_id: int, *, keep: int | None = None) -> None:
 # --- forgotten passwords ---------------------------------------------------------------------
 
 
+def _password_fingerprint(password_hash: str | None) -> str:
+    """A keyed digest of the password hash (the dummy one for no account): a reset link
+    carries it, so the link dies as soon as the password changes, by whatever way."""
+    hasher()
+    return fingerprint("reset", password_hash or current_app.extensions["widget_dummy_hash"])
+
+
 def forgot(data: dict) -> None:
-    """Mail a reset link if the address has an account; the answer is the same either way."""
+    """Mail a reset link if the address has an account.
+
+    The answer and the work are the same either way (audit finding 6): the same
+    statements run, a token is stored and a mail composed and queued; for an address
+    without an account the token can reset nothing and the mail is kept unsent, with
+    neither the address nor the text (``events.account_mail(send=False)``).
+    """
     errors: dict[str, str] = {}
-    email = _email(data, errors)
-    _check(errors)
+    email = checks.email(data, errors)
+    checks.check(errors)
     user = _user_by_email(email)
-    if user is None:
-        return
+    now = clock.now()
     recent = db.session.execute(
-        select(func.count(EmailToken.id)).where(EmailToken.user_id == user.id, EmailToken.purpose == RESET,
-                                                EmailToken.created_at > clock.now() - RESET_MAIL_INTERVAL)
+        select(func.count(EmailToken.id)).where(EmailToken.email == email, EmailToken.purpose == RESET,
+                                                EmailToken.created_at > now - RESET_MAIL_INTERVAL)
     ).scalar_one()
     if recent:
-        return  # one mail a minute is enough; the rate limit caps the rest
+        return  # one mail a minute per address is enough; the rate limit caps the rest
+    # Tokens of addresses without an account only serve that throttle: gone once expired.
+    db.session.execute(delete(EmailToken).where(EmailToken.purpose == RESET, EmailToken.user_id.is_(None),
+                                                EmailToken.expires_at <= now))
     lifetime = current_app.config["RESET_LINK_LIFETIME"]
-    token = _new_email_token(RESET, user.email, lifetime, user_id=user.id)
+    token = _new_email_token(RESET, email, lifetime, user_id=user.id if user else None,
+                             payload={"fp": _password_fingerprint(user.password_hash if user else None)})
+    name = user.display_name if user else "reader"
     link = f"{public_base(current_app.config)}/account/reset?token={token}"
-    events.account_mail(user.email, *texts.reset(user.display_name, link, lifetime))
+    events.account_mail(email, *texts.reset(name, link, lifetime), send=user is not None)
 
 
 def reset_password(data: dict) -> User:
     errors: dict[str, str] = {}
-    token = _token_field(data, errors)
-    password = _password(data, errors)
-    _check(errors)
+    token = checks.token_field(data, errors)
+    password = checks.password(data, errors)
+    checks.check(errors)
     row = _valid_email_token(RESET, token)
     user = db.session.get(User, row.user_id) if row.user_id else None
-    if user is None:
+    carried = str(json.loads(row.payload or "{}").get("fp", ""))
+    if user is None or not hmac.compare_digest(carried, _password_fingerprint(user.password_hash)):
         raise ValidationError({"token": "is invalid, used or expired: ask for a new link"})
     now = clock.now()
     user.password_hash = hash_password(password)
@@ -299,19 +271,20 @@ def _touch_threads(comments: list[Comment]) -> None:
 def update_account(session: AccountSession, user: User, data: dict) -> User:
     """Change the display name (also on the account's comments) and/or the password."""
     errors: dict[str, str] = {}
-    name = _display_name(data, errors) if "display_name" in data else None
-    password = _password(data, errors) if "password" in data else None
+    name = checks.display_name(data, errors) if "display_name" in data else None
+    password = checks.password(data, errors) if "password" in data else None
     if name is None and password is None and not errors:
         errors["display_name"] = "give display_name and/or password"
     if password is not None:
-        current = _password(data, errors, "current_password", check_strength=False)
+        current = checks.password(data, errors, "current_password", check_strength=False)
         if current is not None and not verify_password(user.password_hash, current):
             errors["current_password"] = "is wrong"  # noqa: S105 - a message
-    _check(errors)
+    checks.check(errors)
     if name is not None and name != user.display_name:
         if names.is_registered(name, except_user=user.id):
             raise ValidationError({"display_name": "is already taken"})
-        user.display_name, user.name_key = name, names.name_key(name)
+        user.display_name = name
+        user.name_key, user.name_skeleton = names.name_key(name), names.name_skeleton(name)
         mine = [c for c in _user_comments(user.id) if c.state != DELETED]
         for comment in mine:
             comment.author = name
@@ -356,11 +329,11 @@ def export(user: User) -> dict:
 def delete_account(user: User, data: dict) -> None:
     """Delete the account; its comments become anonymous or are removed, as the reader chose."""
     errors: dict[str, str] = {}
-    password = _password(data, errors, check_strength=False)
+    password = checks.password(data, errors, check_strength=False)
     mode = data.get("comments")
     if mode not in DELETE_MODES:
         errors["comments"] = "must be anonymize or remove"
-    _check(errors)
+    checks.check(errors)
     if not verify_password(user.password_hash, password):
         raise ValidationError({"password": "is wrong"})
     mine = _user_comments(user.id)

@@ -31,7 +31,7 @@ def signup_for_known_address() -> Mail:
 def signup(name: str, link: str, lifetime: int) -> Mail:
     return "signup", "Confirm your comments account", [
         ("p", f"Hello {name}, please confirm this address to finish creating your comments account."),
-        ("link", "Confirm my address", link),
+        ("link", "Confirm my address and choose a password", link),
         ("p", f"The link works once, for {duration(lifetime)}. If you did not sign up, ignore this "
               "mail: no account is created."),
     ]

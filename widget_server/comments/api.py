@@ -16,7 +16,7 @@ from ..errors import APIError, ValidationError
 from ..extensions import db, rate_limit
 from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
-from ..models import PENDING, PUBLISHED
+from ..models import PENDING, PUBLISHED, SPAM, Comment
 from ..security import token_matches
 from . import reading, service, tree
 from .post import Client, NewComment, post
@@ -73,11 +73,16 @@ def create_comment():
     comment, token = post(new, account, _client())
     db.session.commit()
     COMMENTS_CREATED.labels(comment.state).inc()
-    # Spam (honeypot, Akismet) is answered exactly like a held comment: bots learn nothing.
-    status, shown = (201, PUBLISHED) if comment.state == PUBLISHED else (202, PENDING)
-    body = {"comment": public_comment(comment, state=shown) | {"replies": []}, "edit_token": token,
+    status = 201 if comment.state == PUBLISHED else 202
+    body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
     return jsonify(body), status
+
+
+def _as_its_author_sees_it(comment: Comment) -> dict:
+    """Spam (honeypot, Akismet) is shown to its author exactly like a held comment, in every
+    answer that takes the edit token: bots learn nothing (audit finding 7)."""
+    return public_comment(comment, state=PENDING if comment.state == SPAM else None)
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -85,9 +90,9 @@ def get_comment(comment_id: int):
     comment = service.get_or_404(comment_id)
     token = request.headers.get("X-Edit-Token")
     owner = token_matches(token, comment.edit_token_hash)
-    if comment.state != PUBLISHED and not (owner and comment.state == PENDING):
+    if comment.state != PUBLISHED and not (owner and comment.state in (PENDING, SPAM)):
         raise APIError(404, "not_found", "no such comment")
-    body = public_comment(comment) | {"replies": []}
+    body = _as_its_author_sees_it(comment) | {"replies": []}
     if owner:
         body |= {"text": comment.text, "editable_until": iso(service.editable_until(comment))}
     return jsonify(body)
@@ -103,7 +108,7 @@ def edit_comment(comment_id: int):
         raise ValidationError(errors)
     service.edit(comment, text)
     db.session.commit()
-    return jsonify({"comment": public_comment(comment) | {"replies": []}})
+    return jsonify({"comment": _as_its_author_sees_it(comment) | {"replies": []}})
 
 
 @bp.delete("/comments/<int:comment_id>")

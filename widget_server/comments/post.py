@@ -60,7 +60,7 @@ class NewComment:
             title=fields.title(data, errors),
             parent_id=fields.object_id(data, "parent_id", errors),
             author=fields.author_name(data, errors),
-            email=fields.email(data, errors),
+            email=fields.email_field(data, errors),
             website=fields.website(data, errors),
             anonymous=fields.flag(data, "anonymous", errors),
             notify=fields.flag(data, "notify", errors),

@@ -16,7 +16,7 @@ from .. import clock
 from ..delivery import events
 from ..errors import APIError
 from ..extensions import db
-from ..models import DELETED, PENDING, PUBLISHED, Comment, Like, Thread
+from ..models import DELETED, PENDING, PUBLISHED, SPAM, Comment, Like, Thread
 from ..security import token_matches, voter_hash
 from . import threads
 from .render import render
@@ -35,8 +35,12 @@ def editable_until(comment: Comment) -> datetime:
 
 
 def authorize_edit(comment: Comment | None, token: str | None, now: datetime | None = None) -> Comment:
-    """The comment if ``token`` is its edit token and the window is still open."""
-    if comment is None or comment.state not in (PUBLISHED, PENDING):
+    """The comment if ``token`` is its edit token and the window is still open.
+
+    Spam is edited and deleted by its author like a held comment (it stays spam), so the
+    author cannot tell the verdict from the answers (audit finding 7).
+    """
+    if comment is None or comment.state not in (PUBLISHED, PENDING, SPAM):
         raise APIError(404, "not_found", "no such comment")
     if not token:
         raise APIError(403, "forbidden", "send the comment's edit token in the X-Edit-Token header")
@@ -60,15 +64,17 @@ def remove(comment: Comment) -> None:
     """Delete a comment's content; the row stays as a tombstone for its replies.
 
     Whoever deletes it (its author, an admin, an account deletion), the event is
-    queued here, in the same transaction.
+    queued here, in the same transaction; spam was never announced, so its end is not either.
     """
+    announced = comment.state != SPAM
     comment.state = DELETED
     comment.text = comment.html = comment.author = ""
     comment.email = comment.website = None
     comment.edit_token_hash = None
     comment.pinned = False
     threads.touch(comment.thread_id)
-    events.comment_deleted(comment)
+    if announced:
+        events.comment_deleted(comment)
 
 
 def set_state(comment: Comment, state: str) -> None:

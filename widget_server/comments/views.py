@@ -27,7 +27,7 @@ def public_comment(c: Comment, *, state: str | None = None) -> dict:
     return {
         "id": c.id, "parent_id": c.parent_id, "number": c.number,
         "author": {"name": c.author, "website": c.website,
-                   "avatar": avatar_hash(c.email, c.author, c.ip_hash)}
+                   "avatar": avatar_hash(c.user_id, c.email, c.author, c.ip_hash)}
                   # addition: only posts made under a reader account carry the mark
                   | ({"verified": True} if c.user_id is not None else {}),
         "html": c.html, "created_at": iso(c.created_at), "edited_at": iso(c.edited_at),

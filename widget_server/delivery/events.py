@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..models import PENDING, PUBLISHED, Comment
+from ..models import PENDING, PUBLISHED, SPAM, Comment
 from . import mail, notifications, outbox, subscriptions, webhooks
 
 
@@ -19,10 +19,14 @@ def comment_created(comment: Comment, *, notify: str | None, notify_proven: bool
     ``notify``: the address that asked for reply notifications, if any;
     ``notify_proven``: whether the poster has proven it is theirs (a signed-in account).
     """
-    if comment.state not in (PUBLISHED, PENDING):
-        return  # spam: nobody hears of it
+    if comment.state not in (PUBLISHED, PENDING, SPAM):
+        return
     if notify:
-        notifications.opt_in(comment, notify, confirmed=notify_proven)
+        # Spam too: its author gets the same confirmation mail as for a held comment (audit
+        # finding 7); a spam comment is never published, so no reply to it ever notifies.
+        notifications.opt_in(comment, notify, proven=notify_proven)
+    if comment.state == SPAM:
+        return  # nobody else hears of spam
     if comment.state == PUBLISHED:
         notifications.reply_published(comment)
     notifications.admin(comment)
@@ -40,9 +44,13 @@ def comment_deleted(comment: Comment) -> None:
     webhooks.emit(webhooks.DELETED, comment)
 
 
-def account_mail(recipient: str, kind: str, subject: str, blocks: list[mail.Block]) -> None:
-    """A mail about the reader's own account (sign-up, password reset): queued like all mail."""
-    mail.enqueue(recipient, kind, subject, blocks)
+def account_mail(recipient: str, kind: str, subject: str, blocks: list[mail.Block], *,
+                 send: bool = True) -> None:
+    """A mail about the reader's own account (sign-up, password reset): queued like all mail.
+
+    ``send`` False: composed and stored the same way but never sent, for a request whose
+    answer and cost must not tell whether the address has an account."""
+    mail.enqueue(recipient, kind, subject, blocks, send=send)
 
 
 def account_deleted(email: str) -> None:

@@ -8,26 +8,39 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from ipaddress import ip_address
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from flask import current_app
+from sqlalchemy import func, select
+
 from .. import clock
 from ..extensions import db
+from ..fields import one_mailbox
 from ..models import OutboxMessage
 from . import outbox
 
+log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 20
 
 
 class MailConfigError(ValueError):
     """WIDGET_SMTP_URL cannot be used."""
+
+
+class Undeliverable(ValueError):
+    """This mail can never be delivered (a bad stored address, a 5xx answer): no retries."""
+
+    permanent = True
 
 
 @dataclass(frozen=True)
@@ -113,13 +126,52 @@ def compose(blocks: list[Block]) -> tuple[str, str]:
     return text, body
 
 
+CAP_WINDOWS = (("MAIL_PER_ADDRESS_HOUR", timedelta(hours=1), "an hour"),
+               ("MAIL_PER_ADDRESS_DAY", timedelta(days=1), "a day"))
+
+
+def _over_cap(recipient: str) -> str | None:
+    """Why ``recipient`` may get no more mail now (WIDGET_MAIL_PER_ADDRESS_*), or None.
+
+    Counts the rows queued for the address, sent or not. Always runs both counts, whatever
+    the answer, so that a request path costs the same for every address."""
+    config = current_app.config
+    now = clock.now()
+    reason = None
+    for setting, window, label in CAP_WINDOWS:
+        limit = config.get(setting) or 0
+        queued = db.session.execute(
+            select(func.count(OutboxMessage.id))
+            .where(OutboxMessage.recipient == recipient, OutboxMessage.created_at > now - window)
+        ).scalar_one()
+        if limit and queued >= limit and reason is None:
+            reason = f"not sent: already {queued} mails to this address in {label} (WIDGET_{setting})"
+    return reason
+
+
 def enqueue(recipient: str, kind: str, subject: str, blocks: list[Block],
-            headers: dict[str, str] | None = None) -> OutboxMessage:
-    """Add a composed mail to the session; it is sent after the caller commits."""
+            headers: dict[str, str] | None = None, *, send: bool = True,
+            capped: bool = True) -> OutboxMessage:
+    """Add a composed mail to the session; it is sent after the caller commits.
+
+    ``capped`` (every reader's address; not the site's own) applies the per-address caps.
+    A mail that is not to be sent (``send`` False, or over a cap) is still composed and
+    stored, so the work is the same, but marked failed at once and stripped of its address,
+    subject and text: an unsent mail keeps nothing of who it was for.
+    """
     text, body = compose(blocks)
+    reason = _over_cap(recipient) if capped else None
+    if not send:
+        reason = "not sent: the caller asked for no mail (no such account)"
+    now = clock.now()
     message = OutboxMessage(kind=kind, recipient=recipient, subject=" ".join(subject.split())[:300],
                             text_body=text, html_body=body, headers=json.dumps(headers or {}),
-                            created_at=clock.now(), next_attempt_at=clock.now(), attempts=0, last_error="")
+                            created_at=now, next_attempt_at=now, attempts=0, last_error="")
+    if reason is not None:
+        message.recipient = message.subject = message.text_body = message.html_body = ""
+        message.headers, message.failed_at, message.last_error = "{}", now, reason[:500]
+        if send:
+            log.info("%s mail not sent: %s", kind, reason)
     db.session.add(message)
     outbox.wake_after_commit()
     return message
@@ -128,16 +180,27 @@ def enqueue(recipient: str, kind: str, subject: str, blocks: list[Block],
 # --- sending ---------------------------------------------------------------------------------
 
 
+def recipient_address(recipient: str) -> Address:
+    """The stored recipient as one parsed mailbox, or Undeliverable (rows older than the
+    address checks, or written by hand, may hold anything). Only the shape is checked here:
+    WIDGET_ADMIN_EMAIL may well be ``root@localhost``."""
+    try:
+        return Address(addr_spec=one_mailbox(recipient))
+    except (ValueError, IndexError, TypeError):
+        raise Undeliverable("the stored recipient is not one plain e-mail address") from None
+
+
 def build_message(settings: SMTPSettings, data: dict) -> EmailMessage:
     message = EmailMessage()
     message["From"] = Address(display_name="Comments", addr_spec=settings.sender)
-    message["To"] = data["recipient"]
+    message["To"] = recipient_address(data["recipient"])  # a parsed Address, never a string to re-parse
     message["Subject"] = data["subject"]
     message["Date"] = formatdate(clock.now().timestamp(), usegmt=True)
     message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     for name, value in json.loads(data["headers"] or "{}").items():
-        message[name] = value
+        if name.lower() not in ("to", "cc", "bcc", "from", "sender", "reply-to"):  # only ours above
+            message[name] = value
     message.set_content(data["text_body"])
     message.add_alternative(data["html_body"], subtype="html")
     return message
@@ -162,7 +225,15 @@ def send_mail(settings: SMTPSettings, data: dict) -> None:
             if not encrypted and not _is_loopback(settings.host):
                 raise MailConfigError("the SMTP server offers no TLS: refusing to send the password in clear")
             client.login(settings.username, settings.password or "")
-        client.send_message(message)
+        # The envelope names the one parsed recipient; headers never add another.
+        recipient = message["To"].addresses[0].addr_spec
+        try:
+            client.send_message(message, from_addr=settings.sender, to_addrs=[recipient])
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({code for code, _text in exc.recipients.values()})
+            if all(500 <= code < 600 for code in codes):
+                raise Undeliverable(f"the mail server refused the recipient ({codes})") from None
+            raise
 
 
 def _payload(row: OutboxMessage) -> dict:

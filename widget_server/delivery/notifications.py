@@ -1,15 +1,19 @@
 """Who hears of a comment by mail: confirmed subscribers of its parent, and the admin.
 
 Called by ``events`` only. Everything here only queues mail in the caller's
-transaction (mail.py). Opting in for reply notifications asks the address to
-confirm first (subscriptions.py has the links).
+transaction (mail.py); subscriptions.py has the links that confirm and end an opt-in.
+
+An opt-in is confirmed only by a proof from whoever asked for it (audit
+finding 4): a signed-in reader posting under the account (the address is the
+account's, proven at sign-up), or the confirmation link mailed for that very
+opt-in. An address that confirmed another opt-in before proves nothing about
+this one: anybody can type an address. Every mail to a reader's address also
+counts against the per-address caps in mail.py.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
@@ -18,7 +22,6 @@ from ..urls import permalink, public_base
 from . import mail
 from .subscriptions import confirm_token, unsubscribe_token
 
-CONFIRM_MAIL_INTERVAL = timedelta(hours=24)  # one confirmation request per address per day
 QUOTE_LIMIT = 2000
 
 
@@ -37,32 +40,24 @@ def _quote(text: str) -> str:
 # --- opting in -------------------------------------------------------------------------------
 
 
-def opt_in(comment: Comment, email: str, *, confirmed: bool) -> Subscription:
-    """Reply notifications for ``comment`` to ``email``; the first time, ask the address to confirm."""
+def opt_in(comment: Comment, email: str, *, proven: bool) -> Subscription:
+    """Reply notifications for ``comment`` to ``email``.
+
+    ``proven``: the requester is the signed-in owner of ``email`` (confirmed at once).
+    Otherwise the address is asked about this opt-in, and only its own link confirms it.
+    """
     email = email.strip().lower()
-    known = confirmed or db.session.execute(
-        select(exists().where(Subscription.email == email, Subscription.confirmed.is_(True)))
-    ).scalar()
-    subscription = Subscription(comment_id=comment.id, email=email, confirmed=bool(known),
-                                created_at=clock.now())
+    subscription = Subscription(comment_id=comment.id, email=email, confirmed=proven, created_at=clock.now())
     db.session.add(subscription)
     db.session.flush()  # the confirmation link names it by id
-    if not known:
-        asked_recently = db.session.execute(
-            select(func.count(Subscription.id)).where(
-                Subscription.email == email, Subscription.confirmed.is_(False),
-                Subscription.created_at > clock.now() - CONFIRM_MAIL_INTERVAL,
-                Subscription.comment_id != comment.id)
-        ).scalar_one()
-        if not asked_recently:  # an earlier link (valid for a week) confirms this one too
-            token = confirm_token(subscription)
-            confirm_url = f"{public_base(current_app.config)}/mail/confirm?token={token}"
-            mail.enqueue(email, "notify-confirm", "Confirm reply notifications", [
-                ("p", f"Someone (hopefully you) asked to get an e-mail when someone replies to a "
-                      f"comment on \u201c{_page_label(comment)}\u201d."),
-                ("link", "Yes, send me replies", confirm_url),
-                ("p", "If it was not you, ignore this mail: you will get no other."),
-            ])
+    if not proven:
+        confirm_url = f"{public_base(current_app.config)}/mail/confirm?token={confirm_token(subscription)}"
+        mail.enqueue(email, "notify-confirm", "Confirm reply notifications", [
+            ("p", f"Someone (hopefully you) asked to get an e-mail when someone replies to a "
+                  f"comment on \u201c{_page_label(comment)}\u201d."),
+            ("link", "Yes, send me replies to that comment", confirm_url),
+            ("p", "If it was not you, ignore this mail: nothing will be sent about that comment."),
+        ])
     return subscription
 
 
@@ -113,4 +108,4 @@ def admin(comment: Comment) -> None:
         blocks.append(("link", "Read it on the page", _link(comment)))
     blocks.append(("link", "Open the moderation page", f"{public_base(current_app.config)}/admin"))
     subject = f"{'Held for moderation' if held else 'New comment'} on \u201c{label}\u201d"
-    mail.enqueue(address, "admin-held" if held else "admin-new", subject, blocks)
+    mail.enqueue(address, "admin-held" if held else "admin-new", subject, blocks, capped=False)

@@ -16,6 +16,7 @@ rows, what of a row to take along outside the transaction, and how to deliver it
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -70,14 +71,24 @@ def _claim(model, row_id: int) -> bool:
     return result.rowcount == 1
 
 
+# Anything shaped like an e-mail address, with or without angle brackets or quotes.
+_ADDRESS_RE = re.compile(r"[^\s<>()\[\]{},;:'\"]+@[^\s<>()\[\]{},;:'\"]+")
+
+
+def error_text(error: Exception) -> str:
+    """What is stored and logged of a failure: its kind and message, with no address in it
+    (mail servers echo the recipient in their answers; audit finding 8)."""
+    return _ADDRESS_RE.sub("<address>", f"{error.__class__.__name__}: {error}")[:500]
+
+
 def _record(model, row_id: int, attempts: int, error: Exception | None) -> None:
     now = clock.now()
     if error is None:
         values = {"sent_at": now, "last_error": ""}
     else:
-        message = f"{error.__class__.__name__}: {error}"[:500]
+        message = error_text(error)
         values = {"last_error": message}
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= MAX_ATTEMPTS or getattr(error, "permanent", False):
             values["failed_at"] = now
             log.error("giving up on %s %s after %d attempts: %s",
                       model.__tablename__, row_id, attempts, message)

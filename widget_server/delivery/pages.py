@@ -30,8 +30,9 @@ def confirm_page_post():
         db.session.commit()
     except APIError as exc:
         return web.failed_link_page(exc)
-    return web.link_page(title="Confirmed", message="You will get an e-mail when someone replies. "
-                                                    "Every such mail has a link to stop them.")
+    return web.link_page(title="Confirmed",
+                         message="You will get an e-mail when someone replies to that comment. "
+                                 "Every such mail has a link to stop them.")
 
 
 @bp.get("/unsubscribe")

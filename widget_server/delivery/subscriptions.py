@@ -7,7 +7,7 @@ mail never change anything on a GET: they open a page whose button POSTs
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -38,13 +38,13 @@ def _subscription(purpose: str, token: str, max_age: int | None) -> Subscription
 
 
 def confirm_address(token: str) -> int:
-    """Confirm every reply subscription of the token's address; return how many. The caller commits."""
+    """Confirm the one opt-in the token was mailed for; return how many were confirmed (1).
+    The caller commits."""
     subscription = _subscription(NOTIFY_CONFIRM, token, CONFIRM_MAX_AGE)
     if subscription is None:  # its comment is gone, or the address unsubscribed meanwhile
         raise ValidationError({"token": "is no longer valid: opt in again"})
-    result = db.session.execute(update(Subscription).where(Subscription.email == subscription.email)
-                                .values(confirmed=True))
-    return result.rowcount
+    subscription.confirmed = True
+    return 1
 
 
 def unsubscribe(token: str, *, everything: bool = False) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import BinaryIO
 
-from ..fields import EMAIL_RE, MAX_AUTHOR, MAX_EMAIL, MAX_TITLE, MAX_WEBSITE
+from ..fields import MAX_AUTHOR, MAX_EMAIL, MAX_TITLE, MAX_WEBSITE, email_address
 from ..models import DELETED, PENDING, PUBLISHED, SPAM
 from ..urls import BadURL, normalize_website
 
@@ -156,10 +156,14 @@ def clean_text(value: object) -> str:
 
 
 def clean_email(value: object) -> str | None:
+    """One plain address, checked as a posted one is (``validation.email_address``), or None."""
     email = clean_line(value, MAX_EMAIL + 1)
-    if not email or len(email) > MAX_EMAIL or not EMAIL_RE.match(email):
+    if not email or len(email) > MAX_EMAIL:
         return None
-    return email
+    try:
+        return email_address(email)
+    except ValueError:
+        return None
 
 
 def clean_website(value: object) -> str | None:

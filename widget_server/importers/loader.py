@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 from flask import current_app
 from sqlalchemy import select
 
+from .. import names
 from ..extensions import db
 from ..models import DELETED, MAX_DEPTH, Comment, Thread
 from ..urls import BadURL, normalize_origin, normalize_page_url, origin_of
@@ -36,9 +37,17 @@ from .writer import write
 # --- pass 1 --------------------------------------------------------------------------------
 
 
+def _comment_row(record: CommentRecord) -> tuple:
+    data = {"author": record.author, "email": record.email, "website": record.website,
+            "text": record.text, "state": record.state, "likes": record.likes,
+            "edited_at": to_text(record.edited_at), "ip_hash": record.ip_hash, "pinned": record.pinned}
+    return (record.key, record.thread, record.parent, record.parent_id, record.id,
+            to_text(record.created_at), record.number, json.dumps(data), record.where)
+
+
 def stage(records: Iterator[ThreadRecord | CommentRecord | Skip], st: Stage, summary: Summary) -> None:
     threads: list[tuple] = []
-    comments: list[tuple] = []
+    comments: list[CommentRecord] = []
 
     def flush() -> None:
         if threads:
@@ -52,13 +61,18 @@ def stage(records: Iterator[ThreadRecord | CommentRecord | Skip], st: Stage, sum
                 " created = COALESCE(threads.created, excluded.created),"
                 " last_number = COALESCE(threads.last_number, excluded.last_number)", threads)
             threads.clear()
-        for row in comments:
+        # Author names follow the posting rules (names.py), cleaned rather than refused.
+        registered = names.registered_among([record.author for record in comments])
+        for record in comments:
+            record.author, note = names.clean_imported(record.author, registered)
             cur = st.conn.execute(
                 "INSERT OR IGNORE INTO comments (key, thread, parent, parent_orig, orig_id, created, number,"
-                " data, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                " data, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _comment_row(record))
             if not cur.rowcount:
                 summary.skip("the same id appears twice in the file (the first one counts)",
-                             f"{row[0]} at {row[8]}")
+                             f"{record.key} at {record.where}")
+            elif note:
+                summary.note(note, f"{record.key} at {record.where}")
         comments.clear()
 
     for record in records:
@@ -67,12 +81,7 @@ def stage(records: Iterator[ThreadRecord | CommentRecord | Skip], st: Stage, sum
                             clean_line(record.title, MAX_TITLE), int(record.locked), int(record.deleted),
                             to_text(record.created_at), record.last_number))
         elif isinstance(record, CommentRecord):
-            data = {"author": record.author, "email": record.email, "website": record.website,
-                    "text": record.text, "state": record.state, "likes": record.likes,
-                    "edited_at": to_text(record.edited_at), "ip_hash": record.ip_hash,
-                    "pinned": record.pinned}
-            comments.append((record.key, record.thread, record.parent, record.parent_id, record.id,
-                             to_text(record.created_at), record.number, json.dumps(data), record.where))
+            comments.append(record)
         elif record.note:
             summary.note(record.reason, record.detail)
         else:

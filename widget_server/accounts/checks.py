@@ -1,0 +1,63 @@
+"""The checks of the account forms' fields: each returns a clean value or records a message.
+
+Like ``widget_server.fields``, every problem is collected in ``errors`` and ``check``
+raises one ``ValidationError`` with all of them.
+"""
+from __future__ import annotations
+
+from .. import fields, names
+from ..errors import ValidationError
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1000
+
+
+def email(data: dict, errors: dict, name: str = "email") -> str | None:
+    value = fields.email_field(data, errors, name, required=True)
+    return value.lower() if value else None
+
+
+def display_name(data: dict, errors: dict) -> str | None:
+    value = fields.text_field(data, "display_name", errors, max_len=fields.MAX_AUTHOR, required=True)
+    if value is None or "display_name" in errors:
+        return None
+    value = value.strip()
+    wrong = names.problem(value)
+    if wrong:
+        errors["display_name"] = wrong
+    return value
+
+
+def password(data: dict, errors: dict, name: str = "password", *, check_strength: bool = True) -> str | None:
+    value = data.get(name)
+    if value is None:
+        errors[name] = "is required"
+        return None
+    if not isinstance(value, str):
+        errors[name] = "must be a string"
+        return None
+    if "\x00" in value:
+        errors[name] = "must not contain control characters"
+        return None
+    if len(value) > PASSWORD_MAX:
+        errors[name] = f"must be at most {PASSWORD_MAX} characters"
+        return None
+    if check_strength and len(value) < PASSWORD_MIN:
+        errors[name] = f"must be at least {PASSWORD_MIN} characters"
+        return None
+    return value
+
+
+def token_field(data: dict, errors: dict) -> str | None:
+    value = data.get("token")
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        errors["token"] = "is required"  # noqa: S105 - a message, not a secret
+        return None
+    return value.strip()
+
+
+def check(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
