@@ -90,6 +90,8 @@ def test_the_write_ahead_log_is_0600_too(tmp_path):
 
     from conftest import Poster, _migrate, base_config
 
+    from widget_server.extensions import db
+
     url = f"sqlite:///{tmp_path / 'comments.db'}"
     old = os.umask(0o022)
     try:
@@ -98,6 +100,8 @@ def test_the_write_ahead_log_is_0600_too(tmp_path):
         Poster(app.test_client())("kept while the app runs")
         assert _mode(tmp_path / "comments.db-wal") == 0o600
         assert _mode(tmp_path / "comments.db-shm") == 0o600
+        with app.app_context():
+            db.engine.dispose()
     finally:
         os.umask(old)
 
