@@ -73,6 +73,7 @@ def test_topology(resolved):
     # Links in mail and the own origin come from the configured name, never from a request's Host.
     assert env["WIDGET_PUBLIC_URL"] == f"https://{ENV['WIDGET_DOMAIN']}"
     assert not env["WIDGET_METRICS_TOKEN"]  # /metrics off unless the operator sets a token
+    assert env["WIDGET_ALLOWED_HOSTS"] == "app"  # a scraper on the compose network calls app:8000
     database = env["WIDGET_DATABASE_URL"]
     assert database.startswith("postgresql://") and "@db:5432/" in database
     assert env["WIDGET_REDIS_URL"].startswith("redis://redis:6379")

@@ -69,6 +69,12 @@ def test_bind_must_be_an_address(database_url, tmp_path, bad):
         create_app(base_config(database_url, tmp_path, BIND=bad))
 
 
+@pytest.mark.parametrize("bad", ["https://app.example", "[::1]", "two words", ".", "app.example/"])
+def test_allowed_hosts_must_be_host_names(database_url, tmp_path, bad):
+    with pytest.raises(ConfigError, match="WIDGET_ALLOWED_HOSTS"):
+        create_app(base_config(database_url, tmp_path, ALLOWED_HOSTS=["app", bad]))
+
+
 def test_serve_says_why_it_will_not_start_in_one_line(tmp_path):
     done = subprocess.run([str(VENV_BIN / "widget-server"), "serve", "--port", str(free_port())], cwd=ROOT,
                           env=_env(WIDGET_INSTANCE_PATH=str(tmp_path), WIDGET_ACCOUNTS="true"),
@@ -174,6 +180,7 @@ def test_an_unknown_host_is_refused_before_the_origin_check(client):
     ({"PUBLIC_URL": "https://comments.example/base"}, "comments.example"),
     ({"ALLOWED_HOSTS": ["app", ".internal.example"]}, "app:8000"),
     ({"ALLOWED_HOSTS": ["app", ".internal.example"]}, "metrics.internal.example"),
+    ({"ALLOWED_HOSTS": ["app:8000"]}, "app"),
     ({"ALLOWED_HOSTS": ["*"]}, ATTACKER),
 ], indirect=["config_overrides"])
 def test_known_hosts_are_answered(client, host):

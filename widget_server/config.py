@@ -147,7 +147,7 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "OUTBOX_THREAD": ("true", _bool, "send mail and webhooks from a thread in each app process; "
                       "false: only `widget-server worker` sends"),
     "INSTANCE_PATH": (None, _str, "folder for the SQLite file and the generated secret key (kept 0700)"),
-    # Where the server is (docs/security.md, "Host names"): never taken from a request.
+    # Where the server is (hosts.py): never taken from a request.
     "BIND": (DEFAULT_BIND, _str, "address and port the server listens on (gunicorn; `serve --host/--port` "
              "set it); without WIDGET_PUBLIC_URL its origin and localhost's are the server's own"),
     "ALLOWED_HOSTS": ("", _list, "more Host names the server answers to besides WIDGET_PUBLIC_URL's, "

@@ -76,6 +76,7 @@ def trusted_hosts(config: Mapping[str, object]) -> list[str] | None:
     if bind is not None and bind[0] not in _EVERY_INTERFACE:
         names.append(bind[0])
     # werkzeug compares names without the port and cannot match a bracketed IPv6 literal.
+    names = [n.partition(":")[0] if n.count(":") == 1 else n for n in names]
     return sorted({n for n in names if n and ":" not in n})
 
 
