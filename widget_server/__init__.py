@@ -5,18 +5,23 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
 from flask.sessions import SessionInterface
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 
 def _database_url(configured: str | None, instance_path: Path) -> str:
@@ -27,6 +32,40 @@ def _database_url(configured: str | None, instance_path: Path) -> str:
         if configured.startswith(prefix):
             return "postgresql+psycopg://" + configured[len(prefix):]
     return configured
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    """Take group and other access away from our own file or folder (not from a shared one like /tmp)."""
+    try:
+        info = path.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.geteuid() and not info.st_mode & stat.S_ISVTX:
+            path.chmod(mode)
+    except OSError as exc:
+        log.warning("cannot make %s private: %s", path, exc)
+
+
+def _private_instance(instance: Path) -> None:
+    # It holds the secret key and the SQLite file: only the service's user may look inside.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(instance, 0o700)
+
+
+def _private_sqlite_file(database_uri: str) -> None:
+    """Create the SQLite file 0600 before SQLite would (0644 under the usual umask); its -wal and
+    -shm files take the database file's mode."""
+    url = make_url(database_uri)
+    name = url.database
+    if url.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if existing.exists():
+                _owner_only(existing, 0o600)
+    except OSError as exc:  # a folder that does not exist yet: SQLite will say so more clearly
+        log.warning("cannot create %s: %s", path, exc)
 
 
 def _sqlite_pragmas(engine) -> None:
@@ -60,16 +99,18 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     settings = config_module.load()
     if test_config:
         settings.update(test_config)
+    config_module.check(settings)
 
     instance_path = settings.get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
                 static_folder=None)
     app.config.update(settings)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     instance = Path(app.instance_path)
+    _private_instance(instance)
 
     app.config["SECRET_KEY"] = settings.get("SECRET_KEY") or config_module.secret_key(instance)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(settings.get("DATABASE_URL"), instance)
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     # Pre-ping finds connections a database restart broke; an SQLite file has none to break,
     # and the extra query per request was measurable (docs/performance.md).
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
@@ -106,9 +147,10 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
     app.extensions["widget_read_cache"] = ReadCache()
 
-    from . import cors, errors, observability
+    from . import cors, errors, hosts, observability
 
     errors.init_app(app)
+    hosts.init_app(app)  # before observability: its request id stays the first thing of every request
     observability.init_app(app)
     cors.init_app(app)
 

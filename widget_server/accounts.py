@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, request
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +31,7 @@ from . import threads, validation
 from .account_models import RESET, SIGNUP, AccountSession, EmailToken, Subscription, User
 from .errors import APIError, ValidationError
 from .extensions import db
+from .hosts import base_url
 from .models import DELETED, PENDING, PUBLISHED, Comment, utcnow
 from .names import is_registered as name_is_registered
 from .names import name_key, name_skeleton, problem
@@ -65,14 +66,9 @@ def require_enabled() -> None:
 
 
 def public_base() -> str:
-    """The server's public base URL for links in mail (no trailing slash)."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    log.warning("WIDGET_PUBLIC_URL is not set: links in mail sent outside a request point to localhost")
-    return "http://localhost:8000"
+    """The server's public base URL for links in mail (no trailing slash): WIDGET_PUBLIC_URL, which
+    the server requires whenever it sends mail, never the request's Host (hosts.py)."""
+    return base_url()
 
 
 # --- names and passwords ---------------------------------------------------------------------

@@ -7,18 +7,21 @@
   ``widget_server.access``); the service's own logs and Flask-Limiter's (which
   says when Redis is gone and when it is back) use the same JSON format.
 - ``/metrics``: requests by route and status, latency histograms, comments
-  created, rate-limit refusals and read-cache hits. With several gunicorn
+  created, rate-limit refusals and read-cache hits; only with the bearer token
+  ``WIDGET_METRICS_TOKEN`` (unset: off, 404). With several gunicorn
   worker processes set ``PROMETHEUS_MULTIPROC_DIR`` (gunicorn_conf.py does when
   it starts more than one worker) and the answer sums every worker.
 - ``/readyz``: 200 only when the database answers AND its schema is at the
   newest migration, so a load balancer sends no traffic to an instance whose
   database has not been upgraded yet. ``/healthz`` stays the cheap liveness check.
 
-Keep ``/metrics`` and ``/readyz`` off the public internet: the proxy in
-``deploy/`` answers them only from the private network.
+Keep ``/metrics`` and ``/readyz`` off the public internet too: the proxy in
+``deploy/`` answers neither.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import logging
@@ -35,7 +38,8 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, current_app, g, has_request_context, jsonify, request
 from sqlalchemy import text
 
-from .errors import error_response
+from .auth import _bearer
+from .errors import APIError, error_response
 from .extensions import db
 from .metrics import LATENCY, REQUESTS
 
@@ -199,8 +203,21 @@ def _client_tag() -> str:
 # --- /metrics ---------------------------------------------------------------------------
 
 
+def _require_metrics_token() -> None:
+    expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:
+        raise APIError(404, "not_found", "metrics are off: set WIDGET_METRICS_TOKEN to serve them")
+    given = _bearer() or ""
+    # Compare digests: constant time, and the token's length does not show either.
+    if not hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
+                               hashlib.sha256(str(expected).encode()).digest()):
+        raise APIError(401, "unauthorized", "send the metrics token: Authorization: Bearer <token>",
+                       headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
 @bp.get("/metrics")
 def metrics():
+    _require_metrics_token()
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -102,11 +102,11 @@ def _page_url(raw: str | None, errors: dict[str, str]) -> str:
 
 
 def _require_page_allowed(url: str) -> None:
-    """``require_page_allowed``, remembered for allowed pages (per host: the own origin counts)."""
+    """``require_page_allowed``, remembered for allowed pages."""
     memo = _memo("widget_allowed_pages")
-    if (url, request.host) not in memo:
+    if url not in memo:
         require_page_allowed(url)
-        memo[(url, request.host)] = True
+        memo[url] = True
 
 
 def _form_token(url: str) -> str:
