@@ -90,9 +90,15 @@ class _NoSessions(SessionInterface):
 
 
 class _IdConverter(IntegerConverter):
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
+    """Ids past the 32-bit column range become 0, an id no row has (they start at 1).
+
+    Refusing them here instead would make werkzeug answer 405, not 404, when another
+    method's rule shares the path (it matches methods before it converts values).
+    """
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= 2**31 - 1 else 0
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
