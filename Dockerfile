@@ -24,7 +24,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin widget \
     && mkdir -p /data /tmp/widget-metrics \
-    && chown widget:widget /data /tmp/widget-metrics
+    && chown widget:widget /data /tmp/widget-metrics \
+    && chmod 0700 /data
 
 COPY --from=build /wheels /wheels
 RUN pip install /wheels/*.whl && rm -rf /wheels

@@ -2,7 +2,8 @@
 # Installs, from Debian's packages, what the tests need beyond Python when it is missing:
 # - Chromium and fonts for the browser tests (Playwright cannot download its own browser here);
 # - docker-compose 1.29, which checks docker-compose.yml offline (no Docker engine needed);
-# - PostgreSQL's initdb/pg_ctl and redis-server, which the fault tests run on their own ports.
+# - PostgreSQL's initdb/pg_ctl and redis-server, which the fault tests run on their own ports;
+# - nginx (nginx-light), which tests/nginx.py runs in the foreground with deploy/nginx.conf.template.
 # wrk is for `make bench` only, not for the tests: `apt-get install wrk`.
 set -euo pipefail
 packages=()
@@ -10,17 +11,24 @@ packages=()
 command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" = 0 ]; then
-  apt_get=(apt-get)
+  as_root=()
 elif command -v sudo >/dev/null 2>&1; then
-  apt_get=(sudo apt-get)
+  as_root=(sudo)
 else
   echo "missing test tools: install them with: apt-get install ${packages[*]}" >&2
   exit 1
 fi
 echo "Installing test tools (about a minute): ${packages[*]}..." >&2
-"${apt_get[@]}" update -qq
-DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  "${packages[@]}" >/dev/null
+# Debian starts an nginx service on port 80 where an init system runs; the tests need none.
+if [[ " ${packages[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null 2>&1 \
+    && systemctl is-active --quiet nginx 2>/dev/null; then
+  "${as_root[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+fi

@@ -59,3 +59,70 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch
 def test_postgres_urls_use_psycopg3(tmp_path, given, used):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "DATABASE_URL": given})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == used
+
+
+# --- at rest: the instance folder and the SQLite file are the service user's alone --------------
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_first_start_makes_the_instance_folder_0700_and_the_database_0600(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIDGET_")}
+    env["WIDGET_INSTANCE_PATH"] = str(instance)
+    # The usual umask, under which SQLite would create its file 0644 and mkdir a folder 0755.
+    subprocess.run([str(Path(sys.executable).parent / "widget-server"), "db", "upgrade"], env=env,
+                   check=True, capture_output=True, timeout=120, umask=0o022)
+    assert _mode(instance) == 0o700
+    assert _mode(instance / "comments.db") == 0o600
+    assert _mode(instance / "secret_key") == 0o600
+
+
+def test_the_write_ahead_log_is_0600_too(tmp_path):
+    import os
+
+    from support.app import Poster, base_config, migrate_database
+
+    from widget_server.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'comments.db'}"
+    old = os.umask(0o022)
+    try:
+        migrate_database(url, tmp_path)
+        app = create_app(base_config(url, tmp_path))
+        Poster(app.test_client())("kept while the app runs")
+        assert _mode(tmp_path / "comments.db-wal") == 0o600
+        assert _mode(tmp_path / "comments.db-shm") == 0o600
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        os.umask(old)
+
+
+def test_a_looser_existing_instance_is_made_private(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    instance.chmod(0o755)
+    database = instance / "comments.db"
+    database.touch()
+    database.chmod(0o644)
+    create_app({"INSTANCE_PATH": str(instance), "SECRET_KEY": "x"})
+    assert _mode(instance) == 0o700
+    assert _mode(database) == 0o600
+
+
+def test_a_shared_folder_is_left_alone(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: never ours to close
+    create_app({"INSTANCE_PATH": str(shared), "SECRET_KEY": "x",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"})
+    assert shared.stat().st_mode & 0o7777 == 0o1777
+    assert _mode(tmp_path / "elsewhere.db") == 0o600

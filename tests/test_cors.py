@@ -32,7 +32,7 @@ def test_page_on_an_unknown_site_is_refused(client):
 
 
 def test_servers_own_origin_is_always_allowed(client):
-    own = "http://localhost"
+    own = "http://localhost:8000"  # the default WIDGET_BIND's port; tests/test_hosts.py has the rest
     response = client.post(f"{API}/comments", json={"url": f"{own}/demo", "text": "x"},
                            headers={"Origin": own})
     assert response.status_code == 201

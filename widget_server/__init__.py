@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
+from . import instance
 
 __all__ = ["create_app"]
 
@@ -47,11 +48,14 @@ class _NoSessions(SessionInterface):
 
 class _IdConverter(IntegerConverter):
     """Every <int:...> in our routes is a database id: ids past the 32-bit column
-    range are a 404 like any other missing id, never a database error."""
+    range become 0, an id no row has (they start at 1), so they are a 404 like any
+    other missing id, never a database error. Refusing them here instead would make
+    werkzeug answer 405 when another method's rule shares the path (it matches
+    methods before it converts values)."""
 
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= 2**31 - 1 else 0
 
 
 def _no_body_no_type(response):
@@ -66,12 +70,14 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     settings = config_module.load()
     if test_config:
         settings.update(test_config)
+    config_module.check(settings)
     instance_path = settings.get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
                 static_folder=None)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    instance.private_folder(Path(app.instance_path))
     app.config.update(settings)
     app.config.update(config_module.flask_config(settings, Path(app.instance_path)))
+    instance.private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.session_interface = _NoSessions()
@@ -93,13 +99,15 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
             _sqlite_pragmas(db.engine)
     app.extensions["widget_read_cache"] = ReadCache()
 
-    # 3. request hooks, in the order they run: request id and access log first, then the
-    #    origin check and CORS headers; errors become the one JSON shape; the outbox
-    #    sender (delivery.events) wakes after a request that queued mail or webhooks.
-    from . import cors, errors
+    # 3. request hooks, in the order they run: the request id and access log first, then an
+    #    unknown Host is refused (hosts), then the origin check and CORS headers; errors
+    #    become the one JSON shape; the outbox sender (delivery.events) wakes after a
+    #    request that queued mail or webhooks.
+    from . import cors, errors, hosts
     from .delivery import events
     from .ops import observability
 
+    hosts.init_app(app)
     observability.init_app(app)
     cors.init_app(app)
     errors.init_app(app)

@@ -6,13 +6,17 @@ same mapping from a dict and the app factory never touches ``os.environ``.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PREFIX = "WIDGET_"
 MODERATION_MODES = ("off", "all", "first")
+DEFAULT_BIND = "127.0.0.1:8000"
+METRICS_TOKEN_MIN = 16
 
 
 class ConfigError(ValueError):
@@ -54,6 +58,42 @@ def _choice(choices: tuple[str, ...]):
 
 def _str(_name: str, raw: str) -> str:
     return raw.strip()
+
+
+def _networks(name: str, raw: str) -> list[str]:
+    values = _list(name, raw)
+    for value in values:
+        try:
+            ipaddress.ip_network(value)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name}: {value!r} is not an IP address or network") from None
+    return values
+
+
+def parse_public_url(raw: str) -> str:
+    """``WIDGET_PUBLIC_URL`` checked, without its trailing slash."""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+            or parts.query or parts.fragment or parts.username or parts.password or "?" in raw):
+        raise ConfigError(f"{PREFIX}PUBLIC_URL must be the server's public http(s) address, such as "
+                          f"https://comments.example.com, without user, query or fragment; not {raw!r}")
+    return raw.rstrip("/")
+
+
+def parse_bind(raw: str) -> tuple[str, int] | None:
+    """``WIDGET_BIND`` as (host, port); None for a Unix socket or an inherited descriptor."""
+    if raw.startswith(("unix:", "fd://")):
+        return None
+    host, colon, port = raw.rpartition(":")
+    if not colon:
+        host, port = raw, "8000"  # gunicorn's port when none is named
+    if raw.isdigit() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{PREFIX}BIND must be HOST:PORT (or unix:PATH), not {raw!r}")
+    return host.strip("[]").lower(), int(port)
 
 
 # name -> (default, parser, meaning). The README's configuration table mirrors this.
@@ -101,7 +141,9 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
                                 "(an address without an account is counted alike)"),
     "RATELIMIT_SIGNUP": ("5 per minute;20 per hour", _str, "sign-ups per client"),
     "RATELIMIT_RESET": ("5 per minute;20 per hour", _str, "password reset requests and resets per client"),
-    "PUBLIC_URL": (None, _str, "the server's public base URL for links in mail; unset: the request's"),
+    "PUBLIC_URL": (None, _str, "the server's public base URL (https://comments.example.com): links in mail, "
+                   "feeds and pages start with it and its origin is the server's own; required with mail "
+                   "or accounts; unset: the listen address (never the request's Host)"),
     "SMTP_URL": (None, _str,
                  "smtp://user:pass@host:587 (STARTTLS) or smtps://...:465, ?from=addr; unset: no mail"),
     "ADMIN_EMAIL": (None, _str, "address that hears of new and held comments; unset: none"),
@@ -113,7 +155,18 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
                        "HMAC-SHA256 key for webhook signatures (required with WIDGET_WEBHOOK_URLS)"),
     "OUTBOX_THREAD": ("true", _bool, "send mail and webhooks from a thread in each app process; "
                       "false: only `widget-server worker` sends"),
-    "INSTANCE_PATH": (None, _str, "folder for the SQLite file and the generated secret key"),
+    "INSTANCE_PATH": (None, _str, "folder for the SQLite file and the generated secret key (kept 0700)"),
+    # Where the server is (hosts.py): never taken from a request.
+    "BIND": (DEFAULT_BIND, _str, "address and port the server listens on (gunicorn; `serve --host/--port` "
+             "set it); without WIDGET_PUBLIC_URL its origin and localhost's are the server's own"),
+    "ALLOWED_HOSTS": ("", _list, "more Host names the server answers to besides WIDGET_PUBLIC_URL's, "
+                      "WIDGET_BIND's and localhost (`.example.com`: every subdomain; `*`: any); "
+                      "others get 400"),
+    "FORWARDED_ALLOW_IPS": (None, _networks, "gunicorn: proxy addresses or networks whose X-Forwarded-Proto "
+                            "it believes; unset: 127.0.0.1 and ::1 when WIDGET_TRUSTED_PROXIES > 0, "
+                            "none when it is 0"),
+    "METRICS_TOKEN": (None, _str, f"bearer token /metrics requires (at least {METRICS_TOKEN_MIN} "
+                      "characters); unset: /metrics is off (404)"),
     "LOG_LEVEL": ("INFO", _str, "logging level"),
 }
 
@@ -168,6 +221,25 @@ def accounts_enabled(config: Mapping[str, object]) -> bool:
     if setting in (False, "false"):
         return False
     return bool(config.get("SMTP_URL"))
+
+
+def check(config: Mapping[str, object]) -> None:
+    """Refuse settings that are each fine but cannot work together, or that load() did not parse
+    (tests pass plain mappings). Called by create_app and by gunicorn before it starts."""
+    if config.get("PUBLIC_URL"):
+        parse_public_url(str(config["PUBLIC_URL"]))
+    elif config.get("SMTP_URL") or accounts_enabled(config):
+        raise ConfigError(f"{PREFIX}PUBLIC_URL must be set when mail or reader accounts are on (links in "
+                          "mail are built from it, never from a request's Host), "
+                          f"e.g. {PREFIX}PUBLIC_URL=https://comments.example.com")
+    parse_bind(str(config.get("BIND") or DEFAULT_BIND))
+    for name in config.get("ALLOWED_HOSTS") or ():  # type: ignore[union-attr]
+        host = str(name).removeprefix(".")
+        if name != "*" and (not host or any(ch in host for ch in "/?#@[] ") or host != host.strip(".:")):
+            raise ConfigError(f"{PREFIX}ALLOWED_HOSTS: {name!r} is not a host name")
+    token = config.get("METRICS_TOKEN")
+    if token and len(str(token)) < METRICS_TOKEN_MIN:
+        raise ConfigError(f"{PREFIX}METRICS_TOKEN must be at least {METRICS_TOKEN_MIN} characters")
 
 
 def secret_key(instance_path: Path) -> str:

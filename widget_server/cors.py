@@ -1,7 +1,8 @@
 """Allowed origins and CORS.
 
 A page URL, and a request's ``Origin``, must belong to an allowed site origin
-(``WIDGET_ALLOWED_ORIGINS`` plus the server's own). A request from any other
+(``WIDGET_ALLOWED_ORIGINS`` plus the server's own, which ``hosts.own_origins``
+takes from the configuration, never from the request's Host). A request from any other
 origin gets 403 and no CORS headers. Together with JSON-only writes this is the
 CSRF defence: readers need no cookies at all.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
+from . import hosts
 from .errors import APIError
 from .urls import BadURL, normalize_origin, origin_of
 
@@ -17,18 +19,14 @@ ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 EXPOSE_HEADERS = "ETag, Retry-After, X-Request-Id, X-Form-Token"
 
 
-def own_origin() -> str:
-    return origin_of(request.host_url)
-
-
 def _allowed() -> frozenset[str]:
-    configured = current_app.extensions.get("widget_allowed_origins")
-    if configured is None:
-        configured = frozenset(
-            o for o in (normalize_origin(raw) for raw in current_app.config["ALLOWED_ORIGINS"]) if o
-        )
-        current_app.extensions["widget_allowed_origins"] = configured
-    return configured
+    """The configured site origins and the server's own."""
+    allowed = current_app.extensions.get("widget_allowed_origins")
+    if allowed is None:
+        configured = (normalize_origin(raw) for raw in current_app.config["ALLOWED_ORIGINS"])
+        allowed = frozenset({o for o in configured if o} | hosts.own_origins())
+        current_app.extensions["widget_allowed_origins"] = allowed
+    return allowed
 
 
 def origin_allowed(origin: str) -> bool:
@@ -36,7 +34,7 @@ def origin_allowed(origin: str) -> bool:
     if normalized is None:
         return False
     allowed = _allowed()
-    return "*" in allowed or normalized in allowed or normalized == own_origin()
+    return "*" in allowed or normalized in allowed
 
 
 def require_page_allowed(url: str) -> None:

@@ -7,7 +7,6 @@ the remaining query sorted, and unsafe characters percent-encoded.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2048
@@ -94,11 +93,3 @@ def normalize_website(raw: str) -> str:
 def permalink(thread_url: str, number: int) -> str:
     """Where comment ``number`` of a thread is on its page (the widget scrolls to the anchor)."""
     return f"{thread_url}#comment-{number}"
-
-
-def public_base(config: Mapping[str, object]) -> str:
-    """The server's public base URL for links in mail and feeds (no trailing slash)."""
-    configured = config.get("PUBLIC_URL")
-    if configured:
-        return str(configured).rstrip("/")
-    return "http://localhost:8000"

@@ -551,9 +551,9 @@ def test_forgot_does_the_same_work_for_known_and_unknown_addresses(client, app, 
     assert smtp_server.to("nobody@example.org") == []
     with app.app_context():
         from sqlalchemy import select
-        from widget_server.models import OutboxMessage
 
         from widget_server.extensions import db
+        from widget_server.models import OutboxMessage
 
         stored = " ".join(db.session.execute(select(OutboxMessage.recipient)).scalars())
         assert "nobody" not in stored  # an unsent mail keeps nothing of an address without an account

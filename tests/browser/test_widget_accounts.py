@@ -12,7 +12,7 @@ import re
 import argon2
 import pytest
 from playwright.sync_api import Page, expect
-from support.accounts import SMTPServer, link_with, send_outbox, text_of
+from support.accounts import SMTPServer, free_port, link_with, send_outbox, text_of
 from widget_pages import *  # noqa: F403 - the fixtures
 from widget_pages import _start, comment, loaded, run_axe, widget
 
@@ -32,8 +32,10 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def accounts_site(tmp_path_factory, smtp):
-    # No PUBLIC_URL: links in mail point to the server that was asked, as a browser can open them.
-    yield from _start(tmp_path_factory, "accounts-site", ACCOUNTS=True, SMTP_URL=smtp.url,
+    # Links in mail come from WIDGET_PUBLIC_URL (never the request's Host): here, the live server.
+    port = free_port()
+    yield from _start(tmp_path_factory, "accounts-site", port, PUBLIC_URL=f"http://127.0.0.1:{port}",
+                      ACCOUNTS=True, SMTP_URL=smtp.url,
                       OUTBOX_THREAD=False, PASSWORD_HASH_PARAMETERS=argon2.profiles.CHEAPEST)
 
 

@@ -34,12 +34,12 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 RELAXED_SPAM = {"SPAM_MIN_SECONDS": 0, "SPAM_DUPLICATE_WINDOW": 0, "SPAM_MAX_LINKS": 10_000}
 
 
-def _start(tmp_path_factory, name: str, **overrides) -> Iterator[LiveServer]:
+def _start(tmp_path_factory, name: str, port: int = 0, **overrides) -> Iterator[LiveServer]:
     instance = tmp_path_factory.mktemp(name)
     url = f"sqlite:///{instance / 'widget.db'}"
     migrate_database(url, instance)
     app = create_app_for(url, instance, **overrides)
-    server = LiveServer(app).start()
+    server = LiveServer(app, port).start()
     yield server
     server.stop()
 

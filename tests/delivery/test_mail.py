@@ -55,7 +55,8 @@ def test_bad_smtp_url(url):
 
 def test_bad_smtp_url_stops_the_app_at_start(database_url, tmp_path):
     with pytest.raises(mail.MailConfigError):
-        create_app(base_config(database_url, tmp_path, SMTP_URL="http://nope"))
+        create_app(base_config(database_url, tmp_path, SMTP_URL="http://nope",
+                               PUBLIC_URL=account_support.PUBLIC_URL))
 
 
 def test_reader_text_is_escaped_in_html_mail():

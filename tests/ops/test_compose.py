@@ -70,6 +70,10 @@ def test_topology(resolved):
     assert app["deploy"]["replicas"] >= 2
     env = app["environment"]
     assert env["WIDGET_TRUSTED_PROXIES"] == "1"
+    # Links in mail and the own origin come from the configured name, never from a request's Host.
+    assert env["WIDGET_PUBLIC_URL"] == f"https://{ENV['WIDGET_DOMAIN']}"
+    assert not env["WIDGET_METRICS_TOKEN"]  # /metrics off unless the operator sets a token
+    assert env["WIDGET_ALLOWED_HOSTS"] == "app"  # a scraper on the compose network calls app:8000
     database = env["WIDGET_DATABASE_URL"]
     assert database.startswith("postgresql://") and "@db:5432/" in database
     assert env["WIDGET_REDIS_URL"].startswith("redis://redis:6379")
@@ -108,6 +112,11 @@ def test_the_proxy_sets_x_forwarded_for_itself_and_hides_operations_endpoints():
     assert "ssl_certificate " in conf and "listen 443 ssl" in conf
     # Every ${...} is filled in by the nginx image from the proxy's environment.
     assert set(re.findall(r"\$\{(\w+)\}", conf)) == {"WIDGET_DOMAIN"}
+    # Behaviour (unknown hosts refused, no tokens in the log) is checked in a real nginx: test_nginx.py.
+    assert re.search(r"listen 80 default_server;\s*listen 443 ssl default_server;", conf)
+    log_format = re.search(r"log_format widget_json .*?';", conf, re.DOTALL).group(0)
+    assert not {"$request_uri", "$request", "$args", "$query_string", "$remote_addr"} & set(
+        re.findall(r"\$\w+", log_format))
 
 
 def test_dockerfile_runs_gunicorn_as_a_non_root_user_on_python_slim():

@@ -10,11 +10,27 @@ from support.app import PAGE, base_config
 from support.processes import Gunicorn, free_port, migrate
 
 from widget_server import create_app
+from widget_server.config import ConfigError
+
+METRICS_TOKEN = "metrics-token-for-the-tests"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def config_overrides(request) -> dict:
+    """Every app here serves /metrics to the scraper's token (besides what a test asks for)."""
+    return {"METRICS_TOKEN": METRICS_TOKEN, **getattr(request, "param", {})}
+
+
+def scrape(client) -> str:
+    response = client.get("/metrics", headers=SCRAPER)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
 
 
 def sample(client, name: str, **labels) -> float:
     """One sample's value from /metrics (0 when it has not appeared yet)."""
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape(client)
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
@@ -109,14 +125,14 @@ def test_metrics_count_requests_comments_and_cache_hits(client, post):
     assert sample(client, "widget_thread_cache_total", result="hit") == before["hits"] + 2
     assert sample(client, "widget_http_request_seconds_count", route="/api/v1/comments") == \
         before["latency"] + 4
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape(client)
     assert 'widget_http_request_seconds_bucket{le="0.005",route="/api/v1/comments"}' in text
 
 
 def test_unmatched_paths_share_one_label(client):
     client.get("/random/a")
     client.get("/random/b")
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape(client)
     assert "/random/" not in text
     assert 'route="<unmatched>"' in text
 
@@ -127,6 +143,31 @@ def test_metrics_count_rate_limit_refusals(client):
     assert client.post("/api/v1/preview", json={"text": "one"}).status_code == 200
     assert client.post("/api/v1/preview", json={"text": "two"}).status_code == 429
     assert sample(client, "widget_rate_limited_total") == before + 1
+
+
+@pytest.mark.parametrize("config_overrides", [{"METRICS_TOKEN": None}], indirect=True)
+def test_metrics_are_off_without_a_token(client):
+    for headers in ({}, SCRAPER):
+        response = client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert response.status_code == 404
+        assert response.json["error"]["code"] == "not_found"
+        assert "widget_http_requests_total" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token-of-some-length"},
+                                     {"Authorization": f"Basic {METRICS_TOKEN}"},
+                                     {"Authorization": f"Bearer {METRICS_TOKEN[:-1]}"}])
+def test_metrics_need_the_token(client, headers):
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "widget_http_requests_total" not in response.get_data(as_text=True)
+
+
+def test_a_short_metrics_token_stops_the_app_at_start(database_url, tmp_path):
+    with pytest.raises(ConfigError, match="WIDGET_METRICS_TOKEN must be at least 16"):
+        create_app(base_config(database_url, tmp_path, METRICS_TOKEN="short"))
 
 
 def test_readyz_when_database_is_at_head(client):
@@ -165,11 +206,13 @@ def test_gunicorn_workers_share_one_metrics_view_and_log_json(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     migrate(url, tmp_path)
     server = Gunicorn({"WIDGET_DATABASE_URL": url, "WIDGET_INSTANCE_PATH": str(tmp_path),
-                       "WIDGET_SECRET_KEY": "k"}, tmp_path / "gunicorn.log", workers=2, threads=2).start()
+                       "WIDGET_SECRET_KEY": "k", "WIDGET_METRICS_TOKEN": METRICS_TOKEN},
+                      tmp_path / "gunicorn.log", workers=2, threads=2).start()
     try:
         for i in range(20):
             assert server.get("/readyz", headers={"X-Request-Id": f"probe-{i}"}).status == 200
-        text = server.get("/metrics").body.decode()
+        assert server.get("/metrics").status == 401
+        text = server.get("/metrics", headers=SCRAPER).body.decode()
         served = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples
                   if s.name == "widget_http_requests_total" and s.labels.get("route") == "/readyz"}
         assert served == {"widget_http_requests_total": 20.0}

@@ -128,11 +128,14 @@ class Poster:
 
 
 class LiveServer:
-    def __init__(self, app):
+    def __init__(self, app, port: int = 0):
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
+        # Tell the app where it listens, as `widget-server serve` does: without WIDGET_PUBLIC_URL
+        # its own origin and its links come from there (widget_server/hosts.py).
+        app.config["BIND"] = f"127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> LiveServer:

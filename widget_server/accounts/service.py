@@ -29,6 +29,7 @@ from ..comments import threads
 from ..delivery import events
 from ..errors import APIError, ValidationError
 from ..extensions import db
+from ..hosts import base_url
 from ..models import (
     DELETED,
     PENDING,
@@ -42,7 +43,6 @@ from ..models import (
     User,
 )
 from ..security import fingerprint, new_token, token_hash
-from ..urls import public_base
 from . import checks, texts
 from .identity import (
     hash_password,
@@ -103,7 +103,7 @@ def signup(data: dict) -> None:
     if known:
         events.account_mail(email, *texts.signup_for_known_address())
         return
-    link = f"{public_base(current_app.config)}/account/confirm?token={token}"
+    link = f"{base_url()}/account/confirm?token={token}"
     events.account_mail(email, *texts.signup(name, link, lifetime))
 
 
@@ -229,7 +229,7 @@ def forgot(data: dict) -> None:
     token = _new_email_token(RESET, email, lifetime, user_id=user.id if user else None,
                              payload={"fp": _password_fingerprint(user.password_hash if user else None)})
     name = user.display_name if user else "reader"
-    link = f"{public_base(current_app.config)}/account/reset?token={token}"
+    link = f"{base_url()}/account/reset?token={token}"
     events.account_mail(email, *texts.reset(name, link, lifetime), send=user is not None)
 
 

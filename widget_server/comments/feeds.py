@@ -26,6 +26,7 @@ from ..clock import iso
 from ..cors import origin_allowed, require_page_allowed
 from ..errors import ValidationError
 from ..extensions import db
+from ..hosts import base_url
 from ..models import PUBLISHED, Comment, Thread
 from ..urls import BadURL, origin_of, permalink
 from . import threads
@@ -60,7 +61,8 @@ def _feed(feed_id: str, title: str, page: str, updated: datetime, comments: list
     _add(feed, "id", feed_id)
     _add(feed, "title", title, type="text")
     _add(feed, "updated", iso(updated))
-    _add(feed, "link", rel="self", type="application/atom+xml", href=request.url)
+    self_url = base_url() + request.full_path.rstrip("?")
+    _add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     _add(feed, "link", rel="alternate", type="text/html", href=page)
     author = _add(feed, "author")
     _add(author, "name", "widget-server")
@@ -142,6 +144,6 @@ def _site_feed():
             break
         offset += batch
     comments = comments[:limit]
-    home = request.host_url
+    home = base_url() + "/"
     return _response(_feed(_urn(f"widget-server:feed:{home}"), "Recent comments", home,
                            _latest(comments, clock.now()), comments))

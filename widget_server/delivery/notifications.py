@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from .. import clock
 from ..extensions import db
+from ..hosts import base_url
 from ..models import PENDING, PUBLISHED, Comment, Subscription
-from ..urls import permalink, public_base
+from ..urls import permalink
 from . import mail
 from .subscriptions import confirm_token, unsubscribe_token
 
@@ -51,7 +52,7 @@ def opt_in(comment: Comment, email: str, *, proven: bool) -> Subscription:
     db.session.add(subscription)
     db.session.flush()  # the confirmation link names it by id
     if not proven:
-        confirm_url = f"{public_base(current_app.config)}/mail/confirm?token={confirm_token(subscription)}"
+        confirm_url = f"{base_url()}/mail/confirm?token={confirm_token(subscription)}"
         mail.enqueue(email, "notify-confirm", "Confirm reply notifications", [
             ("p", f"Someone (hopefully you) asked to get an e-mail when someone replies to a "
                   f"comment on \u201c{_page_label(comment)}\u201d."),
@@ -77,7 +78,7 @@ def reply_published(comment: Comment) -> None:
         .order_by(Subscription.id)
     ).scalars()
     name = comment.author or "Anonymous"
-    base = public_base(current_app.config)
+    base = base_url()
     for subscription in subscriptions:
         if subscription.email == own:
             continue
@@ -106,6 +107,6 @@ def admin(comment: Comment) -> None:
               ("quote", _quote(comment.text))]
     if not held:
         blocks.append(("link", "Read it on the page", _link(comment)))
-    blocks.append(("link", "Open the moderation page", f"{public_base(current_app.config)}/admin"))
+    blocks.append(("link", "Open the moderation page", f"{base_url()}/admin"))
     subject = f"{'Held for moderation' if held else 'New comment'} on \u201c{label}\u201d"
     mail.enqueue(address, "admin-held" if held else "admin-new", subject, blocks, capped=False)

@@ -5,23 +5,27 @@
   newest migration, so a load balancer sends no traffic to an instance whose
   database has not been upgraded yet.
 - ``/metrics``: requests by route and status, latency histograms, comments
-  created, rate-limit refusals and read-cache hits (ops/observability.py counts).
+  created, rate-limit refusals and read-cache hits (ops/observability.py counts);
+  only with the bearer token ``WIDGET_METRICS_TOKEN`` (unset: off, 404).
 
 Keep ``/metrics`` and ``/readyz`` off the public internet: the proxy in
 ``deploy/`` answers them only from the private network.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
 from functools import lru_cache
 from importlib import resources
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
-from ..errors import error_response
+from .. import web
+from ..errors import APIError, error_response
 from ..extensions import MIGRATIONS, db
 
 bp = Blueprint("meta", __name__)
@@ -66,8 +70,21 @@ def openapi():
 # --- /metrics ---------------------------------------------------------------------------
 
 
+def _require_metrics_token() -> None:
+    expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:
+        raise APIError(404, "not_found", "metrics are off: set WIDGET_METRICS_TOKEN to serve them")
+    given = web.bearer_token() or ""
+    # Compare digests: constant time, and the token's length does not show either.
+    if not hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
+                               hashlib.sha256(str(expected).encode()).digest()):
+        raise APIError(401, "unauthorized", "send the metrics token: Authorization: Bearer <token>",
+                       headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
 @bp.get("/metrics")
 def metrics():
+    _require_metrics_token()
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

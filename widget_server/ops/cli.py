@@ -1,6 +1,8 @@
 """The ``widget-server`` command: serve, database migrations, admin tokens."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
@@ -10,8 +12,12 @@ from .. import clock
 
 def _create_app():
     from .. import create_app
+    from ..config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # one clear line ("Error: ..."), not a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 def upgrade_database() -> None:
@@ -60,6 +66,8 @@ def serve(host: str, port: int) -> None:
         def load(self):
             return create_app()
 
+    # The served app's own origin and links come from the address it listens on (hosts.py).
+    os.environ["WIDGET_BIND"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     base = f"http://{host}:{port}"
     click.echo(f"widget-server on {base}  (demo page: {base}/demo, moderation: {base}/admin)")
     _Server().run()

@@ -4,10 +4,25 @@ Threads, not more processes, by default: without Redis the rate limits live
 in process memory, and one process keeps them exact. With WIDGET_REDIS_URL set
 the limits are shared, so more worker processes are safe.
 """
+import ipaddress
+import logging
 import multiprocessing
 import os
+import re
 
-bind = os.environ.get("WIDGET_BIND", "127.0.0.1:8000")
+from gunicorn.glogging import Logger as _GunicornLogger
+
+from widget_server import config as _config
+
+# The WIDGET_* settings, read once; a bad one stops gunicorn in on_starting with one line.
+try:
+    _settings = _config.load()
+    _config.check(_settings)
+    _config_error = None
+except _config.ConfigError as exc:
+    _settings, _config_error = _config.load({}), exc
+
+bind = os.environ.get("WIDGET_BIND", _config.DEFAULT_BIND)
 _default_workers = min(multiprocessing.cpu_count(), 4) if os.environ.get("WIDGET_REDIS_URL") else 1
 workers = int(os.environ.get("WIDGET_WORKERS", _default_workers))
 worker_class = "gthread"
@@ -20,9 +35,60 @@ keepalive = 5
 # and at a few thousand requests per second 10,000 requests is only seconds (bench/run.py).
 max_requests = int(os.environ.get("WIDGET_MAX_REQUESTS", 200000))
 max_requests_jitter = max_requests // 10
-forwarded_allow_ips = "*"  # ProxyFix (WIDGET_TRUSTED_PROXIES) decides what to trust
+# Whose X-Forwarded-Proto (and X-Forwarded-Ssl) gunicorn believes. Without trusted proxies
+# nobody's: a client must not choose the scheme. With them, the proxy's address, by default
+# the loopback one; the app port must then be reachable only through the proxy, because the
+# app's ProxyFix believes the hop in front of it (docs/deploy.md).
+if _settings["FORWARDED_ALLOW_IPS"] is not None:
+    forwarded_allow_ips = ",".join(_settings["FORWARDED_ALLOW_IPS"])  # type: ignore[arg-type]
+elif _settings["TRUSTED_PROXIES"]:
+    forwarded_allow_ips = "127.0.0.1,::1"
+else:
+    forwarded_allow_ips = ""
 accesslog = None  # the app writes JSON access lines with a request id (observability.py)
 errorlog = "-"
+
+
+_IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.])")
+_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}"
+                   r"(?<=[0-9A-Fa-f])(?!\w)")
+_QUERY = re.compile(r"(\s/\S*?)\?\S*")
+
+
+def _address(match: re.Match) -> str:
+    try:
+        ipaddress.ip_address(match.group(0))
+    except ValueError:
+        return match.group(0)  # a time of day, a version number
+    return "[address]"
+
+
+def scrub(message: str) -> str:
+    """A gunicorn log message without IP addresses or query strings (mail links carry tokens in them)."""
+    if message.startswith("Listening at: "):  # the server's own address, not a client's
+        return message
+    message = _QUERY.sub(r"\1?[query]", message)
+    return _IPV4.sub(_address, _IPV6.sub(_address, message))
+
+
+class _Scrubber(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = scrub(record.getMessage())
+        record.msg, record.args = message, ()
+        return True
+
+
+class Logger(_GunicornLogger):
+    """gunicorn's logger, minus client addresses ("Invalid request from ip=...") and query strings
+    ("Error handling request /account/reset?token=...") in its own lines."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if not any(isinstance(f, _Scrubber) for f in self.error_log.filters):
+            self.error_log.addFilter(_Scrubber())
+
+
+logger_class = Logger
 # gunicorn 25+ opens a control socket at ~/.gunicorn/gunicorn.ctl: one path for every
 # instance on the machine (they would replace each other's), and no writable home in the image.
 control_socket_disable = True
@@ -37,6 +103,8 @@ if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server):
+    if _config_error is not None:  # gunicorn prints "Error: ..." and exits 1
+        raise RuntimeError(f"widget-server: {_config_error}")
     # Numbers of a previous run of this folder would otherwise be added to this one's.
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder and os.path.isdir(folder):

@@ -7,7 +7,8 @@
   ``widget_server.access``); the service's own logs and Flask-Limiter's (which
   says when Redis is gone and when it is back) use the same JSON format.
 - ``/metrics``: requests by route and status, latency histograms, comments
-  created, rate-limit refusals and read-cache hits. With several gunicorn
+  created, rate-limit refusals and read-cache hits; only with the bearer token
+  ``WIDGET_METRICS_TOKEN`` (unset: off, 404). With several gunicorn
   worker processes set ``PROMETHEUS_MULTIPROC_DIR`` (gunicorn_conf.py does when
   it starts more than one worker) and the answer sums every worker.
 
