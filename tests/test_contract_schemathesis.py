@@ -284,13 +284,15 @@ def test_moderation_answers_are_described(walk):
 
 def test_account_answers_are_described(walk):
     email = "mary@example.org"
-    signup = {"email": email, "display_name": "Mary Smith", "password": PASSWORD}
+    signup = {"email": email, "display_name": "Mary Smith"}  # the password comes after the proof
     walk("POST", "/api/v1/auth/signup", 202, json=signup)
     link = {"token": walk.link(email, "/account/confirm")}
+    chosen = {"password": PASSWORD, "password_again": PASSWORD}
     walk("GET", "/account/confirm", 200, query=link)
-    walk("POST", "/account/confirm", 200, query=link)
-    walk("POST", "/account/confirm", 400, query=link)  # used
-    walk("POST", "/api/v1/auth/confirm", 400, json=link)
+    walk("POST", "/account/confirm", 400, query=link, form={"password": PASSWORD, "password_again": "other"})
+    walk("POST", "/account/confirm", 200, query=link, form=chosen)
+    walk("POST", "/account/confirm", 400, query=link, form=chosen)  # used
+    walk("POST", "/api/v1/auth/confirm", 400, json=link | {"password": PASSWORD})
     walk("POST", "/api/v1/auth/signup", 202, json={**signup, "display_name": "M"})  # known address: a notice
     session = walk("POST", "/api/v1/auth/login", 200, json={"email": email, "password": PASSWORD}).json()
     walk("POST", "/api/v1/auth/login", 401, json={"email": email, "password": "wrong password"})
