@@ -178,32 +178,42 @@ def test_no_background_thread_when_switched_off(app, client):
     assert "widget_outbox_worker" not in app.extensions
 
 
-def test_credentials_are_never_sent_in_clear_to_a_remote_server(monkeypatch):
-    sent = []
+class FakeSMTP:
+    """An SMTP client that records what it was asked to do (``calls``) and offers no STARTTLS."""
 
-    class FakeSMTP:
-        def __init__(self, *args, **kwargs):
-            self.sock = object()
+    calls: list = []
 
-        def __enter__(self):
-            return self
+    def __init__(self, *args, **kwargs):
+        self.sock = object()
 
-        def __exit__(self, *exc):
-            return False
+    def __enter__(self):
+        return self
 
-        def ehlo(self):
-            pass
+    def __exit__(self, *exc):
+        return False
 
-        def has_extn(self, name):
-            return False  # no STARTTLS offered
+    def ehlo(self):
+        pass
 
-        def login(self, *args):
-            sent.append("login")
+    def has_extn(self, name):
+        return False  # no STARTTLS offered
 
-        def send_message(self, message, from_addr=None, to_addrs=None):
-            sent.append("message")
+    def login(self, *args):
+        self.calls.append("login")
 
+    def send_message(self, message, from_addr=None, to_addrs=None, **kwargs):
+        self.calls.append(("message", from_addr, to_addrs, message["To"]))
+
+
+@pytest.fixture
+def fake_smtp(monkeypatch) -> list:
+    monkeypatch.setattr(FakeSMTP, "calls", [])
     monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
+    return FakeSMTP.calls
+
+
+def test_credentials_are_never_sent_in_clear_to_a_remote_server(fake_smtp):
+    sent = fake_smtp
     settings = mail.parse_smtp_url("smtp://u:p@mail.example?from=c@blog.example")
     data = {"recipient": "a@example.org", "subject": "s", "text_body": "t", "html_body": "<p>t</p>",
             "headers": "{}"}
@@ -211,7 +221,7 @@ def test_credentials_are_never_sent_in_clear_to_a_remote_server(monkeypatch):
         mail.send_mail(settings, data)
     assert sent == []
     mail.send_mail(mail.parse_smtp_url(f"smtp://u:p@127.0.0.1:{free_port()}?from=c@b.example"), data)
-    assert sent == ["login", "message"]
+    assert [call if call == "login" else call[0] for call in sent] == ["login", "message"]
 
 
 # --- one address field, one recipient (audit finding 3) ---------------------------------------
@@ -268,34 +278,12 @@ def test_a_mail_goes_to_its_one_recipient_only(app, smtp_server):
     assert "victim1" not in smuggled.last_error and "evil" not in smuggled.last_error
 
 
-def test_the_envelope_is_the_row_not_the_headers(monkeypatch):
-    sent = []
-
-    class FakeSMTP:
-        def __init__(self, *args, **kwargs):
-            self.sock = object()
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def ehlo(self):
-            pass
-
-        def has_extn(self, name):
-            return False
-
-        def send_message(self, message, from_addr=None, to_addrs=None, **kwargs):
-            sent.append((from_addr, to_addrs, message["To"]))
-
-    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
+def test_the_envelope_is_the_row_not_the_headers(fake_smtp):
     settings = mail.parse_smtp_url("smtp://127.0.0.1?from=c@blog.example")
     data = {"recipient": "ann@example.org", "subject": "s", "text_body": "t", "html_body": "<p>t</p>",
             "headers": '{"Cc": "eve@example.org"}'}
     mail.send_mail(settings, data)
-    assert sent == [("c@blog.example", ["ann@example.org"], "ann@example.org")]
+    assert fake_smtp == [("message", "c@blog.example", ["ann@example.org"], "ann@example.org")]
 
 
 # --- no address in mail errors (audit finding 8) -----------------------------------------------
