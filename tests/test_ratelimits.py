@@ -195,7 +195,8 @@ def test_failed_admin_authentication_is_counted_across_endpoints(client, admin_t
 
 
 @pytest.mark.parametrize("storage", ["redis"], indirect=True)
-@pytest.mark.parametrize("config_overrides", [{"ACCOUNTS": True, "RATELIMIT_LIKE": "1 per minute"}],
+@pytest.mark.parametrize("config_overrides", [{"ACCOUNTS": True, "PUBLIC_URL": "https://comments.blog.example",
+                                               "RATELIMIT_LIKE": "1 per minute"}],
                          indirect=True)
 def test_redis_keys_hold_no_raw_address(app, client, admin_token, caplog):
     import redis
