@@ -121,6 +121,7 @@ def test_sign_up_confirm_sign_in_post_sign_out_and_reset(page: Page, accounts_si
     tab.get_by_label("The same password again").fill(PASSWORD)
     tab.get_by_role("button", name="Create my account").click()
     expect(tab.get_by_role("heading", level=1)).to_have_text("Your account is ready")
+    expect(tab.get_by_role("link", name="Back to the page")).to_have_attribute("href", url)
     tab.close()
 
     # Sign in, in the widget.
