@@ -245,7 +245,8 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
     signUp: () => [
       element("p", { text: strings.upNote }), // the password comes after the proof (the link's page)
       panelForm([EMAIL, DISPLAY_NAME], strings.upGo, async (body) => {
-        await api("POST", "/auth/signup", { body });
+        // the page it came from: the "Your account is ready" page links back to it
+        await api("POST", "/auth/signup", { body: { ...body, return_url: location.href.split("#")[0] } });
         return strings.upDone;
       }),
       viewSwitches(viewLink("signIn", strings.back)),

@@ -36,7 +36,8 @@
     failed: "Not sent:", rate: "Too many attempts. Please try again {t}.", need: "Please write something first.",
     closed: "This discussion is closed for new comments.",
     signIn: "Sign in", acct: "Account", as: "Signed in as", anon2: "Post anonymously", notify: "Notify me of replies",
-    ver: "Verified", must: "Sign in to comment.",
+    ver: "Verified", must: "Sign in to comment.", off: "Comments are not available on this page.",
+    mailed: "A confirmation mail is on its way: open its link to get replies.",
   };
   // The languages with a file on the server, written in by the server when it serves this script.
   const LANGUAGES = "@LANGS@".split(" ");
@@ -78,7 +79,7 @@
   // ---- page options ----------------------------------------------------------------------
   const canonical = document.querySelector("link[rel=canonical]");
   const HERE = location.href.split("#")[0];
-  const PAGE = options.url || (canonical && canonical.href) || HERE;
+  const PAGE = new URL(options.url || (canonical && canonical.href) || HERE, document.baseURI).href; // data-url may be relative
   const TITLE = options.title || document.title;
   const THEME = ["dark", "auto"].includes(options.theme) ? options.theme : "light";
   const SORTS = ["oldest", "newest", "top"];
@@ -135,7 +136,8 @@
   const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
 
   // ---- HTTP ------------------------------------------------------------------------------
-  let formToken = null;
+  let formToken = null, refusalTold;
+  const REFUSED = "origin_not_allowed"; // this page's site is not in the server's WIDGET_ALLOWED_ORIGINS
   async function api(method, path, { body, editToken, bearer } = {}) {
     const headers = {};
     if (body) headers["Content-Type"] = "application/json";
@@ -152,7 +154,12 @@
     formToken = response.headers.get("X-Form-Token") || formToken;
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
-      throw { ...(data && data.error), status: response.status, retryAfter: response.headers.get("Retry-After") };
+      const error = { ...(data && data.error), status: response.status, retryAfter: response.headers.get("Retry-After") };
+      if (error.code === REFUSED && !refusalTold) { // the server's words name the origin to add: for the site owner
+        refusalTold = true;
+        console.error("widget-server: " + error.message);
+      }
+      throw error;
     }
     return { data, status: response.status };
   }
@@ -166,6 +173,7 @@
         : relativeTimeFormat.format(Math.ceil(seconds), "second"));
     }
     if (error.code === "thread_locked") return strings.closed;
+    if (error.code === REFUSED) return strings.off; // the reader gets a neutral line; the console has the reason
     const fields = Object.entries(error.fields || {})
       .map(([field, problem]) => (strings[FIELD_LABELS[field]] || field) + ": " + problem).join("; ");
     const message = String(fields || error.message || error.code || error.status);
@@ -275,7 +283,7 @@ ol{list-style:none;margin:0;padding:0}
 .bd pre,.bd code{font:.9em ui-monospace,Menlo,Consolas,monospace;background:var(--sf);padding:.1em .3em;border-radius:4px}
 .bd pre{overflow-x:auto;padding:8px 12px}
 .bd blockquote{border-inline-start:3px solid var(--bd);padding-inline-start:12px;color:var(--mu)}
-.del .bd{font-style:italic;color:var(--mu)}
+.del>div>.bd{font-style:italic;color:var(--mu)}
 .ac{display:flex;flex-wrap:wrap;align-items:center;gap:4px;margin:4px 0 0;margin-inline-start:38px;font-size:.85em;color:var(--mu)}
 .ac button,.mt button{border:0;background:none;border-radius:99px;padding:2px 10px;min-height:32px;cursor:pointer;font-weight:600;display:inline-flex;align-items:center;gap:5px}
 .ac svg{width:16px;fill:none;stroke:currentColor;stroke-width:2}
@@ -371,9 +379,9 @@ ol{list-style:none;margin:0;padding:0}
     try {
       await loadPage(thread, false, request);
     } catch (error) {
-      return thread.status.replaceChildren(
+      return thread.status.replaceChildren(...error.code === REFUSED ? [strings.off] : [
         element("span", { class: "er", text: `${strings.loadErr} ${errorText(error)} ` }),
-        actionButton("retry", strings.retry, "b"));
+        actionButton("retry", strings.retry, "b")]);
     }
     thread.status.hidden = true;
     if (!thread.top.firstChild) {
@@ -720,6 +728,7 @@ ol{list-style:none;margin:0;padding:0}
       homepage: parts.honeypot.value, form_token: formToken, notify: parts.notify.checked,
     };
     const asAccount = serverConfig.accounts && session && !parts.anonymous.checked;
+    const mailed = body.notify && !asAccount; // the server mails a link to confirm the opt-in
     if (session && parts.anonymous.checked) body.anonymous = true;
     try {
       // a token close to its end is renewed first; a 401 renews and tries once more
@@ -738,10 +747,11 @@ ol{list-style:none;margin:0;padding:0}
       fields.text.value = "";
       parts.preview.hidden = true;
       const item = insertComment(thread, comment, parent);
+      if (mailed) item.firstChild.append(element("p", { class: "nt", role: "note", part: "notice", text: strings.mailed }));
       if (held) {
         if (!parent) notice.textContent = strings.held; // the comment itself says it awaits moderation
       } else setCount(thread, thread.total + 1);
-      announce(thread, held ? strings.held : fill("posted", comment.number));
+      announce(thread, (held ? strings.held : fill("posted", comment.number)) + (mailed ? " " + strings.mailed : ""));
       if (parent) closeReply(thread, parent);
       item.focus({ preventScroll: true });
       item.scrollIntoView({ block: "nearest" });

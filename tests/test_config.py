@@ -1,6 +1,8 @@
 """Configuration: WIDGET_* variables, defaults, clear errors, the instance secret."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from widget_server import config, create_app
@@ -34,6 +36,26 @@ def test_values_are_parsed():
 def test_bad_values_are_clear_errors(name, value, message):
     with pytest.raises(config.ConfigError, match=message):
         config.load({name: value})
+
+
+def test_an_origin_without_a_scheme_is_one_clear_error(tmp_path):
+    with pytest.raises(config.ConfigError) as refused:
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "ALLOWED_ORIGINS": ["blog.example"]})
+    assert str(refused.value) == ("WIDGET_ALLOWED_ORIGINS: 'blog.example' is not an origin: write each site "
+                                  "as scheme://host[:port], e.g. https://blog.example")
+
+
+@pytest.mark.parametrize("value", ["https://blog.example/blog", "ftp://blog.example", "https://",
+                                   "https://blog.example?x=1", "https://me@blog.example", "https://blog.example:x"])
+def test_other_values_that_are_no_origin_are_refused(value):
+    message = f"WIDGET_ALLOWED_ORIGINS: {value!r} is not an origin"
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        config.check_origins({"ALLOWED_ORIGINS": [value]})
+
+
+def test_origins_with_a_port_a_trailing_slash_or_a_star_are_fine():
+    config.check_origins({"ALLOWED_ORIGINS": ["https://blog.example/", "http://localhost:4000", "*",
+                                              "https://[::1]:8443"]})
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):

@@ -1,8 +1,12 @@
-"""Allowed origins: pages and callers outside them get 403 and no CORS headers."""
+"""Allowed origins: pages and callers outside them get a 403 the widget can read, and no data."""
 from __future__ import annotations
+
+import logging
 
 import pytest
 from support.app import PAGE, SITE
+
+from widget_server import cors, create_app
 
 API = "/api/v1"
 
@@ -15,19 +19,53 @@ def test_allowed_origin_gets_cors_headers(client):
     assert "ETag" in response.headers["Access-Control-Expose-Headers"]
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "http://blog.example", "null",
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://blog.example",
                                     "https://blog.example.evil.example"])
-def test_unknown_origin_is_refused_without_cors_headers(client, origin):
-    response = client.post(f"{API}/comments", json={"url": PAGE, "text": "x"}, headers={"Origin": origin})
+def test_unknown_origin_gets_a_403_it_can_read_and_no_data(client, post, origin):
+    post("already here")
+    for method, kwargs in (("post", {"json": {"url": PAGE, "text": "x"}}),
+                           ("get", {"query_string": {"url": PAGE}})):
+        response = getattr(client, method)(f"{API}/comments", headers={"Origin": origin}, **kwargs)
+        assert response.status_code == 403
+        assert response.headers["Access-Control-Allow-Origin"] == origin  # the widget may read why
+        assert "X-Request-Id" in response.headers["Access-Control-Expose-Headers"]
+        assert response.json == {"error": {
+            "code": "origin_not_allowed", "origin": origin,
+            "message": f"this page's origin {origin} is not allowed: add it to WIDGET_ALLOWED_ORIGINS on the "
+                       "comment server (or `widget-server site add` once sites exist)"}}
+        assert "already here" not in response.text and "X-Form-Token" not in response.headers
+    thread = client.get(f"{API}/comments", query_string={"url": PAGE}).json
+    assert [c["html"] for c in thread["comments"]] == ["<p>already here</p>"]
+
+
+@pytest.mark.parametrize("origin", ["null", "not an origin", "*"])
+def test_an_origin_no_browser_sends_gets_no_cors_headers(client, origin):
+    response = client.get(f"{API}/comments", query_string={"url": PAGE}, headers={"Origin": origin})
     assert response.status_code == 403
-    assert response.json["error"]["code"] == "forbidden"
+    assert response.json["error"]["code"] == "origin_not_allowed"
     assert "Access-Control-Allow-Origin" not in response.headers
-    assert client.get(f"{API}/comments", query_string={"url": PAGE}).json["thread"]["comment_count"] == 0
 
 
-def test_page_on_an_unknown_site_is_refused(client):
-    response = client.post(f"{API}/comments", json={"url": "https://evil.example/x", "text": "x"})
+def test_a_refused_origin_is_logged_once_per_process(client, caplog):
+    caplog.set_level(logging.WARNING, logger="widget_server")
+    for origin in ("https://evil.example", "https://evil.example", "https://other.example", "https://evil.example"):
+        client.get(f"{API}/comments", query_string={"url": PAGE}, headers={"Origin": origin})
+    client.get(f"{API}/comments", query_string={"url": "https://other.example/page"})  # a page of that site
+    refusals = [r.getMessage() for r in caplog.records if r.name == "widget_server.cors"]
+    assert refusals == [
+        "refused requests from https://evil.example: it is not in WIDGET_ALLOWED_ORIGINS (add it if it is "
+        "your site)",
+        "refused requests from https://other.example: it is not in WIDGET_ALLOWED_ORIGINS (add it if it is "
+        "your site)"]
+
+
+def test_page_on_an_unknown_site_is_refused_naming_its_origin(client):
+    response = client.post(f"{API}/comments", json={"url": "https://evil.example/x", "text": "x"},
+                           headers={"Origin": SITE})
     assert response.status_code == 403
+    assert response.headers["Access-Control-Allow-Origin"] == SITE
+    assert response.json["error"]["code"] == "origin_not_allowed"
+    assert response.json["error"]["origin"] == "https://evil.example"
     assert client.get(f"{API}/comments", query_string={"url": "https://evil.example/x"}).status_code == 403
 
 
@@ -49,11 +87,36 @@ def test_preflight_for_allowed_origin(client):
     assert "X-Edit-Token" in response.headers["Access-Control-Allow-Headers"]
 
 
-def test_preflight_for_unknown_origin_is_refused(client):
-    response = client.options(f"{API}/comments", headers={"Origin": "https://evil.example",
-                                                          "Access-Control-Request-Method": "POST"})
-    assert response.status_code == 403
-    assert "Access-Control-Allow-Origin" not in response.headers
+def test_preflight_from_any_origin_is_answered_so_the_refusal_itself_can_be_read(client):
+    """A failed preflight leaves fetch() a bare TypeError; a preflight carries no data, and the
+    request it clears is still refused (the test above), now with an answer the widget reads."""
+    response = client.options(f"{API}/comments", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert response.status_code == 204 and response.data == b""
+    assert response.headers["Access-Control-Allow-Origin"] == "https://evil.example"
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize("origins, warning", [
+    ([], "WIDGET_ALLOWED_ORIGINS is empty: only pages on this server's own origin can have comments. Set "
+         "it to your site's origin before you paste the snippet, e.g. WIDGET_ALLOWED_ORIGINS=https://blog.example"),
+    (["https://blog.example", "*"], "WIDGET_ALLOWED_ORIGINS has *: any site may embed these comments and "
+                                    "create threads here"),
+])
+def test_the_server_warns_at_start_once(tmp_path, monkeypatch, caplog, origins, warning):
+    monkeypatch.setattr(cors, "_warned", set())
+    caplog.set_level(logging.WARNING, logger="widget_server")
+    for _ in range(2):
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "ALLOWED_ORIGINS": origins})
+    assert [r.getMessage() for r in caplog.records if r.name == "widget_server.cors"] == [warning]
+
+
+def test_no_warning_for_a_listed_site(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(cors, "_warned", set())
+    caplog.set_level(logging.WARNING, logger="widget_server")
+    create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "ALLOWED_ORIGINS": [SITE]})
+    assert not [r for r in caplog.records if r.name == "widget_server.cors"]
 
 
 @pytest.mark.parametrize("config_overrides", [{"ALLOWED_ORIGINS": ["*"]}], indirect=True)

@@ -205,7 +205,8 @@ def test_own_origin_never_follows_the_host_header_even_for_an_answered_host(clie
     response = client.post("/api/v1/comments", json={"url": f"{foreign}/page", "text": "x"},
                            headers={"Host": ATTACKER, "Origin": foreign})
     assert response.status_code == 403
-    assert "Access-Control-Allow-Origin" not in response.headers
+    assert response.json["error"]["code"] == "origin_not_allowed"  # readable (CORS), but refused
+    assert response.json["error"]["origin"] == foreign
 
 
 def test_own_origin_does_not_follow_the_hosts_port(client):

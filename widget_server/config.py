@@ -223,6 +223,27 @@ def accounts_enabled(config: Mapping[str, object]) -> bool:
     return bool(config.get("SMTP_URL"))
 
 
+def check_origins(config: Mapping[str, object]) -> None:
+    """Each WIDGET_ALLOWED_ORIGINS value is ``*`` or an origin: ``blog.example`` would match no
+    browser's Origin, and the widget would fail on the owner's own page."""
+    for value in config.get("ALLOWED_ORIGINS") or ():  # type: ignore[union-attr]
+        value = str(value)
+        if value == "*":
+            continue
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError:
+            parts = None
+        if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+                or parts.path not in ("", "/") or parts.query or parts.fragment or "?" in value
+                or parts.username is not None):
+            example = f"https://{value.strip('/')}" if "://" not in value and "/" not in value.strip("/") \
+                else "https://blog.example"
+            raise ConfigError(f"{PREFIX}ALLOWED_ORIGINS: {value!r} is not an origin: write each site as "
+                              f"scheme://host[:port], e.g. {example}")
+
+
 def check(config: Mapping[str, object]) -> None:
     """Refuse settings that are each fine but cannot work together, or that load() did not parse
     (tests pass plain mappings). Called by create_app and by gunicorn before it starts."""
@@ -233,6 +254,7 @@ def check(config: Mapping[str, object]) -> None:
                           "mail are built from it, never from a request's Host), "
                           f"e.g. {PREFIX}PUBLIC_URL=https://comments.example.com")
     parse_bind(str(config.get("BIND") or DEFAULT_BIND))
+    check_origins(config)
     for name in config.get("ALLOWED_HOSTS") or ():  # type: ignore[union-attr]
         host = str(name).removeprefix(".")
         if name != "*" and (not host or any(ch in host for ch in "/?#@[] ") or host != host.strip(".:")):

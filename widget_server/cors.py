@@ -3,20 +3,30 @@
 A page URL, and a request's ``Origin``, must belong to an allowed site origin
 (``WIDGET_ALLOWED_ORIGINS`` plus the server's own, which ``hosts.own_origins``
 takes from the configuration, never from the request's Host). A request from any other
-origin gets 403 and no CORS headers. Together with JSON-only writes this is the
-CSRF defence: readers need no cookies at all.
+origin gets 403 ``origin_not_allowed`` naming the origin to add, with CORS headers so the
+widget can read it and tell the site owner, but never any data: the check runs before any
+view. Preflights are answered for every origin (they carry no data; without one a refused
+POST would be a bare network error to the widget). Together with JSON-only writes this is
+the CSRF defence: readers need no cookies at all.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+import logging
+
+from flask import Flask, current_app, g, request
 
 from . import hosts
 from .errors import APIError
+from .extensions import memo
 from .urls import BadURL, normalize_origin, origin_of
+
+log = logging.getLogger(__name__)
 
 ALLOW_HEADERS = "Content-Type, X-Edit-Token, Authorization, If-None-Match"
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 EXPOSE_HEADERS = "ETag, Retry-After, X-Request-Id, X-Form-Token"
+REFUSED = "origin_not_allowed"
+_warned: set[str] = set()  # start-up warnings already given in this process (CLI, then its workers)
 
 
 def _allowed() -> frozenset[str]:
@@ -37,17 +47,46 @@ def origin_allowed(origin: str) -> bool:
     return "*" in allowed or normalized in allowed
 
 
+def refused(origin: str) -> APIError:
+    """The 403 for a page or caller on ``origin`` (normalized), logged once per origin and process."""
+    seen = memo("widget_refused_origins", 1024)
+    if origin not in seen:
+        seen[origin] = True
+        log.warning("refused requests from %s: it is not in WIDGET_ALLOWED_ORIGINS "
+                    "(add it if it is your site)", origin)
+    return APIError(403, REFUSED, f"this page's origin {origin} is not allowed: add it to "
+                    "WIDGET_ALLOWED_ORIGINS on the comment server (or `widget-server site add` once sites "
+                    "exist)", extra={"origin": origin})
+
+
 def require_page_allowed(url: str) -> None:
     """403 unless the (already normalized) page URL is on an allowed site."""
     try:
-        if origin_allowed(origin_of(url)):
-            return
+        origin = origin_of(url)
     except BadURL:
-        pass
-    raise APIError(403, "forbidden", "this page's site is not allowed to have comments here")
+        raise APIError(403, REFUSED, "this page's site is not allowed to have comments here") from None
+    if not origin_allowed(origin):
+        raise refused(origin)
+
+
+def warn_about_origins(configured: list[str]) -> None:
+    """At start, once per process: the two settings a site owner should hear about."""
+    if not configured:
+        warning = ("WIDGET_ALLOWED_ORIGINS is empty: only pages on this server's own origin can have "
+                   "comments. Set it to your site's origin before you paste the snippet, e.g. "
+                   "WIDGET_ALLOWED_ORIGINS=https://blog.example")
+    elif "*" in configured:
+        warning = "WIDGET_ALLOWED_ORIGINS has *: any site may embed these comments and create threads here"
+    else:
+        return
+    if warning not in _warned:
+        _warned.add(warning)
+        log.warning(warning)
 
 
 def init_app(app: Flask) -> None:
+    warn_about_origins(list(app.config["ALLOWED_ORIGINS"]))
+
     @app.before_request
     def _check_origin():
         if not request.path.startswith("/api/"):
@@ -55,15 +94,19 @@ def init_app(app: Flask) -> None:
         origin = request.headers.get("Origin")
         if origin is None:
             return None  # not a browser's cross-origin call (curl, server-side)
-        if not origin_allowed(origin):
-            raise APIError(403, "forbidden", "requests from this origin are not allowed")
-        if request.method == "OPTIONS":  # preflight: answer it here
+        if request.method == "OPTIONS":  # preflight, from any origin: answer it here
             response = app.make_default_options_response()
             response.status_code = 204
             response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
             response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
             response.headers["Access-Control-Max-Age"] = "86400"
             return response
+        if not origin_allowed(origin):
+            normalized = normalize_origin(origin)
+            if normalized is None or normalized == "*":  # "null", or no browser's: nothing to name
+                raise APIError(403, REFUSED, "requests from this origin are not allowed")
+            g.origin_refused = True
+            raise refused(normalized)
         return None
 
     @app.after_request
@@ -72,8 +115,10 @@ def init_app(app: Flask) -> None:
             response.vary.add("Origin")
             origin = request.headers.get("Origin")
             # Every answer to an allowed origin, a 403 included ("sign in to comment", "edit
-            # window closed"), so the widget can show its words; refused origins get none.
-            if origin and origin_allowed(origin):
+            # window closed"), so the widget can show its words; a refused origin's 403 too
+            # (it carries no data); preflights (answered above). A "null" origin gets none.
+            if origin and (g.get("origin_refused") or origin_allowed(origin)
+                           or request.method == "OPTIONS" and normalize_origin(origin) not in (None, "*")):
                 response.headers["Access-Control-Allow-Origin"] = origin
                 response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
         return response

@@ -35,10 +35,11 @@ class APIError(Exception):
     """Raise anywhere in a request to answer with the error shape."""
 
     def __init__(self, status: int, code: str, message: str,
-                 fields: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+                 fields: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+                 extra: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-        self.fields, self.headers = fields, headers or {}
+        self.fields, self.headers, self.extra = fields, headers or {}, extra or {}
 
 
 class ValidationError(APIError):
@@ -50,8 +51,10 @@ class ValidationError(APIError):
 
 
 def error_response(status: int, code: str, message: str,
-                   fields: dict[str, str] | None = None, headers: dict[str, str] | None = None):
-    body: dict[str, object] = {"code": code, "message": message}
+                   fields: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+                   extra: dict[str, str] | None = None):
+    """``extra``: fields a code documents besides code and message (``origin`` of origin_not_allowed)."""
+    body: dict[str, object] = {"code": code, "message": message, **(extra or {})}
     if fields and status == 400:
         body["fields"] = fields
     response = jsonify({"error": body})
@@ -76,7 +79,7 @@ def _tolerant(teardown):
 def init_app(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(exc: APIError):
-        return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers, exc.extra)
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):

@@ -23,8 +23,8 @@ def config_overrides(request, smtp_server):
     return account_config(smtp_server.url, **getattr(request, "param", {}))
 
 
-def signup(client, email="mary@example.org", name="Mary Smith", password=None):
-    body = {"email": email, "display_name": name} | ({"password": password} if password else {})
+def signup(client, email="mary@example.org", name="Mary Smith", password=None, **more):
+    body = {"email": email, "display_name": name, **more} | ({"password": password} if password else {})
     return client.post("/api/v1/auth/signup", json=body)
 
 
@@ -57,6 +57,7 @@ def test_sign_up_confirm_sign_in(client, app, smtp_server):
 
     done = client.post(link_path(url), data=CHOSEN)
     assert done.status_code == 200 and b"Your account is ready" in done.data
+    assert b"Back to the page" not in done.data  # the sign-up did not say where from
     assert count(app, User) == 1
 
     login = client.post("/api/v1/auth/login", json={"email": "Mary@Example.org", "password": PASSWORD})
@@ -67,6 +68,26 @@ def test_sign_up_confirm_sign_in(client, app, smtp_server):
     assert "mary@example.org" not in login.get_data(as_text=True)  # no answer carries an address
     me = client.get("/api/v1/account", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status_code == 200 and me.json["user"]["display_name"] == "Mary Smith"
+
+
+def test_the_account_ready_page_links_back_to_the_page_of_the_sign_up(client, app, smtp_server):
+    came_from = PAGE + "?p=2&utm_source=mail#comments"
+    assert signup(client, return_url=came_from).status_code == 202
+    send_outbox(app)
+    url = link_with(smtp_server.to("mary@example.org")[0], "/account/confirm")
+    done = client.post(link_path(url), data=CHOSEN)
+    assert done.status_code == 200
+    assert f'<a href="{PAGE}?p=2">Back to the page</a>'.encode() in done.data  # normalized, like page URLs
+    assert count(app, EmailToken, EmailToken.payload != "{}") == 0  # used: nothing of it is kept
+
+
+@pytest.mark.parametrize("return_url", ["https://evil.example/phish", "javascript:alert(1)", "/relative",
+                                        42, "https://" + "a" * 2050 + ".example/"])
+def test_a_return_url_off_the_allowed_sites_is_refused(client, app, return_url):
+    response = signup(client, return_url=return_url)
+    assert response.status_code == 400
+    assert set(response.json["error"]["fields"]) == {"return_url"}
+    assert count(app, EmailToken) == 0
 
 
 def test_confirmation_link_is_single_use(client, app, smtp_server):

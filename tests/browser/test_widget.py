@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -62,6 +63,12 @@ def test_reads_a_nested_numbered_thread(page: Page, widget_site, hosts):
     expect(tomb.locator(":scope > div .bd")).to_have_text("This comment was deleted.")
     expect(tomb.locator(":scope > div .au")).to_have_count(0)
     expect(tomb.locator(":scope > ol > li#comment-4")).to_be_visible()
+    # Only the tombstone's own words are grey italics: its reply looks like any other comment.
+    expect(tomb.locator(":scope > div .bd")).to_have_css("font-style", "italic")
+    reply = comment(page, 4).locator(":scope > div .bd")
+    expect(reply).to_have_css("font-style", "normal")
+    plain = mary.locator(":scope > div .bd").evaluate("e => getComputedStyle(e).color")
+    expect(reply).to_have_css("color", plain)
 
 
 def test_empty_thread_invites_the_first_comment(page: Page, widget_site, hosts):
@@ -501,3 +508,39 @@ def test_relative_times_move_on_while_the_page_stays_open(page: Page, widget_sit
     page.clock.fast_forward("05:00")  # five minutes: the minute timer has fired
     expect(stamp).not_to_have_text(before)
     expect(stamp).to_contain_text("5")
+
+
+def test_a_relative_data_url_is_resolved_against_the_page(page: Page, widget_site, hosts):
+    shared = hosts.origin + "/threads/shared"
+    seed(widget_site, shared, "Said on the shared thread.")
+    url = hosts.article(widget_site.url, attrs="data-url='../threads/shared'", path="/posts/one")
+    with page.expect_request(lambda r: "/api/v1/comments?" in r.url) as read:
+        page.goto(url)
+    assert f"url={quote(shared, safe='')}&" in read.value.url
+    loaded(page)
+    expect(comment(page, 1).locator(".bd")).to_have_text("Said on the shared thread.")
+    form = top_form(page)
+    form.get_by_label("Your comment").fill("Posted to the same thread.")
+    assert submit(form, page).request.post_data_json["url"] == shared
+
+
+def test_on_a_site_that_is_not_allowed_the_console_names_the_origin_to_add(page: Page, closed_site, hosts):
+    """The first wall a site owner meets: their page's origin is not in WIDGET_ALLOWED_ORIGINS."""
+    told = (f"widget-server: this page's origin {hosts.origin} is not allowed: add it to "
+            "WIDGET_ALLOWED_ORIGINS on the comment server (or `widget-server site add` once sites exist)")
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    url = hosts.article(closed_site.url, before="<p><a href='/x' data-comments-count='/x'>comments</a></p>")
+    page.goto(url)
+    root = widget(page)
+    expect(root.get_by_role("status")).to_have_text("Comments are not available on this page.")
+    expect(root.get_by_role("button", name="Try again")).to_have_count(0)
+    expect(root.locator("form")).to_have_count(0)
+    assert [e for e in errors if e.startswith("widget-server")] == [told]  # once, for thread and counts
+    # A POST is preflighted: the browser must still get to read the refusal, not a network error.
+    answer = page.evaluate("""async (api) => {
+      const response = await fetch(api + "/api/v1/comments", {method: "POST", body: JSON.stringify(
+        {url: location.href, text: "x"}), headers: {"Content-Type": "application/json"}});
+      return [response.status, (await response.json()).error];
+    }""", closed_site.url)
+    assert answer == [403, {"code": "origin_not_allowed", "origin": hosts.origin, "message": told[15:]}]

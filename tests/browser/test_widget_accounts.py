@@ -121,6 +121,7 @@ def test_sign_up_confirm_sign_in_post_sign_out_and_reset(page: Page, accounts_si
     tab.get_by_label("The same password again").fill(PASSWORD)
     tab.get_by_role("button", name="Create my account").click()
     expect(tab.get_by_role("heading", level=1)).to_have_text("Your account is ready")
+    expect(tab.get_by_role("link", name="Back to the page")).to_have_attribute("href", url)
     tab.close()
 
     # Sign in, in the widget.
@@ -135,8 +136,12 @@ def test_sign_up_confirm_sign_in_post_sign_out_and_reset(page: Page, accounts_si
     expect(form.get_by_label("Name")).to_be_hidden()
     assert session(page)["user"]["display_name"] == "Mary Smith"
 
-    # A post under the account carries the verified mark.
+    # A post under the account carries the verified mark; its opt-in needs no mail (the account's
+    # address is proven), so the widget promises none.
+    form.get_by_label("Notify me of replies").check()
     mine = post(form, page, "Posted under my account.")
+    form.get_by_label("Notify me of replies").uncheck()
+    expect(comment(page, 1).locator(":scope > div .nt")).to_have_count(0)
     assert mine["author"] == {"name": "Mary Smith", "website": None, "avatar": mine["author"]["avatar"],
                               "verified": True}
     first = comment(page, 1).locator(":scope > div .mt")
@@ -220,6 +225,10 @@ def test_reply_notifications_opt_in_and_unsubscribe(page: Page, accounts_site, h
     form.get_by_label("E-mail").fill("tess@example.org")
     form.get_by_label("Name").fill("Tess")
     question = post(form, page, "Does magnesium help anyone else?")
+    mailed = "A confirmation mail is on its way: open its link to get replies."
+    expect(comment(page, question["number"]).locator(":scope > div .nt")).to_have_text(mailed)
+    posted = f"Your comment #{question['number']} was posted."
+    expect(widget(page).locator("[aria-live]")).to_have_text(f"{posted} {mailed}")
     confirm = link_with(mail_to(accounts_site, smtp, "tess@example.org", 1), "/mail/confirm")
     press_link(page, confirm, "Yes, send me replies", "Confirmed")
 
@@ -228,7 +237,8 @@ def test_reply_notifications_opt_in_and_unsubscribe(page: Page, accounts_site, h
     comment(page, number).locator(":scope > div").get_by_role("button", name="Reply").click()
     reply_form = comment(page, number).locator("form")
     reply_form.get_by_label("Name").fill("Ben")
-    post(reply_form, page, "It helps me, in the evening.", f"Reply to #{number}")
+    ben = post(reply_form, page, "It helps me, in the evening.", f"Reply to #{number}")
+    expect(comment(page, ben["number"]).locator(":scope > div .nt")).to_have_count(0)  # Ben asked for nothing
     notice = mail_to(accounts_site, smtp, "tess@example.org", 2)
     assert "Ben replied to your comment" in text_of(notice)
     unsubscribe = link_with(notice, "/mail/unsubscribe")

@@ -7,6 +7,8 @@ the place of ``tests/conftest.py`` in ``sys.modules`` and break every
 - ``widget_site``: the comment server on 127.0.0.1 (its own SQLite database),
   with the anti-spam timing rules relaxed so a test may post at once.
 - ``held_site``: the same with ``MODERATION=all``, for the 202 path.
+- ``closed_site``: the same, but only ``https://blog.example`` may embed it: the host pages'
+  origin is refused, as on a site owner's page before WIDGET_ALLOWED_ORIGINS lists it.
 - ``hosts``: a second origin (``localhost`` on another port) serving host pages
   that embed the widget exactly as a site owner would, each with the CSP the
   test asks for.
@@ -27,7 +29,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 # The fixtures, for `from widget_pages import *` in test modules; helpers are imported by name.
-__all__ = ["base_url", "held_site", "hosts", "widget_site"]
+__all__ = ["base_url", "closed_site", "held_site", "hosts", "widget_site"]
 
 AXE_JS = Path(__import__("axe_playwright_python").__file__).with_name("axe.min.js")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -47,7 +49,7 @@ def _start(tmp_path_factory, name: str, port: int = 0, **overrides) -> Iterator[
 def create_app_for(url: str, instance: Path, **overrides):
     from widget_server import create_app
 
-    return create_app(base_config(url, instance, ALLOWED_ORIGINS=["*"], **RELAXED_SPAM, **overrides))
+    return create_app(base_config(url, instance, **{"ALLOWED_ORIGINS": ["*"], **RELAXED_SPAM, **overrides}))
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +66,11 @@ def widget_site(tmp_path_factory):
 @pytest.fixture(scope="session")
 def held_site(tmp_path_factory):
     yield from _start(tmp_path_factory, "held-site", MODERATION="all")
+
+
+@pytest.fixture(scope="session")
+def closed_site(tmp_path_factory):
+    yield from _start(tmp_path_factory, "closed-site", ALLOWED_ORIGINS=["https://blog.example"])
 
 
 # --- host pages on a second origin ---------------------------------------------------------

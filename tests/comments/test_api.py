@@ -115,6 +115,19 @@ def test_edit_within_window_with_token(client, post, frozen_clock):
     assert thread(client)["comments"][0]["html"] == "<p>after <strong>now</strong></p>"
 
 
+def test_an_unchanged_edit_marks_nothing(client, post, frozen_clock):
+    created = post("the same words")
+    etag = client.get(f"{API}/comments", query_string={"url": PAGE}).headers["ETag"]
+    frozen_clock.advance(seconds=60)
+    response = client.patch(f"{API}/comments/{created['comment']['id']}", json={"text": "the same words"},
+                            headers={"X-Edit-Token": created["edit_token"]})
+    assert response.status_code == 200
+    assert response.json["comment"]["edited_at"] is None
+    assert thread(client)["comments"][0]["edited_at"] is None
+    again = client.get(f"{API}/comments", query_string={"url": PAGE}, headers={"If-None-Match": etag})
+    assert again.status_code == 304  # the thread did not change: every reader's cache stays good
+
+
 def test_edit_refused_after_window(client, post, frozen_clock):
     created = post("before")
     frozen_clock.advance(seconds=901)

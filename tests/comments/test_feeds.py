@@ -109,7 +109,7 @@ def test_empty_and_refused_feeds(client):
     assert entries == []
     assert check_atom(parse(client.get("/api/v1/feed.atom"))) == []
     refused = client.get("/api/v1/feed.atom", query_string={"url": "https://evil.example/x"})
-    assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "origin_not_allowed"
 
 
 @pytest.mark.parametrize("query", [{"url": "javascript:alert(1)"}, {"limit": "0"}, {"limit": "many"}])

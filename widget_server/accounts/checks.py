@@ -6,7 +6,9 @@ raises one ``ValidationError`` with all of them.
 from __future__ import annotations
 
 from .. import fields, names
+from ..cors import origin_allowed
 from ..errors import ValidationError
+from ..urls import BadURL, origin_of
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1000
@@ -54,6 +56,26 @@ def token_field(data: dict, errors: dict) -> str | None:
         errors["token"] = "is required"  # noqa: S105 - a message, not a secret
         return None
     return value.strip()
+
+
+def return_url(data: dict, errors: dict) -> str | None:
+    """The page a sign-up came from (optional), for the link back once the account is ready:
+    an absolute http(s) URL on an allowed site, normalized like page URLs; anything else is refused."""
+    value = data.get("return_url")
+    if value is None:
+        return None
+    url = fields.page_url(value, errors, "return_url") if isinstance(value, str) else None
+    if url is None:
+        errors["return_url"] = errors.get("return_url") or "must be a string"
+        return None
+    try:
+        allowed = origin_allowed(origin_of(url))
+    except BadURL:
+        allowed = False
+    if not allowed:
+        errors["return_url"] = "must be a page of a site allowed here"
+        return None
+    return url
 
 
 def check(errors: dict) -> None:

@@ -45,6 +45,7 @@ def confirm_page_post():
     password = _two_passwords()
     if password is None:
         return _password_form(CONFIRM_FORM, "Confirm your address", DIFFER, 400)
+    back = accounts.signup_return_url(web.link_token())  # read first: the confirmation empties it
     try:
         user = accounts.confirm_signup({"token": web.link_token(), "password": password})
         db.session.commit()
@@ -55,7 +56,7 @@ def confirm_page_post():
         return web.failed_link_page(exc)
     except APIError as exc:
         return web.failed_link_page(exc)
-    return web.link_page(title="Your account is ready",
+    return web.link_page(title="Your account is ready", back=back,
                          message=f"Welcome, {user.display_name}. Go back to the page and sign in "
                                  "with your password.")
 

@@ -93,18 +93,30 @@ def signup(data: dict) -> None:
     errors: dict[str, str] = {}
     email = checks.email(data, errors)
     name = checks.display_name(data, errors)
+    came_from = checks.return_url(data, errors)
     checks.check(errors)
     if names.is_registered(name):
         raise ValidationError({"display_name": "is already taken"})
     known = _user_by_email(email) is not None
     lifetime = current_app.config["CONFIRM_LINK_LIFETIME"]
     # A token either way, so a registered address costs the same work (its confirmation answers 409).
-    token = _new_email_token(SIGNUP, email, lifetime, payload={"display_name": name})
+    payload = {"display_name": name} | ({"return_url": came_from} if came_from else {})
+    token = _new_email_token(SIGNUP, email, lifetime, payload=payload)
     if known:
         events.account_mail(email, *texts.signup_for_known_address())
         return
     link = f"{base_url()}/account/confirm?token={token}"
     events.account_mail(email, *texts.signup(name, link, lifetime))
+
+
+def signup_return_url(token: str) -> str | None:
+    """The page a sign-up came from (checked when it was asked for), while its link is unused."""
+    try:
+        row = _valid_email_token(SIGNUP, token)
+    except ValidationError:
+        return None
+    url = json.loads(row.payload or "{}").get("return_url")
+    return url if isinstance(url, str) else None
 
 
 def confirm_signup(data: dict) -> User:

@@ -52,7 +52,10 @@ def authorize_edit(comment: Comment | None, token: str | None, now: datetime | N
 
 
 def edit(comment: Comment, text: str) -> Comment:
-    """Replace the text (rendered again) and mark the comment edited."""
+    """Replace the text (rendered again) and mark the comment edited. The same text (Save
+    pressed without a change) changes nothing: no "edited" mark, no new thread version."""
+    if text == comment.text:
+        return comment
     comment.text = text
     comment.html = render(text)
     comment.edited_at = clock.now()
