@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email.header
+import email.policy
 import json
 import time
 from datetime import timedelta
@@ -365,3 +366,15 @@ def test_every_header_is_sent_as_mail_programs_read_it(app, smtp_server):
     assert b"=?utf-8?" in subject_field.lower()
     unfolded = subject_field[len(b"Subject: "):].decode().replace("\r\n", "")
     assert str(email.header.make_header(email.header.decode_header(unfolded))) == subject
+
+
+def test_a_header_that_cannot_be_sent_verbatim_is_still_sent():
+    settings = mail.parse_smtp_url("smtp://127.0.0.1?from=c@blog.example")
+    url = "<https://kommentare.b\u00fccher.example/mail/unsubscribe?token=t>"
+    message = mail.build_message(settings, {
+        "recipient": "ann@example.org", "subject": "s", "text_body": "t", "html_body": "<p>t</p>",
+        "headers": json.dumps({"List-Unsubscribe": url})})
+    raw = message.as_bytes()
+    assert raw.isascii() and b"List-Unsubscribe: =?utf-8?" in raw
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["List-Unsubscribe"] == url

@@ -195,14 +195,15 @@ class VerbatimHeader(UnstructuredHeader):
     """A header sent as written, on one line. List-Unsubscribe's ``<https://...>`` is read by mail
     programs only verbatim: the default folding turns a URL longer than a line into RFC 2047
     encoded-words (``=?utf-8?q?=3Chttps...``), and no mail program offers one-click unsubscribe
-    then. RFC 5322 allows lines of 998 characters; our values are ASCII URLs well below that."""
+    then. RFC 5322 allows lines of 998 characters; our values are ASCII URLs well below that.
+    One that is not (a non-ASCII WIDGET_PUBLIC_URL) is folded as before: the mail still goes."""
 
     max_length = 998
 
     def fold(self, *, policy):
         line = f"{self.name}: {self}"
         if not line.isascii() or len(line) > self.max_length:
-            raise Undeliverable(f"{self.name} must be ASCII and fit on one line")
+            return super().fold(policy=policy)
         return line + policy.linesep
 
 
