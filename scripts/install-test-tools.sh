@@ -3,7 +3,8 @@
 # - Chromium and fonts for the browser tests (Playwright cannot download its own browser here);
 # - docker-compose 1.29, which checks docker-compose.yml offline (no Docker engine needed);
 # - PostgreSQL's initdb/pg_ctl and redis-server, which the fault tests run on their own ports;
-# - nginx (nginx-light), which tests/nginx.py runs in the foreground with deploy/nginx.conf.template.
+# - nginx (nginx-light), which tests/support/nginx.py runs in the foreground with deploy/nginx.conf.template;
+# - systemd-analyze, envsubst and openssl for the walkthrough of docs/deploy.md.
 # wrk is for `make bench` only, not for the tests: `apt-get install wrk`.
 set -euo pipefail
 packages=()
@@ -12,6 +13,11 @@ command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
+# tests/ops/test_walkthrough.py (docs/deploy.md without Docker): the unit is checked with
+# systemd-analyze verify (nothing is started), nginx's config filled in by envsubst.
+command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
+command -v envsubst >/dev/null 2>&1 || packages+=(gettext-base)
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,6 +1,9 @@
 """The mail outbox and its sender: off the request path, retries with backoff, nothing lost."""
 from __future__ import annotations
 
+import email.header
+import email.policy
+import json
 import time
 from datetime import timedelta
 
@@ -255,12 +258,12 @@ def test_an_address_field_holds_one_plain_address(client, app, path, body, addre
     assert count(app, OutboxMessage) == 0
 
 
-def _stored_mail(app, recipient: str) -> None:
+def _stored_mail(app, recipient: str, subject: str = "s", headers: str = "{}") -> None:
     """A row as an older version may have stored it, before addresses were parsed."""
     with app.app_context():
         text, body = mail.compose([("p", "hello")])
-        db.session.add(OutboxMessage(kind="reply", recipient=recipient, subject="s", text_body=text,
-                                     html_body=body, headers="{}", created_at=clock.now(),
+        db.session.add(OutboxMessage(kind="reply", recipient=recipient, subject=subject, text_body=text,
+                                     html_body=body, headers=headers, created_at=clock.now(),
                                      next_attempt_at=clock.now(), attempts=0, last_error=""))
         db.session.commit()
         db.session.remove()
@@ -308,3 +311,58 @@ def test_the_sites_own_address_may_be_local(app, smtp_server, post):
     post("hello")
     assert send_outbox(app) == 1
     assert smtp_server.envelopes == [["root@localhost"]]
+
+
+# --- headers as they travel: the bytes the mail server received (issue 12) ----------------------
+
+
+def header_lines(raw: bytes) -> list[bytes]:
+    """The raw header block, one entry per header, folded continuation lines kept as sent."""
+    block = raw.split(b"\r\n\r\n", 1)[0]
+    fields: list[bytes] = []
+    for line in block.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            fields[-1] += b"\r\n" + line
+        else:
+            fields.append(line)
+    return fields
+
+
+def test_every_header_is_sent_as_mail_programs_read_it(app, smtp_server):
+    # A token URL as long as real ones and longer than a 78-character line.
+    unsubscribe = f"{account_support.PUBLIC_URL}/mail/unsubscribe?token={'T' * 40}.{'s1g' * 20}_-"
+    subject = "New reply to your comment on \u201cMuscle spasms \u2014 causes, cures\u201d"
+    headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    _stored_mail(app, "ann@example.org", subject=subject, headers=json.dumps(headers))
+    assert send_outbox(app) == 1
+    (raw,) = smtp_server.raw
+    fields = header_lines(raw)
+    for field in fields:
+        assert field.isascii() and all(len(line) <= 998 for line in field.split(b"\r\n")), field
+
+    # RFC 2369 / 8058: one-click unsubscribe only works when the URL is there verbatim, not
+    # RFC 2047-encoded (=?utf-8?q?=3Chttps...) and not broken across lines.
+    assert f"List-Unsubscribe: <{unsubscribe}>".encode() in fields
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in fields
+    assert not [f for f in fields if b"=?" in f and not f.startswith(b"Subject:")]
+    assert b"From: Comments <comments@blog.example>" in fields
+    assert b"To: ann@example.org" in fields
+    assert b"Auto-Submitted: auto-generated" in fields
+
+    # Non-ASCII in the subject: RFC 2047 encoded-words that decode to exactly the subject.
+    (subject_field,) = [f for f in fields if f.startswith(b"Subject: ")]
+    assert b"=?utf-8?" in subject_field.lower()
+    unfolded = subject_field[len(b"Subject: "):].decode().replace("\r\n", "")
+    assert str(email.header.make_header(email.header.decode_header(unfolded))) == subject
+
+
+def test_a_header_that_cannot_be_sent_verbatim_is_still_sent():
+    settings = mail.parse_smtp_url("smtp://127.0.0.1?from=c@blog.example")
+    url = "<https://kommentare.b\u00fccher.example/mail/unsubscribe?token=t>"
+    message = mail.build_message(settings, {
+        "recipient": "ann@example.org", "subject": "s", "text_body": "t", "html_body": "<p>t</p>",
+        "headers": json.dumps({"List-Unsubscribe": url})})
+    raw = message.as_bytes()
+    assert raw.isascii() and b"List-Unsubscribe: =?utf-8?" in raw
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["List-Unsubscribe"] == url

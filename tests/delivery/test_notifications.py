@@ -63,6 +63,10 @@ def test_opt_in_confirm_and_get_a_reply(client, app, smtp_server, post):
     unsubscribe = link_with(message, "/mail/unsubscribe?token=")
     assert message["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As sent: verbatim on one line, not RFC 2047-encoded (mail programs read only that).
+    raw = smtp_server.raw[smtp_server.messages.index(message)]
+    assert f"\r\nList-Unsubscribe: <{unsubscribe}>\r\n".encode() in raw
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
     for link in (url, unsubscribe):  # signed, readable payloads: they name no address
         payload = link.split("token=")[1].split(".")[0]
         assert b"alice" not in base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))

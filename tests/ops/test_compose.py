@@ -102,7 +102,7 @@ def test_state_lives_in_named_volumes(resolved):
     assert any(str(v).startswith("pgdata:/var/lib/postgresql/data") for v in db_volumes)
 
 
-def test_the_proxy_sets_x_forwarded_for_itself_and_hides_operations_endpoints():
+def test_the_proxy_sets_x_forwarded_for_itself_and_hides_operations_endpoints(resolved):
     conf = (ROOT / "deploy" / "nginx.conf.template").read_text()
     # Set, not appended: one trusted hop, and a client's own header is thrown away.
     assert re.search(r"proxy_set_header\s+X-Forwarded-For\s+\$remote_addr;", conf)
@@ -111,7 +111,10 @@ def test_the_proxy_sets_x_forwarded_for_itself_and_hides_operations_endpoints():
     assert re.search(r"location = /readyz\s*\{\s*return 404;", conf)
     assert "ssl_certificate " in conf and "listen 443 ssl" in conf
     # Every ${...} is filled in by the nginx image from the proxy's environment.
-    assert set(re.findall(r"\$\{(\w+)\}", conf)) == {"WIDGET_DOMAIN"}
+    proxy_env = resolved["services"]["proxy"]["environment"]
+    assert set(re.findall(r"\$\{(\w+)\}", conf)) == {"WIDGET_DOMAIN", "WIDGET_UPSTREAM", "WIDGET_ACCESS_LOG"}
+    assert set(re.findall(r"\$\{(\w+)\}", conf)) <= set(proxy_env)
+    assert (proxy_env["WIDGET_UPSTREAM"], proxy_env["WIDGET_ACCESS_LOG"]) == ("app:8000", "/dev/stdout")
     # Behaviour (unknown hosts refused, no tokens in the log) is checked in a real nginx: test_nginx.py.
     assert re.search(r"listen 80 default_server;\s*listen 443 ssl default_server;", conf)
     log_format = re.search(r"log_format widget_json .*?';", conf, re.DOTALL).group(0)

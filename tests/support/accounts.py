@@ -37,6 +37,7 @@ def free_port() -> int:
 class _Collector:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []  # each mail's bytes as the server received them
         self.envelopes: list[list[str]] = []  # the RCPT TO addresses of each accepted mail
         self.refuse_recipients = False  # answer RCPT TO with a 550 that echoes the address
         self.lock = threading.Lock()
@@ -48,10 +49,11 @@ class _Collector:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=email.policy.default)
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+            self.raw.append(raw)
             self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
@@ -72,6 +74,11 @@ class SMTPServer:
     def messages(self) -> list:
         with self.collector.lock:
             return list(self.collector.messages)
+
+    @property
+    def raw(self) -> list[bytes]:
+        with self.collector.lock:
+            return list(self.collector.raw)
 
     @property
     def envelopes(self) -> list[list[str]]:

@@ -4,10 +4,11 @@ The template is the one the compose file's proxy runs, changed only where a test
 must differ, and each change is checked to have applied (a template edit that
 breaks one fails here, loudly, rather than testing something else):
 
+- ``${WIDGET_DOMAIN}`` is ``domain``, ``${WIDGET_UPSTREAM}`` is ``upstream`` (or the
+  caller passes ``filled``: the template as envsubst filled it in, docs/deploy.md);
 - TLS is left out (``ssl_*`` and ``http2`` lines dropped): ``listen 443 ssl`` becomes
   a plain-HTTP port on 127.0.0.1 (``port``), ``listen 80`` another (``http_port``),
-  ``listen 8080`` a third (``health_port``);
-- ``${WIDGET_DOMAIN}`` is ``domain``, the upstream ``app:8000`` is ``upstream``;
+  ``listen 127.0.0.1:8080`` a third (``health_port``);
 - the cache, the ACME folder and the access log live in a temporary folder
   (``access_log()`` reads the JSON lines back).
 
@@ -46,9 +47,10 @@ def nginx_binary() -> str:
 
 
 class Nginx:
-    def __init__(self, upstream: str, domain: str = "comments.test", template: Path = TEMPLATE):
+    def __init__(self, upstream: str, domain: str = "comments.test", template: Path = TEMPLATE,
+                 filled: str | None = None):
         self.binary = nginx_binary()
-        self.upstream, self.domain, self.template = upstream, domain, template
+        self.upstream, self.domain, self.template, self.filled = upstream, domain, template, filled
         self.port, self.http_port, self.health_port = free_port(), free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.folder = Path(tempfile.mkdtemp(prefix="widget-nginx-"))
@@ -60,23 +62,26 @@ class Nginx:
 
     def render(self) -> str:
         """The template as this test runs it (see the module docstring)."""
-        text = self.template.read_text()
+        text = self.filled if self.filled is not None else self.template.read_text()
         folder = self.folder
 
         def sub(pattern: str, replacement: str, flags: int = re.MULTILINE) -> None:
             nonlocal text
             text, count = re.subn(pattern, replacement, text, flags=flags)
-            assert count, f"nginx.conf.template no longer has {pattern!r}: update tests/nginx.py"
+            assert count, f"nginx.conf.template no longer has {pattern!r}: update tests/support/nginx.py"
 
-        sub(r"\$\{WIDGET_DOMAIN\}", self.domain)
+        if self.filled is None:  # what the nginx image (compose) or envsubst (docs/deploy.md) does
+            sub(r"\$\{WIDGET_DOMAIN\}", self.domain)
+            sub(r"\$\{WIDGET_UPSTREAM\}", self.upstream)
+            sub(r"\$\{WIDGET_ACCESS_LOG\}", "/dev/stdout")
+        assert "${" not in text, "a variable of the template was not filled in"
         sub(r"^(\s*)listen 443 ssl\b", rf"\g<1>listen 127.0.0.1:{self.port}")
         sub(r"^(\s*)listen 80\b", rf"\g<1>listen 127.0.0.1:{self.http_port}")
-        sub(r"^(\s*)listen 8080\b", rf"\g<1>listen 127.0.0.1:{self.health_port}")
+        sub(r"^(\s*)listen 127\.0\.0\.1:8080\b", rf"\g<1>listen 127.0.0.1:{self.health_port}")
         sub(r"^\s*(ssl_\w+|http2)\s[^;]*;", "")
-        sub(r"\bserver app:8000\b", f"server {self.upstream}")
         sub(r"/var/cache/nginx/widget", str(folder / "cache"))
         sub(r"/var/www/acme", str(folder / "acme"))
-        sub(r"access_log /dev/stdout\b", f"access_log {folder / 'access.log'}")
+        sub(r"\baccess_log \S+ widget_json;", f"access_log {folder / 'access.log'} widget_json;")
         assert not re.search(r"^\s*listen[^;]*\bssl\b", text, re.MULTILINE), "TLS left in the test config"
         return text
 

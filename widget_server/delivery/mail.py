@@ -14,7 +14,8 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from email.headerregistry import Address
+from email import policy as email_policy
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from ipaddress import ip_address
@@ -190,8 +191,31 @@ def recipient_address(recipient: str) -> Address:
         raise Undeliverable("the stored recipient is not one plain e-mail address") from None
 
 
+class VerbatimHeader(UnstructuredHeader):
+    """A header sent as written, on one line. List-Unsubscribe's ``<https://...>`` is read by mail
+    programs only verbatim: the default folding turns a URL longer than a line into RFC 2047
+    encoded-words (``=?utf-8?q?=3Chttps...``), and no mail program offers one-click unsubscribe
+    then. RFC 5322 allows lines of 998 characters; our values are ASCII URLs well below that.
+    One that is not (a non-ASCII WIDGET_PUBLIC_URL) is folded as before: the mail still goes."""
+
+    max_length = 998
+
+    def fold(self, *, policy):
+        line = f"{self.name}: {self}"
+        if not line.isascii() or len(line) > self.max_length:
+            return super().fold(policy=policy)
+        return line + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+for _name in ("List-Unsubscribe", "List-Unsubscribe-Post"):
+    _HEADERS.map_to_type(_name, VerbatimHeader)
+# SMTP's CRLF line ends; an own header registry (clone() would share the default one's).
+POLICY = email_policy.SMTP.clone(header_factory=_HEADERS)
+
+
 def build_message(settings: SMTPSettings, data: dict) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = Address(display_name="Comments", addr_spec=settings.sender)
     message["To"] = recipient_address(data["recipient"])  # a parsed Address, never a string to re-parse
     message["Subject"] = data["subject"]
