@@ -274,7 +274,7 @@ def _defuse(html: str) -> str:
         else:
             trap = (at > last_gt or opener == ""  # the lookahead: a name or end tag running into "<"
                     or opener == "!--" and comment_end < at + 4)
-        return "&lt;" if trap else m.group()
+        return "&lt;" + (opener or "") if trap else m.group()
 
     return _LT.sub(one, html)
 
