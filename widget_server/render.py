@@ -100,7 +100,7 @@ def _link_policy(state: StateCore) -> None:
                     continue
                 token.attrSet("rel", LINK_REL)
             elif token.type == "link_close" and dropped and dropped.pop():
-                continue
+                continue  # the close of a dropped link
             kept.append(token)
         block.children = kept
 
@@ -110,8 +110,8 @@ def _linkify_inline(state: StateInline, silent: bool) -> bool:
 
     Upstream finds the scheme with ``re.search`` over the whole pending text at
     every ``://`` that fails to make a link, which is quadratic on
-    ``<http://`` repeated. Other schemes (mailto, ftp, ``//``) are left to the
-    core linkify rule, as text.
+    ``<http://`` repeated. Other schemes (ftp, ``//``, mailto) are left to the
+    core linkify rule, and _link_policy then keeps only mailto among them.
     """
     pos, src = state.pos, state.src
     if state.linkLevel > 0 or pos + 3 > state.posMax or src[pos:pos + 3] != "://":
