@@ -82,6 +82,8 @@ CASES = {
     "render: <http:// repeated": (render, lambda n: fill("<http://", n), 4096),
     "render: //a.io/ repeated": (render, lambda n: fill("//a.io/", n), 4096),
     "render: https://x.io/( repeated": (render, lambda n: fill("https://x.io/(", n), 4096),
+    # Nested inline elements: html5lib's tree walker under bleach searched each parent's siblings.
+    "render: ***a repeated": (render, lambda n: fill("***a", n), 16384),
 }
 
 

@@ -23,6 +23,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import bleach
+from bleach import html5lib_shim
 from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -158,14 +159,52 @@ def _markdown() -> MarkdownIt:
     return md
 
 
+_EtreeWalker = html5lib_shim.getTreeWalker("etree")
+
+
+class _Walker(_EtreeWalker):
+    """html5lib's etree walker, told the way back up instead of searching for it.
+
+    On leaving an element the stock walker looks its parent up among the
+    grandparent's children (``list.count`` and ``list.index``): quadratic in
+    a paragraph of many nested inline elements ("***a" repeated). This one keeps
+    each open element's index on a stack. The walk, and so the output, is the
+    same.
+    """
+
+    def __init__(self, tree):
+        super().__init__(tree)
+        self._keys: list[int | None] = []  # index of each element of ``parents`` in its own parent
+
+    def getFirstChild(self, node):  # noqa: N802 - html5lib's names
+        child = super().getFirstChild(node)
+        if child is not None and child[3] is None:  # went down into ``node``'s elements
+            self._keys.append(node[1] if isinstance(node, tuple) else None)
+        return child
+
+    def getNextSibling(self, node):  # noqa: N802
+        sibling = super().getNextSibling(node)
+        if sibling is not None and node[3] == "text":  # from an element's text down into its first child
+            self._keys.append(node[1])
+        return sibling
+
+    def getParentNode(self, node):  # noqa: N802
+        if not isinstance(node, tuple) or node[3] == "text":
+            return super().getParentNode(node)
+        parents = node[2]
+        parent, key = parents.pop(), self._keys.pop()
+        return (parent, key, parents, None) if parents else parent
+
+
 _local = threading.local()
 
 
 def _cleaner() -> bleach.Cleaner:
     # One per thread: a Cleaner's HTML parser keeps state while it works, and
     # bleach says it is not thread-safe (two gunicorn threads rendering at once
-    # made html5lib raise). No LinkifyFilter: markdown-it made the links already,
-    # and bleach's URL regex backtracks (see the module docstring).
+    # made html5lib raise, or mixed up their output). No LinkifyFilter:
+    # markdown-it made the links already, and bleach's URL regex backtracks
+    # (see the module docstring).
     cleaner = getattr(_local, "cleaner", None)
     if cleaner is None:
         cleaner = _local.cleaner = bleach.Cleaner(
@@ -175,6 +214,7 @@ def _cleaner() -> bleach.Cleaner:
             strip=True,
             strip_comments=True,
         )
+        cleaner.walker = _Walker
     return cleaner
 
 
