@@ -137,3 +137,28 @@ def test_shared_corpus_in_every_field_stores_nothing_dangerous(app, client):
     for row in _shared_corpus():
         _post_everywhere(client, row.payload, [*row.targets, "title"])
     assert _stored_problems(app) == []
+
+
+def test_render_from_many_threads_at_once():
+    """gunicorn renders in several threads of one worker; bleach's Cleaner is not thread-safe
+    (one shared Cleaner made html5lib raise ValueError, a 500 on preview)."""
+    import threading
+
+    texts = ["***a" * 500, "*_" * 1000, "[a](https://x.example) **b** `c`\n\n> d\n\n- e\n" * 40]
+    failures: list[Exception] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(6):
+                text = texts[(n + i) % len(texts)]
+                assert render(text) == expected[text]
+        except Exception as exc:  # reported below, from the main thread
+            failures.append(exc)
+
+    expected = {text: render(text) for text in texts}
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

@@ -11,6 +11,46 @@ from html.parser import HTMLParser
 
 from .base import clean_text
 
+# html.parser (3.11) searches from each "<" for what closes it, to the end of the text when nothing
+# does, and a run of such "<" costs the square of its length (9 s on 64 KB of "<a" or "<!-- ").
+# Each "<" that nothing can close, or whose tag name runs into another "<" (no real tag's does),
+# is text: _defuse escapes it first. "<![" without a name makes the parser raise instead.
+_LT = re.compile(r"<(!--|!\[|(?=[a-zA-Z][^\t\n\r\f />\x00<]*<|/[^<>]*<))?")
+_COMMENT_END = re.compile(r"--\s*>")
+_SECTION_END = re.compile(r"]\s*>")
+_CDATA_END = re.compile(r"]\s*]\s*>")
+_SECTION_NAME = re.compile(r"[a-zA-Z][-_.a-zA-Z0-9]*")
+_CDATA_LIKE = {"temp", "cdata", "ignore", "include", "rcdata"}  # closed by "]]>", the others by "]>"
+
+
+def _last_start(pattern: re.Pattern, text: str) -> int:
+    last = -1
+    for m in pattern.finditer(text):
+        last = m.start()
+    return last
+
+
+def _defuse(html: str) -> str:
+    last_gt = html.rfind(">")
+    if last_gt < 0:
+        return html.replace("<", "&lt;")
+    comment_end = _last_start(_COMMENT_END, html)
+    section_end, cdata_end = _last_start(_SECTION_END, html), _last_start(_CDATA_END, html)
+
+    def one(m: re.Match) -> str:
+        at, opener = m.start(), m.group(1)
+        if opener == "![":
+            name = _SECTION_NAME.match(html, at + 3)
+            end = cdata_end if name is not None and name.group().lower() in _CDATA_LIKE else section_end
+            trap = name is None or end < at + 3
+        else:
+            trap = (at > last_gt or opener == ""  # the lookahead: a name or end tag running into "<"
+                    or opener == "!--" and comment_end < at + 4)
+        return "&lt;" + (opener or "") if trap else m.group()
+
+    return _LT.sub(one, html)
+
+
 _MD_ESCAPE = re.compile(r"([\\`*_\[\]<>&~])")
 _LINE_START = re.compile(r"(^|\n)([ \t]*)([-+]|\d+[.)]|#+|=+)(?=[ \t]|$)")
 _BLOCKS = {"p", "div", "table", "tr", "section", "article", "header", "footer", "dl", "dt", "dd",
@@ -158,7 +198,9 @@ def _link(label: str, href: str | None) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = re.sub(r"[ \t]+\n", "\n", text)
+    # Trailing blanks line by line: the regex "[ \t]+\n" retried every position of a
+    # long run of blanks without a newline (quadratic: 15 s on 64 KB of tabs in a <pre>).
+    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
     text = re.sub(r"\n[ \t]+(?![-\d>*])", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
@@ -176,7 +218,13 @@ def html_to_markdown(html: str | None, *, keep_newlines: bool = False) -> str:
     """
     if not html:
         return ""
+    html = _defuse(clean_text(html))
     parser = _Markdownizer(keep_newlines)
-    parser.feed(clean_text(html))
-    parser.close()
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError:  # the standard library's parser gives up on some "<!" forms: keep it all as text
+        parser = _Markdownizer(keep_newlines)
+        parser.feed(html.replace("<", "&lt;"))
+        parser.close()
     return parser.result()

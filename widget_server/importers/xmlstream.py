@@ -24,12 +24,21 @@ from xml.parsers import expat
 from .base import ImportFailed, Summary
 
 CHUNK = 64 * 1024
+# A tag or comment still open at the end of a chunk is read again with the next
+# one, by the repair below and by expat (2.5 re-reads an unfinished token at
+# every Parse call), so one that goes on for ever costs the square of its
+# length. Real exports' tags are a few hundred bytes; a longer one is refused.
+MAX_TOKEN = 1024 * 1024
+UNQUOTED_NOTE = "attribute values without quotes were repaired"
 
 # In text: the start of a CDATA section, of a comment, or of a tag that may have an unquoted value.
 _OPENER = re.compile(rb"<!\[CDATA\[|<!--|<[A-Za-z_:][^<>]*?=[ \t\r\n]*[^\s\"'<>]")
 _TAG = re.compile(rb"<[^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*>")
+# An attribute name starts after whitespace: without that lookbehind every
+# position inside a long name was tried in turn (quadratic: 72 s on a 64 KB tag).
 _ATTRIBUTE = re.compile(
-    rb"([^\s=/<>\"']+)([ \t\r\n]*=[ \t\r\n]*)(\"[^\"]*\"|'[^']*'|[^\s\"'<>=`]+?(?=\s|/?>))")
+    rb"(?<=\s)([^\s=/<>\"']+)([ \t\r\n]*=[ \t\r\n]*)(\"[^\"]*\"|'[^']*'|[^\s\"'<>=`]+?(?=\s|/?>))")
+_ENDS = {b"<![CDATA[": b"]]>", b"<!--": b"-->"}
 
 
 class Node:
@@ -62,12 +71,20 @@ class Node:
 
 
 class _Repair:
-    """Fixes leading junk and unquoted attribute values in a byte stream, chunk by chunk."""
+    """Fixes leading junk and unquoted attribute values in a byte stream, chunk by chunk.
+
+    Linear in the stream: a CDATA section or comment that goes on past a chunk
+    is passed on as it is read (only a possible start of its end marker is
+    kept back), and an unfinished tag is carried into the next chunk only up
+    to MAX_TOKEN bytes.
+    """
 
     def __init__(self, summary: Summary):
         self.summary = summary
         self.started = False
         self.carry = b""
+        self.inside: bytes | None = None  # the end marker of a CDATA section or comment still open
+        self.inside_bytes = 0  # how much of it has been passed on
         self.line = 1  # line number of the first byte not yet emitted
 
     def feed(self, data: bytes, final: bool) -> bytes:
@@ -89,17 +106,25 @@ class _Repair:
         out: list[bytes] = []
         pos, carry_from = 0, None
         while True:
+            if self.inside is not None:  # in a CDATA section or comment: nothing to repair until its end
+                end = buf.find(self.inside, pos)
+                if end < 0:
+                    if not final:  # keep back what may be the start of the end marker
+                        carry_from = max(pos, len(buf) - len(self.inside) + 1)
+                        self.inside_bytes += carry_from - pos
+                        # expat reads CDATA as it comes, but a comment as one token
+                        if self.inside == b"-->" and self.inside_bytes > MAX_TOKEN:
+                            self._too_long("a comment", out, buf, pos)
+                    break
+                out.append(buf[pos:end + len(self.inside)])
+                pos, self.inside = end + len(self.inside), None
             m = _OPENER.search(buf, pos)
             if m is None:
                 break
             start, token = m.start(), m.group()
-            if token in (b"<![CDATA[", b"<!--"):
-                end = buf.find(b"]]>" if token == b"<![CDATA[" else b"-->", m.end())
-                if end < 0:
-                    carry_from = start
-                    break
-                out.append(buf[pos:end + 3])
-                pos = end + 3
+            if token in _ENDS:
+                out.append(buf[pos:m.end()])
+                pos, self.inside, self.inside_bytes = m.end(), _ENDS[token], 0
                 continue
             tag = _TAG.match(buf, start)
             if tag is None:
@@ -110,24 +135,33 @@ class _Repair:
                 carry_from = start
                 break
             fixed = _ATTRIBUTE.sub(self._quote, tag.group())
-            if fixed != tag.group():
-                line = self.line + sum(chunk.count(b"\n") for chunk in out) + buf.count(b"\n", pos, start)
-                self.summary.note("attribute values without quotes were repaired", f"line {line}")
             out.append(buf[pos:start])
+            if fixed != tag.group():
+                if UNQUOTED_NOTE in self.summary.examples:
+                    self.summary.note(UNQUOTED_NOTE)
+                else:  # the first one's line, for the message (counted once, not for every tag)
+                    line = self.line + sum(chunk.count(b"\n") for chunk in out)
+                    self.summary.note(UNQUOTED_NOTE, f"line {line}")
             out.append(fixed)
             pos = tag.end()
         if final:
             out.append(buf[pos:])
         else:
-            if carry_from is None:
-                carry_from = buf.rfind(b"<", pos)
-                if carry_from < 0:
-                    carry_from = len(buf)
+            if carry_from is None:  # a tag may have begun in the last bytes: carry it if unfinished
+                last = buf.rfind(b"<", pos)
+                carry_from = last if last >= 0 and not _TAG.match(buf, last) else len(buf)
+            if self.inside is None and len(buf) - carry_from > MAX_TOKEN:
+                self._too_long("a tag", out, buf, pos)
             out.append(buf[pos:carry_from])
             self.carry = buf[carry_from:]
         emitted = b"".join(out)
         self.line += emitted.count(b"\n")
         return emitted
+
+    def _too_long(self, what: str, out: list[bytes], buf: bytes, pos: int) -> None:
+        line = self.line + sum(chunk.count(b"\n") for chunk in out) + buf.count(b"\n", pos)
+        raise ImportFailed(f"{what} longer than {MAX_TOKEN // 1024 // 1024} MiB ends after line {line}; "
+                           "exports have none, and reading one would take minutes")
 
     @staticmethod
     def _quote(m: re.Match) -> bytes:
