@@ -6,7 +6,7 @@ rainbow table of IPv4), and tokens are random 256-bit values kept as SHA-256.
 
 Every hash of an address goes through ``client_address`` first, so rate limits,
 bans, likes, the duplicate rule and log tags all see one client however its
-address is spelled (docs/security-limits.md).
+address is spelled (docs/security.md).
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ the densest linear shapes (every character markup, e.g. "***a" repeated) cost
 about 5 times the ordinary comment, because each output tag costs the
 sanitizer more than a character of prose does; the shapes this test was
 written against cost 15 to 580 times as much on the old renderer
-(docs/security-render.md).
+(docs/security.md).
 """
 from __future__ import annotations
 

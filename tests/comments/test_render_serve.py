@@ -23,7 +23,7 @@ from support.app import SITE
 from support.pathological import ORDINARY, SHAPES
 from support.processes import Gunicorn, http, migrate
 
-FACTOR = 5  # measured: about 1 to 2 on the new renderer, and over 50 on the old (docs/security-render.md)
+FACTOR = 5  # measured: about 1 to 2 on the new renderer, and over 50 on the old (docs/security.md)
 STORM = 4.0  # seconds of back-to-back previews
 WORST = ["a.b- repeated", "a.- repeated", "( repeated", "***a repeated", "*_ repeated",
          "<http:// repeated", "runs of https://x.io/(", "url then ["]

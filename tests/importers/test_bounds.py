@@ -5,7 +5,7 @@ code that reads it (CPU time of this thread, best of a few runs): linear work
 grows about 16-fold, quadratic work 256-fold. The bound is 64-fold, four times
 linear, which leaves room for noise and for caches that a larger input
 outgrows, and none for a square. Each shape was quadratic before its fix
-(docs/security-render.md has the figures).
+(docs/security.md has the figures).
 """
 from __future__ import annotations
 
