@@ -50,7 +50,7 @@ def test_a_bad_forwarded_allow_ips_stops_gunicorn_in_one_line(tmp_path):
                                    FORWARDED_ALLOW_IPS="proxy.example"),
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert ("Error: widget-server: WIDGET_FORWARDED_ALLOW_IPS: 'proxy.example' is not an IP address "
+    assert ("Error: WIDGET_FORWARDED_ALLOW_IPS: 'proxy.example' is not an IP address "
             "or network") in done.stderr.splitlines()
 
 
