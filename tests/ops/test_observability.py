@@ -237,5 +237,8 @@ def test_gunicorn_workers_share_one_metrics_view_and_log_json(tmp_path):
         assert served == {"widget_http_requests_total": 20.0}
     finally:
         assert server.stop() == 0
+    # gunicorn's own lines too, and nothing from Alembic on the probes (issue 12).
+    assert len(server.log_records()) == len(server.log().splitlines())
+    assert not [r for r in server.log_records() if r["logger"].startswith("alembic")]
     access = [r for r in server.log_records() if r.get("logger") == "widget_server.access"]
     assert {r["request_id"] for r in access if r["route"] == "/readyz"} == {f"probe-{i}" for i in range(20)}

@@ -191,7 +191,7 @@ def _check_port_free(host: str, port: int) -> None:
                 f"running? Stop it, or choose another port (--port or WIDGET_BIND)") from None
 
 
-@main.command()
+@main.command(with_appcontext=False)  # builds its app itself, after the port and metrics are set up
 @click.option("--host", default=None, help="address to listen on  [default: WIDGET_BIND's, 127.0.0.1]")
 @click.option("--port", default=None, type=click.IntRange(1, 65535),
               help="port  [default: WIDGET_BIND's, 8000]")
