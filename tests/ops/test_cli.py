@@ -216,7 +216,7 @@ def test_commands_read_the_servers_env_file(tmp_path):
     assert server_db.exists() and not (tmp_path / "instance" / "comments.db").exists()
     # .env in the instance folder is read without being named
     (tmp_path / "instance" / ".env").write_text(f"WIDGET_DATABASE_URL=sqlite:///{server_db}\n")
-    env = {"WIDGET_INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {"WIDGET_INSTANCE_PATH": str(tmp_path / "instance"), "WIDGET_ENV_FILE": None}
     listing = CliRunner().invoke(main, ["token", "list"], env=env)
     assert "from-the-env-file" in listing.output, listing.output
 
