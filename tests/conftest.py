@@ -8,6 +8,7 @@ and constants live in ``support/`` (tests import them from there).
 """
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -28,6 +29,16 @@ from support.app import (
 
 from widget_server import clock, create_app
 from widget_server.extensions import db
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_env_file():
+    """A developer's own instance/.env (read by every create_app) stays out of the tests."""
+    named = "WIDGET_ENV_FILE" in os.environ
+    os.environ.setdefault("WIDGET_ENV_FILE", "")
+    yield
+    if not named:
+        os.environ.pop("WIDGET_ENV_FILE", None)
 
 
 @pytest.fixture(scope="session", params=database_backends())

@@ -148,3 +148,83 @@ def test_a_shared_folder_is_left_alone(tmp_path):
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"})
     assert shared.stat().st_mode & 0o7777 == 0o1777
     assert _mode(tmp_path / "elsewhere.db") == 0o600
+
+
+# --- every setting checked at start (issue 12, item 2) -------------------------------------------
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("WIDGET_RATELIMIT_POST", "lots", "WIDGET_RATELIMIT_POST must be rate limits such as"),
+    ("WIDGET_RATELIMIT_LOGIN", "5 per fortnight", "WIDGET_RATELIMIT_LOGIN must be rate limits"),
+    ("WIDGET_RATELIMIT_LIKE", "", "WIDGET_RATELIMIT_LIKE must be rate limits"),
+    ("WIDGET_PAGE_SIZE", "500", "WIDGET_PAGE_SIZE must be at most 200, not 500"),
+    ("WIDGET_PAGE_SIZE", "0", "WIDGET_PAGE_SIZE must be at least 1"),
+    ("WIDGET_LOG_LEVEL", "chatty", "WIDGET_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("WIDGET_WORKERS", "many", "WIDGET_WORKERS must be a whole number"),
+    ("WIDGET_THREADS", "0", "WIDGET_THREADS must be at least 1"),
+    ("WIDGET_MAX_REQUESTS", "-1", "WIDGET_MAX_REQUESTS must be at least 0"),
+])
+def test_every_setting_is_parsed_at_load(name, value, message):
+    with pytest.raises(config.ConfigError, match=message):
+        config.load({name: value})
+
+
+def test_good_values_of_the_new_checks_load():
+    settings = config.load({"WIDGET_RATELIMIT_POST": "5/minute; 30 per hour", "WIDGET_PAGE_SIZE": "200",
+                            "WIDGET_LOG_LEVEL": "debug", "WIDGET_WORKERS": "3"})
+    assert settings["RATELIMIT_POST"] == "5/minute; 30 per hour" and settings["PAGE_SIZE"] == 200
+    assert settings["LOG_LEVEL"] == "DEBUG" and settings["WORKERS"] == 3
+
+
+@pytest.mark.parametrize("url, message", [
+    ("mysql://u:secret@db.example/comments", "WIDGET_DATABASE_URL: mysql:// needs the Python package "
+                                             "mysqlclient"),
+    ("postgresql+psycopg2://u:secret@db.example/c", "WIDGET_DATABASE_URL: postgresql\\+psycopg2:// needs "
+                                                    "the Python package psycopg2-binary"),
+    ("oracle9://u:secret@h/c", "WIDGET_DATABASE_URL: unknown kind of database 'oracle9'"),
+    ("not a url", "WIDGET_DATABASE_URL must be a database URL"),
+])
+def test_a_database_url_without_its_driver_is_one_clear_error(tmp_path, url, message):
+    with pytest.raises(config.ConfigError, match=message) as caught:
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "DATABASE_URL": url})
+    assert "secret" not in str(caught.value)
+
+
+def test_an_instance_folder_that_cannot_be_made_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(config.ConfigError, match="WIDGET_INSTANCE_PATH: cannot use .*a-file/instance"):
+        create_app({"INSTANCE_PATH": str(blocker / "instance"), "SECRET_KEY": "x"})
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"WIDGET_ACCOUNTS": "true", "WIDGET_PUBLIC_URL": "https://c.example"},
+     ["WIDGET_ACCOUNTS=true without WIDGET_SMTP_URL"]),
+    ({"WIDGET_ADMIN_EMAIL": "me@example.com"}, ["WIDGET_ADMIN_EMAIL is set but WIDGET_SMTP_URL is not"]),
+    ({"WIDGET_ALLOWED_ORIGIN": "https://blog.example"},
+     ["WIDGET_ALLOWED_ORIGIN is not a setting (did you mean WIDGET_ALLOWED_ORIGINS?)"]),
+    ({"WIDGET_ACCOUNTS": "auto", "WIDGET_TEST_DATABASE_URL": "postgresql://x"}, []),
+])
+def test_settings_that_cannot_work_together_are_warned_about(environ, expected):
+    found = config.warnings(config.load(environ), environ)
+    assert len(found) == len(expected)
+    for line, start in zip(found, expected, strict=True):
+        assert line.startswith(start), line
+
+
+def test_the_env_file_fills_what_the_environment_leaves_unset(tmp_path):
+    env_file = tmp_path / "widget.env"
+    env_file.write_text("# the server's settings\nWIDGET_MODERATION=all\nWIDGET_EDIT_WINDOW=60\n")
+    settings = config.load({"WIDGET_ENV_FILE": str(env_file), "WIDGET_EDIT_WINDOW": "120"})
+    assert settings["MODERATION"] == "all" and settings["EDIT_WINDOW"] == 120  # the real environment wins
+
+
+def test_the_env_file_defaults_to_dot_env_in_the_instance_folder(tmp_path):
+    (tmp_path / ".env").write_text("WIDGET_MODERATION=first\n")
+    assert config.load({"WIDGET_INSTANCE_PATH": str(tmp_path)})["MODERATION"] == "first"
+    assert config.load({"WIDGET_INSTANCE_PATH": str(tmp_path), "WIDGET_ENV_FILE": ""})["MODERATION"] == "off"
+
+
+def test_a_missing_env_file_is_one_clear_error(tmp_path):
+    with pytest.raises(config.ConfigError, match="WIDGET_ENV_FILE: cannot read .*nothing.env"):
+        config.load({"WIDGET_ENV_FILE": str(tmp_path / "nothing.env")})

@@ -94,7 +94,7 @@ def test_gunicorn_says_why_it_will_not_start_in_one_line(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if "WIDGET_PUBLIC_URL" in line]
-    assert errors == ["Error: widget-server: WIDGET_PUBLIC_URL must be set when mail or reader accounts "
+    assert errors == ["Error: WIDGET_PUBLIC_URL must be set when mail or reader accounts "
                       "are on (links in mail are built from it, never from a request's Host), "
                       "e.g. WIDGET_PUBLIC_URL=https://comments.example.com"]
 

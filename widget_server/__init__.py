@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 
 from flask import Flask
 from flask.sessions import SessionInterface
@@ -71,12 +70,12 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     if test_config:
         settings.update(test_config)
     config_module.check(settings)
-    instance_path = settings.get("INSTANCE_PATH")
-    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
-                static_folder=None)
-    instance.private_folder(Path(app.instance_path))
+    instance_path = config_module.instance_folder(settings.get("INSTANCE_PATH"))
+    app = Flask(__name__, instance_path=str(instance_path), static_folder=None)
+    instance.private_folder(instance_path)
     app.config.update(settings)
-    app.config.update(config_module.flask_config(settings, Path(app.instance_path)))
+    app.config.update(config_module.flask_config(settings, instance_path))
+    config_module.check_database(app.config["SQLALCHEMY_DATABASE_URI"])
     instance.private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     app.json.sort_keys = False
     app.json.ensure_ascii = False

@@ -6,6 +6,7 @@ same mapping from a dict and the app factory never touches ``os.environ``.
 """
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import secrets
@@ -13,10 +14,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 PREFIX = "WIDGET_"
 MODERATION_MODES = ("off", "all", "first")
 DEFAULT_BIND = "127.0.0.1:8000"
 METRICS_TOKEN_MIN = 16
+PAGE_SIZE_MAX = 200  # the API's largest ?limit= (comments/api.py)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(ValueError):
@@ -32,13 +40,37 @@ def _bool(name: str, raw: str) -> bool:
     raise ConfigError(f"{PREFIX}{name} must be true or false, not {raw!r}")
 
 
-def _int(name: str, raw: str, minimum: int = 0) -> int:
+def _int(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{PREFIX}{name} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{PREFIX}{name} must be at most {maximum}, not {value}")
+    return value
+
+
+def _bounded(minimum: int, maximum: int | None = None):
+    return lambda name, raw: _int(name, raw, minimum, maximum)
+
+
+def _rate_limit(name: str, raw: str) -> str:
+    """Flask-Limiter's string, checked now: a typo must not switch the limit off at the first request."""
+    value = raw.strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be rate limits such as '5 per minute;30 per hour', not "
+                          f"{raw!r} (to switch every limit off: {PREFIX}RATELIMIT_ENABLED=false)") from None
+    return value
+
+
+def _log_level(name: str, raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in LOG_LEVELS:
+        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
     return value
 
 
@@ -106,17 +138,19 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "MODERATION": ("off", _choice(MODERATION_MODES), "off, all, or first (hold a poster's first comment)"),
     "EDIT_WINDOW": ("900", _int, "seconds during which an author may edit or delete"),
     "RATELIMIT_ENABLED": ("true", _bool, "false switches every rate limit off"),
-    "RATELIMIT_POST": ("5 per minute;30 per hour", _str, "posting: a burst and an hourly budget per client"),
-    "RATELIMIT_LIKE": ("30 per minute", _str, "likes per client"),
-    "RATELIMIT_PREVIEW": ("60 per minute", _str, "previews per client"),
-    "RATELIMIT_EDIT": ("10 per minute;60 per hour", _str,
+    "RATELIMIT_POST": ("5 per minute;30 per hour", _rate_limit,
+                       "posting: a burst and an hourly budget per client"),
+    "RATELIMIT_LIKE": ("30 per minute", _rate_limit, "likes per client"),
+    "RATELIMIT_PREVIEW": ("60 per minute", _rate_limit, "previews per client"),
+    "RATELIMIT_EDIT": ("10 per minute;60 per hour", _rate_limit,
                        "edits and deletions of own comments per client (one budget for both)"),
-    "RATELIMIT_ADMIN_AUTH": ("10 per minute", _str,
+    "RATELIMIT_ADMIN_AUTH": ("10 per minute", _rate_limit,
                              "failed admin authentications per client, across all admin endpoints"),
-    "PAGE_SIZE": ("50", lambda n, r: _int(n, r, 1), "top-level comments per page by default (max 200)"),
-    "MAX_TEXT_LENGTH": ("10000", lambda n, r: _int(n, r, 1), "longest comment text, in characters"),
+    "PAGE_SIZE": ("50", _bounded(1, PAGE_SIZE_MAX),
+                  f"top-level comments per page by default (at most {PAGE_SIZE_MAX})"),
+    "MAX_TEXT_LENGTH": ("10000", _bounded(1), "longest comment text, in characters"),
     "SPAM_MIN_SECONDS": ("3", _int, "a post sooner than this after its form token was issued is refused"),
-    "FORM_TOKEN_MAX_AGE": ("86400", lambda n, r: _int(n, r, 1), "seconds a form token stays valid"),
+    "FORM_TOKEN_MAX_AGE": ("86400", _bounded(1), "seconds a form token stays valid"),
     "REQUIRE_FORM_TOKEN": ("false", _bool, "true: a post without a form token is refused"),
     "SPAM_MAX_LINKS": ("3", _int, "a comment with more links than this is held for moderation"),
     "SPAM_DUPLICATE_WINDOW": ("600", _int, "seconds in which the same text in one thread is refused"),
@@ -128,19 +162,20 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "ACCOUNTS": ("auto", _choice(("auto", "true", "false")),
                  "reader accounts: true, false, or auto (on when WIDGET_SMTP_URL is set)"),
     "ANONYMOUS_POSTING": ("true", _bool, "false: only signed-in readers may post (anonymous posts get 403)"),
-    "SESSION_LIFETIME": ("3600", lambda n, r: _int(n, r, 60), "seconds a sign-in (bearer) token is valid"),
-    "REFRESH_LIFETIME": ("2592000", lambda n, r: _int(n, r, 60),
+    "SESSION_LIFETIME": ("3600", _bounded(60), "seconds a sign-in (bearer) token is valid"),
+    "REFRESH_LIFETIME": ("2592000", _bounded(60),
                          "seconds a session can be renewed with its refresh token without the password"),
-    "CONFIRM_LINK_LIFETIME": ("86400", lambda n, r: _int(n, r, 60),
+    "CONFIRM_LINK_LIFETIME": ("86400", _bounded(60),
                               "seconds a sign-up confirmation link works"),
-    "RESET_LINK_LIFETIME": ("3600", lambda n, r: _int(n, r, 60), "seconds a password reset link works"),
-    "RATELIMIT_LOGIN": ("10 per minute;60 per hour", _str,
+    "RESET_LINK_LIFETIME": ("3600", _bounded(60), "seconds a password reset link works"),
+    "RATELIMIT_LOGIN": ("10 per minute;60 per hour", _rate_limit,
                         "sign-in, refresh, account change and deletion requests per client"),
-    "RATELIMIT_LOGIN_ACCOUNT": ("10 per hour", _str,
+    "RATELIMIT_LOGIN_ACCOUNT": ("10 per hour", _rate_limit,
                                 "failed sign-ins per account address, from any client "
                                 "(an address without an account is counted alike)"),
-    "RATELIMIT_SIGNUP": ("5 per minute;20 per hour", _str, "sign-ups per client"),
-    "RATELIMIT_RESET": ("5 per minute;20 per hour", _str, "password reset requests and resets per client"),
+    "RATELIMIT_SIGNUP": ("5 per minute;20 per hour", _rate_limit, "sign-ups per client"),
+    "RATELIMIT_RESET": ("5 per minute;20 per hour", _rate_limit,
+                        "password reset requests and resets per client"),
     "PUBLIC_URL": (None, _str, "the server's public base URL (https://comments.example.com): links in mail, "
                    "feeds and pages start with it and its origin is the server's own; required with mail "
                    "or accounts; unset: the listen address (never the request's Host)"),
@@ -167,13 +202,57 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
                             "none when it is 0"),
     "METRICS_TOKEN": (None, _str, f"bearer token /metrics requires (at least {METRICS_TOKEN_MIN} "
                       "characters); unset: /metrics is off (404)"),
-    "LOG_LEVEL": ("INFO", _str, "logging level"),
+    "LOG_LEVEL": ("INFO", _log_level, f"logging level: {', '.join(LOG_LEVELS)}"),
+    # gunicorn (ops/gunicorn_conf.py and `serve`).
+    "WORKERS": (None, _bounded(1), "gunicorn worker processes; unset: 1, or with WIDGET_REDIS_URL the cores "
+                "(at most 4): without Redis the rate limits live in process memory, one process keeps "
+                "them exact"),
+    "THREADS": ("8", _bounded(1), "threads per gunicorn worker"),
+    "MAX_REQUESTS": ("200000", _bounded(0), "requests before a worker is recycled (with jitter); 0: never"),
+    "ENV_FILE": (None, _str, "a file of WIDGET_* settings (KEY=value lines) that the server and every "
+                 "command read; the real environment wins; unset: .env in the instance folder, if any"),
 }
 
 
-def load(environ: Mapping[str, str] | None = None) -> dict[str, object]:
-    """Read every ``WIDGET_*`` setting, apply defaults, and return config keys."""
+def instance_folder(configured: object) -> Path:
+    """WIDGET_INSTANCE_PATH, or Flask's default instance folder for this package."""
+    if configured:
+        return Path(str(configured)).resolve()
+    from flask import Flask
+
+    return Path(Flask("widget_server", static_folder=None).instance_path)
+
+
+def env_file(environ: Mapping[str, str]) -> Path | None:
+    """The env file the server and every command read: WIDGET_ENV_FILE (empty: none), else
+    ``.env`` in the instance folder when there is one."""
+    named = environ.get(PREFIX + "ENV_FILE")
+    if named is not None:
+        return Path(named) if named.strip() else None
+    default = instance_folder(environ.get(PREFIX + "INSTANCE_PATH")) / ".env"
+    return default if default.is_file() else None
+
+
+def environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The environment (``os.environ`` by default) over the env file's values: a command run
+    from another shell reads the same settings as the server, and the real environment wins."""
     environ = os.environ if environ is None else environ
+    path = env_file(environ)
+    if path is None:
+        return environ
+    try:
+        with path.open(encoding="utf-8") as handle:
+            values = dotenv_values(stream=handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{PREFIX}ENV_FILE: cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+                          ) from None
+    return {**{k: v for k, v in values.items() if v is not None}, **environ}
+
+
+def load(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Read every ``WIDGET_*`` setting (the environment, then the env file), apply defaults, and
+    return config keys."""
+    environ = environment(environ)
     config: dict[str, object] = {}
     for name, (default, parse, _meaning) in SETTINGS.items():
         raw = environ.get(PREFIX + name, default)
@@ -190,6 +269,34 @@ def database_url(configured: str | None, instance_path: Path) -> str:
         if configured.startswith(prefix):
             return "postgresql+psycopg://" + configured[len(prefix):]
     return configured
+
+
+# The Python package that provides a database driver's module, for the one-line error.
+DRIVER_PACKAGES = {"MySQLdb": "mysqlclient", "pymysql": "PyMySQL", "psycopg2": "psycopg2-binary",
+                   "psycopg": "psycopg[binary]", "pg8000": "pg8000", "mariadb": "mariadb"}
+
+
+def check_database(url: str) -> None:
+    """Refuse a database URL SQLAlchemy cannot use here (its driver missing, say), before anything
+    connects. The message never repeats the URL: it may hold a password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"{PREFIX}DATABASE_URL must be a database URL such as "
+                          "postgresql://user:password@host/name or sqlite:////path/comments.db") from None
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ConfigError(f"{PREFIX}DATABASE_URL: unknown kind of database {parsed.drivername!r}; "
+                          "use postgresql://... or sqlite:///...") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        package = DRIVER_PACKAGES.get(str(exc.name).split(".")[0], exc.name)
+        raise ConfigError(f"{PREFIX}DATABASE_URL: {parsed.drivername}:// needs the Python package "
+                          f"{package}, which is not installed: pip install '{package}' into the server's "
+                          "environment (or use postgresql://, whose driver comes with widget-server)"
+                          ) from None
 
 
 def flask_config(settings: Mapping[str, object], instance_path: Path) -> dict[str, object]:
@@ -264,6 +371,27 @@ def check(config: Mapping[str, object]) -> None:
         raise ConfigError(f"{PREFIX}METRICS_TOKEN must be at least {METRICS_TOKEN_MIN} characters")
 
 
+def warnings(settings: Mapping[str, object], environ: Mapping[str, str] | None = None) -> list[str]:
+    """Settings that each parse but do not do what their owner wants together; said once at start
+    by the entry points (the CLI, gunicorn's master), never per worker or per request."""
+    environ = environment(environ)
+    found = []
+    if settings.get("ACCOUNTS") == "true" and not settings.get("SMTP_URL"):
+        found.append(f"{PREFIX}ACCOUNTS=true without {PREFIX}SMTP_URL: readers can sign up but no "
+                     "confirmation mail can be sent, so no account can be confirmed; set "
+                     f"{PREFIX}SMTP_URL (or {PREFIX}ACCOUNTS=auto)")
+    if settings.get("ADMIN_EMAIL") and not settings.get("SMTP_URL"):
+        found.append(f"{PREFIX}ADMIN_EMAIL is set but {PREFIX}SMTP_URL is not: no mail is sent")
+    known = {PREFIX + name for name in SETTINGS}
+    for name in sorted(environ):
+        # WIDGET_TEST_* belong to the test suite (README, "Development").
+        if name.startswith(PREFIX) and name not in known and not name.startswith(PREFIX + "TEST_"):
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            found.append(f"{name} is not a setting{hint}: it is ignored (the README lists them all)")
+    return found
+
+
 def secret_key(instance_path: Path) -> str:
     """Return the instance's secret, creating it (mode 0600) on first start."""
     path = instance_path / "secret_key"
@@ -279,4 +407,5 @@ def secret_key(instance_path: Path) -> str:
             handle.write(key)
         return key
     except OSError as exc:  # unreadable file: say so instead of a traceback later
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+        raise ConfigError(f"{PREFIX}SECRET_KEY is unset and the generated one in {path} cannot be read: "
+                          f"{exc.strerror or exc}") from None

@@ -7,9 +7,10 @@ import time
 
 from flask import Flask, jsonify
 from flask_limiter.errors import RateLimitExceeded
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
+from . import schema
 from .extensions import db, limiter
 from .metrics import RATE_LIMITED
 
@@ -76,6 +77,11 @@ def _tolerant(teardown):
     return wrapper
 
 
+def _unexpected(exc: Exception):
+    log.exception("unhandled error")
+    return error_response(500, "server_error", "internal server error")
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(exc: APIError):
@@ -110,15 +116,24 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def _database_down(exc: Exception):
-        # A database restart or network blip: tell the client to retry, roll back
-        # so the pooled connection is usable again, and keep internals out of it.
-        # exc.orig is the driver's message alone, without the statement's parameters.
-        log.warning("database unavailable: %s", getattr(exc, "orig", exc.__class__.__name__))
+    @app.errorhandler(ProgrammingError)
+    def _database_error(exc: Exception):
+        # Roll back so the pooled connection is usable again (a broken one: drop the session).
         try:
             db.session.rollback()
-        except DBAPIError:  # the connection died with the server: drop the session instead
+        except DBAPIError:
             db.session.registry.clear()
+        # A missing table (SQLite says OperationalError, PostgreSQL ProgrammingError) on a database
+        # nobody upgraded: the operator's step to take, in the words /readyz uses.
+        reason = schema.problem()
+        if reason:
+            log.warning("%s", reason)
+            return error_response(503, "service_unavailable", reason, headers={"Retry-After": "30"})
+        if isinstance(exc, ProgrammingError):  # at the right schema: a bug of ours
+            return _unexpected(exc)
+        # A database restart or network blip: tell the client to retry, and keep internals out
+        # of it. exc.orig is the driver's message alone, without the statement's parameters.
+        log.warning("database unavailable: %s", getattr(exc, "orig", exc.__class__.__name__))
         return error_response(503, "service_unavailable",
                               "the database is unavailable; try again shortly",
                               headers={"Retry-After": "5"})
@@ -134,7 +149,4 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return error_response(400, "invalid_value", "a value in this request is out of range")
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        log.exception("unhandled error")
-        return error_response(500, "server_error", "internal server error")
+    app.register_error_handler(Exception, _unexpected)

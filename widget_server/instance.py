@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from .config import PREFIX, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,17 @@ def _owner_only(path: Path, mode: int) -> None:
 
 
 def private_folder(instance: Path) -> None:
-    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _owner_only(instance, 0o700)
+    """Make the folder (0700) and prove this user can write in it: a first start must fail here, in
+    one line, not at the first comment or the first generated secret."""
+    try:
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _owner_only(instance, 0o700)
+        with tempfile.TemporaryFile(dir=instance):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{PREFIX}INSTANCE_PATH: cannot use {instance} as the instance folder: "
+                          f"{exc.strerror or exc}; point {PREFIX}INSTANCE_PATH at a folder this user "
+                          "may write") from None
 
 
 def private_sqlite_file(database_uri: str) -> None:

@@ -50,7 +50,7 @@ def test_a_bad_forwarded_allow_ips_stops_gunicorn_in_one_line(tmp_path):
                                    FORWARDED_ALLOW_IPS="proxy.example"),
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert ("Error: widget-server: WIDGET_FORWARDED_ALLOW_IPS: 'proxy.example' is not an IP address "
+    assert ("Error: WIDGET_FORWARDED_ALLOW_IPS: 'proxy.example' is not an IP address "
             "or network") in done.stderr.splitlines()
 
 
@@ -112,3 +112,22 @@ def test_with_a_trusted_proxy_gunicorn_believes_the_proxys_address_only(tmp_path
 ])
 def test_scrub(line, scrubbed):
     assert scrub(line) == scrubbed
+
+
+@pytest.mark.parametrize(("settings", "line"), [
+    ({"RATELIMIT_POST": "lots"}, "Error: WIDGET_RATELIMIT_POST must be rate limits such as"),
+    ({"WORKERS": "many"}, "Error: WIDGET_WORKERS must be a whole number"),
+    ({"DATABASE_URL": "mysql://u:secret@db.example/c"},
+     "Error: WIDGET_DATABASE_URL: mysql:// needs the Python package mysqlclient"),
+    ({"INSTANCE_PATH": "/proc/no/such/folder"},
+     "Error: WIDGET_INSTANCE_PATH: cannot use /proc/no/such/folder"),
+])
+def test_every_bad_setting_stops_gunicorn_in_one_line(tmp_path, settings, line):
+    env = _env(**{"INSTANCE_PATH": str(tmp_path), "BIND": f"127.0.0.1:{free_port()}", **settings})
+    done = subprocess.run([str(VENV_BIN / "gunicorn"), "-c", "python:widget_server.gunicorn_conf",
+                           "widget_server:create_app()"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "secret" not in done.stderr
+    # gunicorn's "Starting gunicorn" (a JSON log line) comes first; then the one line that says why.
+    errors = [text for text in done.stderr.splitlines() if text.strip() and not text.startswith("{")]
+    assert len(errors) == 1 and errors[0].startswith(line), done.stderr

@@ -183,8 +183,27 @@ def test_readyz_refuses_a_database_that_needs_migrations(tmp_path):
     assert response.status_code == 503
     assert response.json["error"]["code"] == "service_unavailable"
     assert "widget-server db upgrade" in response.json["error"]["message"]
-    # Liveness is not readiness: the process itself is fine.
+    # No schema at all: nothing can work, and liveness says so with the same step to take.
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503 and "widget-server db upgrade" in health.json["error"]["message"]
+
+
+def test_healthz_lives_on_an_older_schema_that_readyz_refuses(tmp_path):
+    """A rolling upgrade: the old code on the newer schema (or the reverse) stays alive, not ready."""
+    from sqlalchemy import text
+    from support.app import migrate_database
+
+    from widget_server.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate_database(url, tmp_path)
+    app = create_app(base_config(url, tmp_path))
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+        db.session.commit()
     assert app.test_client().get("/healthz").status_code == 200
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 503 and "database schema is at 0003" in ready.json["error"]["message"]
 
 
 def test_readyz_refuses_when_the_database_is_down(tmp_path):
@@ -218,5 +237,8 @@ def test_gunicorn_workers_share_one_metrics_view_and_log_json(tmp_path):
         assert served == {"widget_http_requests_total": 20.0}
     finally:
         assert server.stop() == 0
+    # gunicorn's own lines too, and nothing from Alembic on the probes (issue 12).
+    assert len(server.log_records()) == len(server.log().splitlines())
+    assert not [r for r in server.log_records() if r["logger"].startswith("alembic")]
     access = [r for r in server.log_records() if r.get("logger") == "widget_server.access"]
     assert {r["request_id"] for r in access if r["route"] == "/readyz"} == {f"probe-{i}" for i in range(20)}

@@ -1,13 +1,10 @@
 """Alembic environment for widget-server (run through Flask-Migrate)."""
-import logging
-from logging.config import fileConfig
-
 from alembic import context
 from flask import current_app
 
+# No logging set up here: the app's JSON logging (ops/observability.py) is already in place, and
+# `widget-server db upgrade` turns Alembic's "Running upgrade ..." lines on while it runs.
 config = context.config
-if config.config_file_name is not None and not logging.getLogger().handlers:
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 db = current_app.extensions["migrate"].db
 engine = db.engine

@@ -1,6 +1,6 @@
 """Operations endpoints: liveness, readiness, Prometheus metrics and the OpenAPI description.
 
-- ``/healthz``: the cheap liveness check (the database answers).
+- ``/healthz``: the cheap liveness check (the database answers and has a schema).
 - ``/readyz``: 200 only when the database answers AND its schema is at the
   newest migration, so a load balancer sends no traffic to an instance whose
   database has not been upgraded yet.
@@ -23,10 +23,11 @@ from importlib import resources
 
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from .. import web
+from .. import schema, web
 from ..errors import APIError, error_response
-from ..extensions import MIGRATIONS, db
+from ..extensions import db
 
 bp = Blueprint("meta", __name__)
 log = logging.getLogger(__name__)
@@ -34,12 +35,21 @@ log = logging.getLogger(__name__)
 
 @bp.get("/healthz")
 def healthz():
+    """The process is alive and has a database with a schema (at any revision: during a rolling
+    upgrade the old code keeps living on the newer schema; /readyz is the exact check)."""
+    try:
+        migrated = db.session.execute(text("SELECT version_num FROM alembic_version")).first() is not None
+    except DBAPIError:  # no such table, or no database: ask again to tell which
+        db.session.rollback()
+        migrated = False
+    if migrated:
+        return jsonify({"status": "ok"})
     try:
         db.session.execute(text("SELECT 1"))
-    except Exception:  # any failure to reach the database means "not healthy"
+    except DBAPIError:
         db.session.rollback()
         return error_response(503, "service_unavailable", "the database does not answer")
-    return jsonify({"status": "ok"})
+    return error_response(503, "service_unavailable", schema.mismatch(()) or "")
 
 
 @lru_cache(maxsize=1)
@@ -101,39 +111,18 @@ def metrics():
 # --- /readyz ----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def migration_heads() -> tuple[str, ...]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
-
-
-def database_revisions() -> tuple[str, ...]:
-    from alembic.runtime.migration import MigrationContext
-
-    with db.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-        return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
-
-
 @bp.get("/readyz")
 def readyz():
-    heads = migration_heads()
     try:
-        current = database_revisions()
+        current = schema.current()
     except Exception as exc:  # any failure to reach the database means "not ready"
         log.warning("readiness: database unavailable: %s", exc.__class__.__name__)
         return error_response(503, "service_unavailable", "the database does not answer",
                               headers={"Retry-After": "5", "Cache-Control": "no-store"})
-    if current != heads:
-        return error_response(
-            503, "service_unavailable",
-            f"database schema is at {', '.join(current) or 'nothing'}, the code needs "
-            f"{', '.join(heads)}: run `widget-server db upgrade`",
-            headers={"Retry-After": "30", "Cache-Control": "no-store"})
+    reason = schema.mismatch(current)
+    if reason:
+        return error_response(503, "service_unavailable", reason,
+                              headers={"Retry-After": "30", "Cache-Control": "no-store"})
     response = jsonify({"status": "ready", "database": "ok", "migrations": list(current)})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,7 +1,16 @@
-"""The ``widget-server`` command: serve, database migrations, admin tokens."""
+"""The ``widget-server`` command: what an operator runs, and nothing else.
+
+Every setting is checked before a command does anything: a mistake is one ``Error: WIDGET_...``
+line and exit status 1. A command that needs the database migrates an SQLite one first (as
+``serve`` does) and names the command to run for any other.
+"""
 from __future__ import annotations
 
+import contextlib
+import functools
+import logging
 import os
+import socket
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -10,29 +19,108 @@ from sqlalchemy import select
 from .. import clock
 
 
-def _create_app():
-    from .. import create_app
-    from ..config import ConfigError
+def _create_app(warn: bool = True):
+    from .. import config, create_app
+    from .observability import log_warnings
 
     try:
-        return create_app()
-    except ConfigError as exc:  # one clear line ("Error: ..."), not a traceback
+        app = create_app()
+    except config.ConfigError as exc:  # one clear line ("Error: ..."), not a traceback
         raise click.ClickException(str(exc)) from None
+    if warn:
+        log_warnings(config.warnings(app.config))
+    return app
 
 
 def upgrade_database() -> None:
-    """Apply every migration (idempotent)."""
+    """Apply every migration (idempotent), saying which ones ran."""
     from flask_migrate import upgrade
 
-    upgrade()
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    level = migration_log.level
+    migration_log.setLevel(logging.INFO)  # "Running upgrade ...", as JSON lines
+    migration_log.addFilter(_steps_only)
+    try:
+        upgrade()
+    finally:  # back to quiet: nothing Alembic does later (in a forked worker, say) is logged
+        migration_log.setLevel(level)
+        migration_log.removeFilter(_steps_only)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+def _steps_only(record: logging.LogRecord) -> bool:
+    # Not "Context impl SQLiteImpl." and "Will assume non-transactional DDL.": what ran, only.
+    return record.levelno > logging.INFO or str(record.msg).startswith("Running")
+
+
+def _database_error(exc: Exception) -> click.ClickException:
+    detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).strip().splitlines()[0]
+    return click.ClickException(f"WIDGET_DATABASE_URL: the database does not answer: {detail}")
+
+
+def ensure_schema() -> None:
+    """The database is at the code's schema: an SQLite file is migrated (as ``serve`` does);
+    any other database gets one line naming the command to run."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .. import schema
+    from ..extensions import db
+
+    try:
+        reason = schema.mismatch(schema.current())
+        if reason and db.engine.dialect.name == "sqlite":
+            upgrade_database()
+            reason = schema.mismatch(schema.current())
+    except DBAPIError as exc:
+        raise _database_error(exc) from None
+    if reason:
+        raise click.ClickException(reason)
+
+
+def needs_database(command):
+    """For commands that read or write the comments: an app context and a database at the schema."""
+
+    @functools.wraps(command)
+    @with_appcontext
+    def run(*args, **kwargs):
+        with _connections_closed():
+            ensure_schema()
+            return command(*args, **kwargs)
+
+    return run
+
+
+@contextlib.contextmanager
+def _connections_closed():
+    """A command leaves no pooled connection behind (an embedding process or test may go on)."""
+    from ..extensions import db
+
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+
+
+class OperatorCommands(FlaskGroup):
+    """Only the commands defined here. Flask-Migrate adds Alembic's authoring commands (`db init`,
+    `db migrate`, `db revision`, `db stamp`, ...) to every app's cli and Flask-Limiter its `limiter`
+    group; neither belongs one typo away from an operator. Developers write migrations with
+    ``flask --app 'widget_server:create_app()' db revision`` (docs/architecture.md)."""
+
+    def get_command(self, ctx, name):
+        return click.Group.get_command(self, ctx, name)
+
+    def list_commands(self, ctx):
+        return click.Group.list_commands(self, ctx)
+
+
+@click.group(cls=OperatorCommands, create_app=_create_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 def main() -> None:
     """widget-server: self-hosted threaded comments.
 
-    Configuration comes from WIDGET_* environment variables (see the README).
+    Configuration comes from WIDGET_* environment variables and the env file
+    (WIDGET_ENV_FILE, or .env in the instance folder); see the README.
     """
 
 
@@ -41,20 +129,89 @@ def main() -> None:
 main.params = [p for p in main.params if p.name not in {"app", "env_file", "debug"}]
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@main.group("db")
+def database() -> None:
+    """The database schema: upgrade it, or see where it is."""
+
+
+@database.command("upgrade")
 @with_appcontext
-def serve(host: str, port: int) -> None:
+def db_upgrade() -> None:
+    """Apply the database migrations (run it on every upgrade; idempotent)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with _connections_closed():
+            upgrade_database()
+    except DBAPIError as exc:
+        raise _database_error(exc) from None
+    click.echo("database schema up to date", err=True)
+
+
+@database.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Say which migration the database is at, and whether it is the newest."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .. import schema
+
+    try:
+        with _connections_closed():
+            found = schema.current()
+    except DBAPIError as exc:
+        raise _database_error(exc) from None
+    reason = schema.mismatch(found)
+    if reason:
+        raise click.ClickException(reason)
+    click.echo(f"database schema at {', '.join(found)}: up to date")
+
+
+def _listening_address(host: str | None, port: int | None) -> tuple[str, int]:
+    from .. import config
+
+    try:
+        bound = config.parse_bind(str(config.load()["BIND"]))
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    default_host, default_port = bound or ("127.0.0.1", 8000)  # a Unix socket: serve uses TCP
+    return host or default_host, port or default_port
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A busy port is one line before anything else is printed (gunicorn would retry, then exit)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; is widget-server already "
+                f"running? Stop it, or choose another port (--port or WIDGET_BIND)") from None
+
+
+@main.command(with_appcontext=False)  # builds its app itself, after the port and metrics are set up
+@click.option("--host", default=None, help="address to listen on  [default: WIDGET_BIND's, 127.0.0.1]")
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="port  [default: WIDGET_BIND's, 8000]")
+def serve(host: str | None, port: int | None) -> None:
     """Run the service with gunicorn (migrates an SQLite database on first start)."""
+    host, port = _listening_address(host, port)
+    # The served app's own origin and links come from the address it listens on (hosts.py).
+    os.environ["WIDGET_BIND"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    _check_port_free(host, port)
+    # Imported before the app: with several workers it sets PROMETHEUS_MULTIPROC_DIR, which
+    # prometheus_client must see when it is first imported (by the app's metrics module).
     from gunicorn.app.base import BaseApplication
 
-    from .. import create_app
-    from ..extensions import db
     from . import gunicorn_conf
 
-    if db.engine.dialect.name == "sqlite":
-        upgrade_database()
+    if gunicorn_conf._config_error is not None:
+        raise click.ClickException(str(gunicorn_conf._config_error))
+    app = _create_app(warn=False)  # gunicorn's on_starting says the warnings, once
+    with app.app_context(), _connections_closed():  # none of the master's shared with a worker
+        ensure_schema()
 
     class _Server(BaseApplication):
         def load_config(self):
@@ -64,10 +221,10 @@ def serve(host: str, port: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
 
         def load(self):
+            from .. import create_app
+
             return create_app()
 
-    # The served app's own origin and links come from the address it listens on (hosts.py).
-    os.environ["WIDGET_BIND"] = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     base = f"http://{host}:{port}"
     click.echo(f"widget-server on {base}  (demo page: {base}/demo, moderation: {base}/admin)")
     _Server().run()
@@ -80,7 +237,7 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--name", default="admin", show_default=True, help="who or what uses the token")
-@with_appcontext
+@needs_database
 def token_create(name: str) -> None:
     """Print a new admin token, once, as the last line. Only its hash is stored."""
     from ..extensions import db
@@ -93,7 +250,7 @@ def token_create(name: str) -> None:
 
 
 @token.command("list")
-@with_appcontext
+@needs_database
 def token_list() -> None:
     """List admin tokens (names and dates; never the tokens)."""
     from ..extensions import db
@@ -110,7 +267,7 @@ def token_list() -> None:
 
 @token.command("revoke")
 @click.argument("token_id", type=int)
-@with_appcontext
+@needs_database
 def token_revoke(token_id: int) -> None:
     """Revoke the admin token with this id (see ``token list``)."""
     from ..extensions import db
@@ -143,7 +300,7 @@ def _mapping(_ctx, _param, values):
 @click.option("--dry-run", is_flag=True, help="read and check everything, report, write nothing")
 @click.option("--progress/--no-progress", default=None,
               help="progress bar on stderr (default: when stderr is a terminal)")
-@with_appcontext
+@needs_database
 def import_command(fmt, file, map_urls, site, dry_run, progress) -> None:
     """Import comments: disqus (XML), wordpress (WXR), isso (its SQLite file), isso-json
     (Isso's generic JSON, also called generic), commento (JSON), json (widget-server export).
@@ -169,7 +326,7 @@ def import_command(fmt, file, map_urls, site, dry_run, progress) -> None:
 
 @main.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@with_appcontext
+@needs_database
 def export_command(file) -> None:
     """Write every thread and comment (all states) to FILE as JSON ("-": standard output).
 
@@ -185,7 +342,7 @@ def export_command(file) -> None:
 @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
 @click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(0.5),
               help="seconds between looks at the outbox")
-@with_appcontext
+@needs_database
 def worker(once: bool, interval: float) -> None:
     """Send queued mail and webhooks, with retries and backoff (see docs/accounts.md)."""
     from flask import current_app

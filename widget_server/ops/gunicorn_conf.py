@@ -13,27 +13,34 @@ import re
 from gunicorn.glogging import Logger as _GunicornLogger
 
 from widget_server import config as _config
+from widget_server import instance as _instance_module
+from widget_server.config import PREFIX
 
-# The WIDGET_* settings, read once; a bad one stops gunicorn in on_starting with one line.
+# The WIDGET_* settings (the environment, then the env file), read and checked once in the master
+# as create_app would check them in each worker: a bad one stops gunicorn in on_starting with one
+# "Error: WIDGET_..." line instead of workers that fail to boot with a traceback each.
 try:
     _settings = _config.load()
     _config.check(_settings)
+    _instance = _config.instance_folder(_settings["INSTANCE_PATH"])
+    _instance_module.private_folder(_instance)
+    _config.check_database(_config.database_url(_settings["DATABASE_URL"], _instance))  # type: ignore[arg-type]
     _config_error = None
 except _config.ConfigError as exc:
-    _settings, _config_error = _config.load({}), exc
+    _settings, _config_error = _config.load({PREFIX + "ENV_FILE": ""}), exc
 
-bind = os.environ.get("WIDGET_BIND", _config.DEFAULT_BIND)
-_default_workers = min(multiprocessing.cpu_count(), 4) if os.environ.get("WIDGET_REDIS_URL") else 1
-workers = int(os.environ.get("WIDGET_WORKERS", _default_workers))
+bind = str(_settings["BIND"])
+_default_workers = min(multiprocessing.cpu_count(), 4) if _settings["REDIS_URL"] else 1
+workers = int(_settings["WORKERS"] or _default_workers)  # type: ignore[call-overload]
 worker_class = "gthread"
-threads = int(os.environ.get("WIDGET_THREADS", 8))
+threads = int(_settings["THREADS"])  # type: ignore[call-overload]
 timeout = 30
 graceful_timeout = 20  # finish in-flight requests on SIGTERM before exiting
 keepalive = 5
 # Recycle workers now and then (a leak cannot grow forever); jitter avoids a thundering herd.
 # Not too often: a new worker costs about a second of CPU and starts with a cold read cache,
 # and at a few thousand requests per second 10,000 requests is only seconds (bench/run.py).
-max_requests = int(os.environ.get("WIDGET_MAX_REQUESTS", 200000))
+max_requests = int(_settings["MAX_REQUESTS"])  # type: ignore[call-overload]
 max_requests_jitter = max_requests // 10
 # Whose X-Forwarded-Proto (and X-Forwarded-Ssl) gunicorn believes. Without trusted proxies
 # nobody's: a client must not choose the scheme. With them, the proxy's address, by default
@@ -86,6 +93,11 @@ class Logger(_GunicornLogger):
         super().setup(cfg)
         if not any(isinstance(f, _Scrubber) for f in self.error_log.filters):
             self.error_log.addFilter(_Scrubber())
+        # Its lines in the same JSON as the app's: one format for whatever reads the logs.
+        from widget_server.ops.observability import JSONFormatter
+
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JSONFormatter())
 
 
 logger_class = Logger
@@ -104,7 +116,9 @@ if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 def on_starting(server):
     if _config_error is not None:  # gunicorn prints "Error: ..." and exits 1
-        raise RuntimeError(f"widget-server: {_config_error}")
+        raise RuntimeError(str(_config_error))
+    for warning in _config.warnings(_settings):  # once, in the master: not once per worker
+        server.log.warning(warning)
     # Numbers of a previous run of this folder would otherwise be added to this one's.
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder and os.path.isdir(folder):

@@ -4,8 +4,9 @@
   is kept, otherwise one is made; it is returned in ``X-Request-Id`` and
   written into the access log line and every other log line of the request.
 - Access logs are one JSON object per line on stderr (logger
-  ``widget_server.access``); the service's own logs and Flask-Limiter's (which
-  says when Redis is gone and when it is back) use the same JSON format.
+  ``widget_server.access``); every other log line (the service's own,
+  Flask-Limiter's, which says when Redis is gone and when it is back, Alembic's,
+  gunicorn's through ``gunicorn_conf.Logger``) uses the same JSON format.
 - ``/metrics``: requests by route and status, latency histograms, comments
   created, rate-limit refusals and read-cache hits; only with the bearer token
   ``WIDGET_METRICS_TOKEN`` (unset: off, 404). With several gunicorn
@@ -39,8 +40,6 @@ log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-Id"
 # Accept a proxy's id only if it is short and plain, so it is safe in logs and headers.
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# Loggers whose records are written as JSON lines on stderr.
-JSON_LOGGERS = ("widget_server", "flask-limiter")
 
 
 _ids: dict[str, object] = {"pid": None}
@@ -102,17 +101,26 @@ def _no_addresses(record: logging.LogRecord) -> bool:
     return not (record.name == "flask-limiter" and str(record.msg).startswith("ratelimit "))
 
 
-def _install_json_logging() -> None:
-    """Attach one JSON stderr handler per logger, once per process (create_app may run often)."""
-    for logger in (*map(logging.getLogger, JSON_LOGGERS), access_log):
-        if not any(isinstance(h, StderrHandler) for h in logger.handlers):
-            handler = StderrHandler()
-            handler.addFilter(_no_addresses)
-            logger.addHandler(handler)
+def install_json_logging() -> None:
+    """One JSON stderr handler on the root logger, once per process (create_app may run often):
+    every library's lines (Alembic's, SQLAlchemy's warnings) come out in the same format, and
+    each line once (a handler per logger as well would print a propagated line twice)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, StderrHandler) for h in root.handlers):
+        handler = StderrHandler()
+        handler.addFilter(_no_addresses)
+        root.addHandler(handler)
     # Flask-Limiter says "storage unreachable" as a warning and "recovered" as info.
     logging.getLogger("flask-limiter").setLevel(logging.INFO)
     access_log.setLevel(logging.INFO)
-    access_log.propagate = False  # one line per request, not one per handler up the tree
+    access_log.propagate = False  # written by write_access_line, not through the handlers
+
+
+def log_warnings(warnings: list[str]) -> None:
+    """Settings that cannot work together (config.warnings), once at start, as JSON lines."""
+    install_json_logging()
+    for warning in warnings:
+        logging.getLogger("widget_server.config").warning("%s", warning)
 
 
 def _route_label() -> str:
@@ -122,7 +130,7 @@ def _route_label() -> str:
 
 
 def init_app(app: Flask) -> None:
-    _install_json_logging()
+    install_json_logging()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import values
 
