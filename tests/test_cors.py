@@ -6,7 +6,7 @@ import logging
 import pytest
 from support.app import PAGE, SITE
 
-from widget_server import cors, create_app
+from widget_server import config
 
 API = "/api/v1"
 
@@ -32,7 +32,7 @@ def test_unknown_origin_gets_a_403_it_can_read_and_no_data(client, post, origin)
         assert response.json == {"error": {
             "code": "origin_not_allowed", "origin": origin,
             "message": f"this page's origin {origin} is not allowed: add it to WIDGET_ALLOWED_ORIGINS on the "
-                       "comment server (or `widget-server site add` once sites exist)"}}
+                       "comment server"}}
         assert "already here" not in response.text and "X-Form-Token" not in response.headers
     thread = client.get(f"{API}/comments", query_string={"url": PAGE}).json
     assert [c["html"] for c in thread["comments"]] == ["<p>already here</p>"]
@@ -104,19 +104,13 @@ def test_preflight_from_any_origin_is_answered_so_the_refusal_itself_can_be_read
     (["https://blog.example", "*"], "WIDGET_ALLOWED_ORIGINS has *: any site may embed these comments and "
                                     "create threads here"),
 ])
-def test_the_server_warns_at_start_once(tmp_path, monkeypatch, caplog, origins, warning):
-    monkeypatch.setattr(cors, "_warned", set())
-    caplog.set_level(logging.WARNING, logger="widget_server")
-    for _ in range(2):
-        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "ALLOWED_ORIGINS": origins})
-    assert [r.getMessage() for r in caplog.records if r.name == "widget_server.cors"] == [warning]
+def test_the_server_warns_at_start_about_origins(origins, warning):
+    # Said once by the entry points that serve (serve, gunicorn's master): config.warnings.
+    assert warning in config.warnings({"ALLOWED_ORIGINS": origins}, {})
 
 
-def test_no_warning_for_a_listed_site(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(cors, "_warned", set())
-    caplog.set_level(logging.WARNING, logger="widget_server")
-    create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "ALLOWED_ORIGINS": [SITE]})
-    assert not [r for r in caplog.records if r.name == "widget_server.cors"]
+def test_no_origin_warning_for_a_listed_site():
+    assert not [w for w in config.warnings({"ALLOWED_ORIGINS": [SITE]}, {}) if "ALLOWED_ORIGINS" in w]
 
 
 @pytest.mark.parametrize("config_overrides", [{"ALLOWED_ORIGINS": ["*"]}], indirect=True)

@@ -7,7 +7,6 @@ same mapping from a dict and the app factory never touches ``os.environ``.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -15,117 +14,30 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-PREFIX = "WIDGET_"
+from .config_values import (  # noqa: F401 - ConfigError, parse_bind and parse_public_url are used from here
+    LOG_LEVELS,
+    PREFIX,
+    ConfigError,
+    _bool,
+    _bounded,
+    _choice,
+    _int,
+    _list,
+    _log_level,
+    _networks,
+    _rate_limit,
+    _str,
+    parse_bind,
+    parse_public_url,
+)
+
 MODERATION_MODES = ("off", "all", "first")
 DEFAULT_BIND = "127.0.0.1:8000"
 METRICS_TOKEN_MIN = 16
 PAGE_SIZE_MAX = 200  # the API's largest ?limit= (comments/api.py)
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-class ConfigError(ValueError):
-    """A setting has a value the service cannot run with."""
-
-
-def _bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(f"{PREFIX}{name} must be true or false, not {raw!r}")
-
-
-def _int(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}")
-    if maximum is not None and value > maximum:
-        raise ConfigError(f"{PREFIX}{name} must be at most {maximum}, not {value}")
-    return value
-
-
-def _bounded(minimum: int, maximum: int | None = None):
-    return lambda name, raw: _int(name, raw, minimum, maximum)
-
-
-def _rate_limit(name: str, raw: str) -> str:
-    """Flask-Limiter's string, checked now: a typo must not switch the limit off at the first request."""
-    value = raw.strip()
-    try:
-        parse_many(value)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name} must be rate limits such as '5 per minute;30 per hour', not "
-                          f"{raw!r} (to switch every limit off: {PREFIX}RATELIMIT_ENABLED=false)") from None
-    return value
-
-
-def _log_level(name: str, raw: str) -> str:
-    value = raw.strip().upper()
-    if value not in LOG_LEVELS:
-        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
-    return value
-
-
-def _list(_name: str, raw: str) -> list[str]:
-    return [part.strip() for part in raw.split(",") if part.strip()]
-
-
-def _choice(choices: tuple[str, ...]):
-    def parse(name: str, raw: str) -> str:
-        value = raw.strip().lower()
-        if value not in choices:
-            raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, not {raw!r}")
-        return value
-
-    return parse
-
-
-def _str(_name: str, raw: str) -> str:
-    return raw.strip()
-
-
-def _networks(name: str, raw: str) -> list[str]:
-    values = _list(name, raw)
-    for value in values:
-        try:
-            ipaddress.ip_network(value)
-        except ValueError:
-            raise ConfigError(f"{PREFIX}{name}: {value!r} is not an IP address or network") from None
-    return values
-
-
-def parse_public_url(raw: str) -> str:
-    """``WIDGET_PUBLIC_URL`` checked, without its trailing slash."""
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        parts = None
-    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
-            or parts.query or parts.fragment or parts.username or parts.password or "?" in raw):
-        raise ConfigError(f"{PREFIX}PUBLIC_URL must be the server's public http(s) address, such as "
-                          f"https://comments.example.com, without user, query or fragment; not {raw!r}")
-    return raw.rstrip("/")
-
-
-def parse_bind(raw: str) -> tuple[str, int] | None:
-    """``WIDGET_BIND`` as (host, port); None for a Unix socket or an inherited descriptor."""
-    if raw.startswith(("unix:", "fd://")):
-        return None
-    host, colon, port = raw.rpartition(":")
-    if not colon:
-        host, port = raw, "8000"  # gunicorn's port when none is named
-    if raw.isdigit() or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"{PREFIX}BIND must be HOST:PORT (or unix:PATH), not {raw!r}")
-    return host.strip("[]").lower(), int(port)
 
 
 # name -> (default, parser, meaning). The README's configuration table mirrors this.
@@ -376,6 +288,14 @@ def warnings(settings: Mapping[str, object], environ: Mapping[str, str] | None =
     by the entry points (the CLI, gunicorn's master), never per worker or per request."""
     environ = environment(environ)
     found = []
+    origins = list(settings.get("ALLOWED_ORIGINS") or [])  # type: ignore[call-overload]
+    if not origins:
+        found.append(f"{PREFIX}ALLOWED_ORIGINS is empty: only pages on this server's own origin can have "
+                     "comments. Set it to your site's origin before you paste the snippet, e.g. "
+                     f"{PREFIX}ALLOWED_ORIGINS=https://blog.example")
+    elif "*" in origins:
+        found.append(f"{PREFIX}ALLOWED_ORIGINS has *: any site may embed these comments and create "
+                     "threads here")
     if settings.get("ACCOUNTS") == "true" and not settings.get("SMTP_URL"):
         found.append(f"{PREFIX}ACCOUNTS=true without {PREFIX}SMTP_URL: readers can sign up but no "
                      "confirmation mail can be sent, so no account can be confirmed; set "

@@ -26,7 +26,6 @@ ALLOW_HEADERS = "Content-Type, X-Edit-Token, Authorization, If-None-Match"
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 EXPOSE_HEADERS = "ETag, Retry-After, X-Request-Id, X-Form-Token"
 REFUSED = "origin_not_allowed"
-_warned: set[str] = set()  # start-up warnings already given in this process (CLI, then its workers)
 
 
 def _allowed() -> frozenset[str]:
@@ -55,8 +54,7 @@ def refused(origin: str) -> APIError:
         log.warning("refused requests from %s: it is not in WIDGET_ALLOWED_ORIGINS "
                     "(add it if it is your site)", origin)
     return APIError(403, REFUSED, f"this page's origin {origin} is not allowed: add it to "
-                    "WIDGET_ALLOWED_ORIGINS on the comment server (or `widget-server site add` once sites "
-                    "exist)", extra={"origin": origin})
+                    "WIDGET_ALLOWED_ORIGINS on the comment server", extra={"origin": origin})
 
 
 def require_page_allowed(url: str) -> None:
@@ -69,24 +67,7 @@ def require_page_allowed(url: str) -> None:
         raise refused(origin)
 
 
-def warn_about_origins(configured: list[str]) -> None:
-    """At start, once per process: the two settings a site owner should hear about."""
-    if not configured:
-        warning = ("WIDGET_ALLOWED_ORIGINS is empty: only pages on this server's own origin can have "
-                   "comments. Set it to your site's origin before you paste the snippet, e.g. "
-                   "WIDGET_ALLOWED_ORIGINS=https://blog.example")
-    elif "*" in configured:
-        warning = "WIDGET_ALLOWED_ORIGINS has *: any site may embed these comments and create threads here"
-    else:
-        return
-    if warning not in _warned:
-        _warned.add(warning)
-        log.warning(warning)
-
-
 def init_app(app: Flask) -> None:
-    warn_about_origins(list(app.config["ALLOWED_ORIGINS"]))
-
     @app.before_request
     def _check_origin():
         if not request.path.startswith("/api/"):

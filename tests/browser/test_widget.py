@@ -527,7 +527,7 @@ def test_a_relative_data_url_is_resolved_against_the_page(page: Page, widget_sit
 def test_on_a_site_that_is_not_allowed_the_console_names_the_origin_to_add(page: Page, closed_site, hosts):
     """The first wall a site owner meets: their page's origin is not in WIDGET_ALLOWED_ORIGINS."""
     told = (f"widget-server: this page's origin {hosts.origin} is not allowed: add it to "
-            "WIDGET_ALLOWED_ORIGINS on the comment server (or `widget-server site add` once sites exist)")
+            "WIDGET_ALLOWED_ORIGINS on the comment server")
     errors: list[str] = []
     page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
     url = hosts.article(closed_site.url, before="<p><a href='/x' data-comments-count='/x'>comments</a></p>")

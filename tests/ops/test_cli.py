@@ -148,7 +148,8 @@ def test_the_real_command_exits_1_with_one_line(tmp_path):
 
 
 def test_settings_that_cannot_work_together_are_a_warning_at_start(tmp_path):
-    result = command(tmp_path, ["token", "list"], ACCOUNTS="true", PUBLIC_URL="https://c.example")
+    result = command(tmp_path, ["token", "list"], ACCOUNTS="true", PUBLIC_URL="https://c.example",
+                     ALLOWED_ORIGINS="https://blog.example")
     assert result.exit_code == 0, result.output
     warnings = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert [(w["level"], w["msg"][:42]) for w in warnings if w["level"] != "info"] == [

@@ -90,7 +90,7 @@ def test_serve_migrates_sqlite_and_serves_every_asset(serve):
 
 def test_every_log_line_under_serve_is_json_and_said_once(serve):
     # A warning at start (accounts on, no mail server), migrations, gunicorn, probes, requests.
-    served = serve(ACCOUNTS="true", PUBLIC_URL="http://127.0.0.1")
+    served = serve(ACCOUNTS="true", PUBLIC_URL="http://127.0.0.1", ALLOWED_ORIGINS="https://blog.example")
     for i in range(5):
         assert http("GET", served.base + "/readyz", headers={"X-Request-Id": f"probe-{i}"}).status == 200
 

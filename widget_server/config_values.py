@@ -1,0 +1,112 @@
+"""How each ``WIDGET_*`` value is read: one parser per kind of value, each raising ``ConfigError``
+with a message that names the variable and says what to write (config.py's table uses them)."""
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from limits import parse_many
+
+PREFIX = "WIDGET_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{PREFIX}{name} must be at most {maximum}, not {value}")
+    return value
+
+
+def _bounded(minimum: int, maximum: int | None = None):
+    return lambda name, raw: _int(name, raw, minimum, maximum)
+
+
+def _rate_limit(name: str, raw: str) -> str:
+    """Flask-Limiter's string, checked now: a typo must not switch the limit off at the first request."""
+    value = raw.strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be rate limits such as '5 per minute;30 per hour', not "
+                          f"{raw!r} (to switch every limit off: {PREFIX}RATELIMIT_ENABLED=false)") from None
+    return value
+
+
+def _log_level(name: str, raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in LOG_LEVELS:
+        raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
+    return value
+
+
+def _list(_name: str, raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _choice(choices: tuple[str, ...]):
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{PREFIX}{name} must be one of {', '.join(choices)}, not {raw!r}")
+        return value
+
+    return parse
+
+
+def _str(_name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _networks(name: str, raw: str) -> list[str]:
+    values = _list(name, raw)
+    for value in values:
+        try:
+            ipaddress.ip_network(value)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name}: {value!r} is not an IP address or network") from None
+    return values
+
+
+def parse_public_url(raw: str) -> str:
+    """``WIDGET_PUBLIC_URL`` checked, without its trailing slash."""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+            or parts.query or parts.fragment or parts.username or parts.password or "?" in raw):
+        raise ConfigError(f"{PREFIX}PUBLIC_URL must be the server's public http(s) address, such as "
+                          f"https://comments.example.com, without user, query or fragment; not {raw!r}")
+    return raw.rstrip("/")
+
+
+def parse_bind(raw: str) -> tuple[str, int] | None:
+    """``WIDGET_BIND`` as (host, port); None for a Unix socket or an inherited descriptor."""
+    if raw.startswith(("unix:", "fd://")):
+        return None
+    host, colon, port = raw.rpartition(":")
+    if not colon:
+        host, port = raw, "8000"  # gunicorn's port when none is named
+    if raw.isdigit() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{PREFIX}BIND must be HOST:PORT (or unix:PATH), not {raw!r}")
+    return host.strip("[]").lower(), int(port)
