@@ -1,5 +1,6 @@
-"""gunicorn's own settings (widget_server/gunicorn_conf.py): whose forwarded scheme it believes,
-and no client address or query string in its own log lines."""
+"""gunicorn's own settings (widget_server/ops/gunicorn_conf.py; the tests start gunicorn through
+the old name widget_server.gunicorn_conf, which deployments made before the move still use): whose
+forwarded scheme it believes, and no client address or query string in its own log lines."""
 from __future__ import annotations
 
 import os
