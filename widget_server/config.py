@@ -11,7 +11,6 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
@@ -32,6 +31,7 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind and parse_p
     _str,
     parse_bind,
     parse_public_url,
+    plain_http_url,
 )
 
 MODERATION_MODES = ("off", "all", "first")
@@ -249,14 +249,7 @@ def check_origins(config: Mapping[str, object]) -> None:
         value = str(value)
         if value == "*":
             continue
-        try:
-            parts = urlsplit(value)
-            parts.port  # noqa: B018 - raises ValueError for a bad port
-        except ValueError:
-            parts = None
-        if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
-                or parts.path not in ("", "/") or parts.query or parts.fragment or "?" in value
-                or parts.username is not None):
+        if not plain_http_url(value, path=False):
             example = f"https://{value.strip('/')}" if "://" not in value and "/" not in value.strip("/") \
                 else "https://blog.example"
             raise ConfigError(f"{PREFIX}ALLOWED_ORIGINS: {value!r} is not an origin: write each site as "

@@ -86,15 +86,22 @@ def _networks(name: str, raw: str) -> list[str]:
     return values
 
 
-def parse_public_url(raw: str) -> str:
-    """``WIDGET_PUBLIC_URL`` checked, without its trailing slash."""
+def plain_http_url(raw: str, *, path: bool = True) -> bool:
+    """An http(s) URL with a host and a valid port, and no user, query or fragment (nor a path,
+    with ``path`` False): what WIDGET_PUBLIC_URL and each allowed origin must be."""
     try:
         parts = urlsplit(raw)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        parts = None
-    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
-            or parts.query or parts.fragment or parts.username or parts.password or "?" in raw):
+        return False
+    return (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query
+            and not parts.fragment and "?" not in raw and parts.username is None
+            and (path or parts.path in ("", "/")))
+
+
+def parse_public_url(raw: str) -> str:
+    """``WIDGET_PUBLIC_URL`` checked, without its trailing slash."""
+    if not plain_http_url(raw):
         raise ConfigError(f"{PREFIX}PUBLIC_URL must be the server's public http(s) address, such as "
                           f"https://comments.example.com, without user, query or fragment; not {raw!r}")
     return raw.rstrip("/")
