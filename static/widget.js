@@ -348,7 +348,10 @@ ol{list-style:none;margin:0;padding:0}
     setTimeout(() => { thread.live.textContent = message; }, 50);
   }
   function setCount(thread, total) {
-    thread.count.textContent = countText(thread.total = Math.max(0, total));
+    const text = countText(thread.total = Math.max(0, total));
+    thread.count.textContent = text;
+    // The page's own count elements (a byline, say) move with its thread.
+    for (const target of document.querySelectorAll("[data-comments-count]")) if (countPage(target) === PAGE) target.textContent = text;
   }
 
   // A page of top-level comments, asked for together with the language file (once).
@@ -782,18 +785,18 @@ ol{list-style:none;margin:0;padding:0}
   }
 
   // ---- comment counts on listing pages, all in one request (the API takes up to 100) ------
+  function countPage(target) {
+    try {
+      const url = new URL(target.dataset.commentsCount || PAGE, document.baseURI);
+      return /^https?:$/.test(url.protocol) ? url.href : "";
+    } catch { return ""; }
+  }
   async function showCounts(targets) {
-    const pageOf = (target) => {
-      try {
-        const url = new URL(target.dataset.commentsCount || PAGE, document.baseURI);
-        return /^https?:$/.test(url.protocol) ? url.href : "";
-      } catch { return ""; }
-    };
     const query = new URLSearchParams();
-    for (const url of new Set(targets.map(pageOf).filter(Boolean))) query.append("url", url);
+    for (const url of new Set(targets.map(countPage).filter(Boolean))) query.append("url", url);
     try {
       const [{ data: { counts } }] = await Promise.all([api("GET", "/counts?" + query), loadStrings()]);
-      for (const target of targets) if (pageOf(target) in counts) target.textContent = countText(counts[pageOf(target)]);
+      for (const target of targets) if (countPage(target) in counts) target.textContent = countText(counts[countPage(target)]);
     } catch (error) { console.warn(LOG, "counts:", errorText(error)); }
   }
 
