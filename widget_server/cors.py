@@ -82,7 +82,8 @@ def init_app(app: Flask) -> None:
             response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
             response.headers["Access-Control-Max-Age"] = "86400"
             return response
-        if not origin_allowed(origin):
+        g.origin_allowed = origin_allowed(origin)  # decided once: the answer's headers follow it
+        if not g.origin_allowed:
             normalized = normalize_origin(origin)
             if normalized is None or normalized == "*":  # "null", or no browser's: nothing to name
                 raise APIError(403, REFUSED, "requests from this origin are not allowed")
@@ -98,7 +99,11 @@ def init_app(app: Flask) -> None:
             # Every answer to an allowed origin, a 403 included ("sign in to comment", "edit
             # window closed"), so the widget can show its words; a refused origin's 403 too
             # (it carries no data); preflights (answered above). A "null" origin gets none.
-            if origin and (g.get("origin_refused") or origin_allowed(origin)
+            # (No decision in g: an earlier hook refused the request, e.g. an unknown Host.)
+            allowed = g.get("origin_allowed")
+            if allowed is None and origin:
+                allowed = origin_allowed(origin)
+            if origin and (g.get("origin_refused") or allowed
                            or request.method == "OPTIONS" and normalize_origin(origin) not in (None, "*")):
                 response.headers["Access-Control-Allow-Origin"] = origin
                 response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS

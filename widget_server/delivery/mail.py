@@ -78,11 +78,6 @@ def parse_smtp_url(url: str) -> SMTPSettings:
     )
 
 
-def smtp_settings(config) -> SMTPSettings | None:
-    url = config.get("SMTP_URL")
-    return parse_smtp_url(url) if url else None
-
-
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
