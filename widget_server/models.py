@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -77,8 +78,13 @@ class Comment(db.Model):
     __tablename__ = "comments"
     __table_args__ = (
         UniqueConstraint("thread_id", "number"),
-        Index("ix_comments_thread_state", "thread_id", "state"),
-        Index("ix_comments_state_created", "state", "created_at"),
+        # Every list is newest first and pages on (created_at, id) as a row comparison, so each
+        # filter has an index ending in (created_at, id): a page costs what it returns
+        # (docs/performance.md, "At scale"). The thread's feed and counts use the first.
+        Index("ix_comments_thread_state", "thread_id", "state", "created_at", "id"),
+        Index("ix_comments_thread_created", "thread_id", "created_at", "id"),
+        Index("ix_comments_state_created", "state", "created_at", "id"),
+        Index("ix_comments_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,6 +98,10 @@ class Comment(db.Model):
     depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     author: Mapped[str] = mapped_column(String(100), default="")
     email: Mapped[str | None] = mapped_column(String(254), index=True)
+    # The address lower-cased, computed by the database (never written by the code): what
+    # moderation=first and the duplicate check look addresses up by, through its index. A
+    # generated column rather than an index on lower(email), which SQLite cannot reflect.
+    email_key: Mapped[str | None] = mapped_column(String(254), Computed("lower(email)"), index=True)
     website: Mapped[str | None] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
@@ -114,6 +124,24 @@ class Comment(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     thread: Mapped[Thread] = relationship(back_populates="comments", lazy="joined")
+
+
+class CommentCount(db.Model):
+    """Changes to the number of comments per UTC day of creation and state, one row per change.
+
+    Written only by database triggers (migration scale_1) on every insert, state change and
+    delete of a comment, whichever code path made it; never by the application. Rows are only
+    ever inserted (no row lock for concurrent posts to wait on), and ``moderation.stats``
+    folds the past days into one row per day and state when it reads them.
+    """
+
+    __tablename__ = "comment_counts"
+    __table_args__ = (Index("ix_comment_counts_day_state", "day", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, UTC
+    state: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class Like(db.Model):

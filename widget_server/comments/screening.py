@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from .. import clock
 from ..errors import APIError
@@ -113,7 +113,7 @@ def is_duplicate(thread: Thread, text: str, client_ip: str, email: str | None = 
     since = clock.now() - timedelta(seconds=window)
     same_poster = Comment.ip_hash == ip_hash(client_ip)
     if email:
-        same_poster = or_(same_poster, func.lower(Comment.email) == email.lower())
+        same_poster = or_(same_poster, Comment.email_key == email.lower())
     recent = db.session.execute(
         select(Comment.text).where(Comment.thread_id == thread.id, Comment.state != DELETED,
                                    Comment.created_at >= since, same_poster)

@@ -298,4 +298,6 @@ def audit_log():
 @admin_required
 def statistics():
     days = web.int_arg("days", 30, 1, 365)
-    return jsonify(moderation.stats(days))
+    found = moderation.stats(days)
+    db.session.commit()  # the fold of past days' counts
+    return jsonify(found)

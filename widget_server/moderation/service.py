@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import delete, func, or_, select, tuple_
 
 from .. import clock
 from ..clock import iso
@@ -29,6 +29,7 @@ from ..models import (
     AuditEntry,
     Ban,
     Comment,
+    CommentCount,
     Thread,
 )
 from ..pagination import keyset_page
@@ -124,7 +125,11 @@ def _like_escaped(q: str) -> str:
 
 def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
            after: tuple[datetime, int] | None) -> tuple[list[Comment], bool]:
-    """Comments newest first, filtered, after the key ``after``; whether more follow."""
+    """Comments newest first, filtered, after the key ``after``; whether more follow.
+
+    The key is a row comparison, ``(created_at, id) < (at, id)``: with every filter there is an
+    index ending in (created_at, id) that walks straight to it, however deep the page.
+    """
     query = select(Comment).order_by(Comment.created_at.desc(), Comment.id.desc())
     if state:
         query = query.where(Comment.state == state)
@@ -136,9 +141,7 @@ def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
                                 Comment.author.ilike(pattern, escape="\\"),
                                 Comment.email.ilike(pattern, escape="\\")))
     if after is not None:
-        at, last_id = after
-        query = query.where(or_(Comment.created_at < at,
-                                and_(Comment.created_at == at, Comment.id < last_id)))
+        query = query.where(tuple_(Comment.created_at, Comment.id) < tuple_(*after))
     return keyset_page(query, limit)
 
 
@@ -184,17 +187,19 @@ def list_bans() -> list[Ban]:
 # --- threads and stats -------------------------------------------------------------------
 
 
+def _count_of(thread_id, state: str):
+    return (select(func.count()).where(Comment.thread_id == thread_id, Comment.state == state)
+            .scalar_subquery())
+
+
 def thread_list(q: str | None, limit: int, before: int | None) -> tuple[list[dict], bool]:
-    """Threads newest first with their published and pending counts."""
-    counts = (
-        select(Comment.thread_id,
-               func.count().filter(Comment.state == PUBLISHED).label("published"),
-               func.count().filter(Comment.state == PENDING).label("pending"),
-               func.max(Comment.created_at).label("last_comment_at"))
-        .group_by(Comment.thread_id).subquery()
-    )
-    query = (select(Thread, counts.c.published, counts.c.pending, counts.c.last_comment_at)
-             .outerjoin(counts, counts.c.thread_id == Thread.id)
+    """Threads newest first with their published and pending counts.
+
+    The counts are correlated subqueries, so only the threads on this page are counted (each
+    through ``ix_comments_thread_state``), never the whole table.
+    """
+    last = select(func.max(Comment.created_at)).where(Comment.thread_id == Thread.id).scalar_subquery()
+    query = (select(Thread, _count_of(Thread.id, PUBLISHED), _count_of(Thread.id, PENDING), last)
              .order_by(Thread.id.desc()))
     if before is not None:
         query = query.where(Thread.id < before)
@@ -209,21 +214,47 @@ def thread_list(q: str | None, limit: int, before: int | None) -> tuple[list[dic
             for t, published, pending, last in rows], more
 
 
+def _fold_past_days(today: str) -> None:
+    """One row per past day and state in ``comment_counts`` (the triggers add one per change).
+
+    Costs what changed since the last fold; rows of the current day stay as they are. Concurrent
+    folds are safe: each sums and re-adds only the rows its own DELETE removed.
+    """
+    table = CommentCount.__table__
+    scattered = db.session.execute(
+        select(table.c.day, table.c.state).where(table.c.day < today)
+        .group_by(table.c.day, table.c.state).having(func.count() > 1)).all()
+    for day, state in scattered:
+        removed = db.session.execute(
+            delete(table).where(table.c.day == day, table.c.state == state).returning(table.c.n)).scalars()
+        total = sum(removed)
+        if total:
+            db.session.execute(table.insert().values(day=day, state=state, n=total))
+
+
 def stats(days: int) -> dict:
-    """Comments created per UTC day (by their state now), the last ``days`` days."""
+    """Comments created per UTC day (by their state now), the last ``days`` days, and totals.
+
+    Read from ``comment_counts`` (kept by triggers), whose size grows with the number of days
+    the site has existed, not with its comments. Folds past days first (the caller commits).
+    """
     today = clock.now().date()
     first = today - timedelta(days=days - 1)
-    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    _fold_past_days(today.isoformat())
+    table = CommentCount.__table__
     per_day: dict[str, Counter] = {}
-    for created_at, state in db.session.execute(
-            select(Comment.created_at, Comment.state).where(Comment.created_at >= start)):
-        per_day.setdefault(created_at.date().isoformat(), Counter())[state] += 1
+    for day, state, count in db.session.execute(
+            select(table.c.day, table.c.state, func.sum(table.c.n))
+            .where(table.c.day >= first.isoformat()).group_by(table.c.day, table.c.state)):
+        per_day.setdefault(day, Counter())[state] += int(count)
     series = []
     for n in range(days):
         day = (first + timedelta(days=n)).isoformat()
         found = per_day.get(day, Counter())
         series.append({"date": day, **{state: found[state] for state in STATES}})
     totals = dict.fromkeys(STATES, 0)
-    for state, count in db.session.execute(select(Comment.state, func.count()).group_by(Comment.state)):
-        totals[state] = count
+    for state, count in db.session.execute(
+            select(table.c.state, func.sum(table.c.n)).group_by(table.c.state)):
+        if state in totals:
+            totals[state] = int(count)
     return {"days": series, "totals": totals}
