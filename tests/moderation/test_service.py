@@ -61,3 +61,42 @@ def test_bulk_skips_what_cannot_change(app, db_session):
     service.change_state(moderator, two, "delete")
     assert service.bulk(moderator, "spam", [one.id, two.id, 999]) == 1
     assert (one.state, two.state) == (SPAM, DELETED)
+
+
+def _counted_from_comments(days: int) -> dict:
+    """What stats() must say, counted the slow way: every comment by its day and state now."""
+    from collections import Counter
+
+    from widget_server.models import Comment
+
+    found: Counter = Counter()
+    for created_at, state in db.session.execute(select(Comment.created_at, Comment.state)):
+        found[(created_at.date().isoformat(), state)] += 1
+    return found
+
+
+def test_stats_follow_every_change_and_fold_past_days(app, db_session, frozen_clock):
+    """The trigger-kept counts equal a count of the comments after posts, state changes and
+    deletes on several days; reading them folds past days into one row per day and state."""
+    from sqlalchemy import delete, func
+
+    from widget_server.models import Comment, CommentCount
+
+    moderator = factories.admin()
+    first = [factories.comment(f"day one {n}") for n in range(3)]
+    frozen_clock.advance(days=1)
+    second = [factories.comment(f"day two {n}", url=f"https://blog.example/p{n}") for n in range(2)]
+    service.change_state(moderator, first[0], "spam")  # a past day's comment changes state today
+    service.change_state(moderator, second[0], "delete")
+    db.session.execute(delete(Comment).where(Comment.id == first[1].id))  # a row gone entirely
+    frozen_clock.advance(days=1)
+    stats = service.stats(3)
+    expected = _counted_from_comments(3)
+    for day in stats["days"]:
+        assert {s: day[s] for s in ("published", "pending", "spam", "deleted")} == {
+            s: expected[(day["date"], s)] for s in ("published", "pending", "spam", "deleted")}
+    assert stats["totals"] == {"published": 2, "pending": 0, "deleted": 1, "spam": 1}
+    rows = db.session.execute(select(CommentCount.day, CommentCount.state, func.count())
+                              .group_by(CommentCount.day, CommentCount.state)).all()
+    assert all(count == 1 for _day, _state, count in rows)  # folded
+    assert service.stats(3) == stats  # folding changes no figure

@@ -86,7 +86,7 @@ def upgrade():
     # SQLite adds a generated column only as VIRTUAL (computed on read, indexable); PostgreSQL
     # only as STORED. Either way the code never writes it.
     op.add_column("comments", sa.Column("email_key", sa.String(length=254), sa.Computed("lower(email)", persisted=True if dialect == "postgresql" else None)))
-    op.create_index(op.f("ix_comments_email_key"), "comments", ["email_key"])
+    op.create_index("ix_comments_email_key", "comments", ["email_key", "state"])
     op.create_table(
         "comment_counts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,7 +106,7 @@ def downgrade():
     drop_count_triggers(op.get_bind().dialect.name)
     op.drop_index("ix_comment_counts_day_state", table_name="comment_counts")
     op.drop_table("comment_counts")
-    op.drop_index(op.f("ix_comments_email_key"), table_name="comments")
+    op.drop_index("ix_comments_email_key", table_name="comments")
     op.drop_column("comments", "email_key")
     for name in _ADDED:
         op.drop_index(name, table_name="comments")
