@@ -28,6 +28,12 @@ PENDING = "pending"
 DELETED = "deleted"
 SPAM = "spam"
 STATES = (PUBLISHED, PENDING, DELETED, SPAM)
+# Search structures the migrations keep beside the models (Alembic's comparison leaves them
+# alone, migrations/env.py): SQLite's FTS5 table (and its shadow tables, same prefix) and
+# PostgreSQL's trigram indexes. moderation/search.py queries them.
+SEARCH_TABLE = "comments_search"
+TRIGRAM_INDEXES = {"ix_comments_text_trgm": "text", "ix_comments_author_trgm": "author",
+                   "ix_comments_email_trgm": "email"}
 # Replies nest at most this deep: past it, a reply joins its parent's siblings.
 MAX_DEPTH = 30
 

@@ -6,6 +6,16 @@ from flask import current_app
 # `widget-server db upgrade` turns Alembic's "Running upgrade ..." lines on while it runs.
 config = context.config
 
+
+def include_name(name, type_, _parents):
+    """Leave the search structures that are not models (models.SEARCH_TABLE) out of the comparison."""
+    from widget_server.models import SEARCH_TABLE, TRIGRAM_INDEXES
+
+    if type_ == "table":
+        return not (name or "").startswith(SEARCH_TABLE)
+    return not (type_ == "index" and name in TRIGRAM_INDEXES)
+
+
 db = current_app.extensions["migrate"].db
 engine = db.engine
 target_metadata = db.metadata
@@ -27,6 +37,7 @@ def run_migrations_online():
             # SQLite cannot ALTER most things: batch mode rebuilds tables instead.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -33,6 +33,7 @@ from ..models import (
     Thread,
 )
 from ..pagination import keyset_page
+from .search import like_escaped, matching
 
 ACTIONS = ("approve", "spam", "delete")
 BAN_KINDS = ("ip", "email")
@@ -119,10 +120,6 @@ def set_locked(actor: AdminToken | None, thread: Thread, locked: bool) -> None:
     audit(actor, "lock" if locked else "unlock", f"thread {thread.id}", url=thread.url)
 
 
-def _like_escaped(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
            after: tuple[datetime, int] | None) -> tuple[list[Comment], bool]:
     """Comments newest first, filtered, after the key ``after``; whether more follow.
@@ -136,10 +133,7 @@ def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
     if thread_id is not None:
         query = query.where(Comment.thread_id == thread_id)
     if q:
-        pattern = _like_escaped(q)
-        query = query.where(or_(Comment.text.ilike(pattern, escape="\\"),
-                                Comment.author.ilike(pattern, escape="\\"),
-                                Comment.email.ilike(pattern, escape="\\")))
+        query = query.where(matching(q))
     if after is not None:
         query = query.where(tuple_(Comment.created_at, Comment.id) < tuple_(*after))
     return keyset_page(query, limit)
@@ -204,7 +198,7 @@ def thread_list(q: str | None, limit: int, before: int | None) -> tuple[list[dic
     if before is not None:
         query = query.where(Thread.id < before)
     if q:
-        pattern = _like_escaped(q)
+        pattern = like_escaped(q)
         query = query.where(or_(Thread.url.ilike(pattern, escape="\\"),
                                 Thread.title.ilike(pattern, escape="\\")))
     rows, more = keyset_page(query, limit, scalars=False)
