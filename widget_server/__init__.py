@@ -88,6 +88,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
     # 2. extensions
     from .comments.reading import ReadCache
+    from .comments.trees import ThreadTrees
     from .extensions import MIGRATIONS, db, limiter, migrate
 
     db.init_app(app)
@@ -96,7 +97,8 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(db.engine)
-    app.extensions["widget_read_cache"] = ReadCache()
+    app.extensions["widget_read_cache"] = ReadCache(app.config["READ_CACHE_BYTES"])
+    app.extensions["widget_tree_cache"] = ThreadTrees(app.config["TREE_CACHE_BYTES"])
 
     # 3. request hooks, in the order they run: the request id and access log first, then an
     #    unknown Host is refused (hosts), then the origin check and CORS headers; errors

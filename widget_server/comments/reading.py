@@ -12,21 +12,21 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 
 from .. import clock, fields
+from ..cache import ByteLRU
 from ..config import accounts_enabled
 from ..cors import require_page_allowed
 from ..extensions import db, memo
 from ..metrics import CACHE
 from ..models import Comment, Thread
-from . import screening, service, threads, tree
+from . import screening, service, threads, trees
 
 
 @dataclass
@@ -45,29 +45,12 @@ def make_entry(body: bytes) -> Entry:
     return Entry(body=body, etag='"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
 
 
-class ReadCache:
-    def __init__(self, max_entries: int = 1024):
-        self.max_entries = max_entries
-        self._data: OrderedDict[tuple, Entry] = OrderedDict()
-        self._lock = threading.Lock()
+class ReadCache(ByteLRU):
+    """Serialized thread pages, bounded by bytes (cache.py): the body, its gzip (compressed JSON
+    is well under a third) and the key."""
 
-    def get(self, key: tuple) -> Entry | None:
-        with self._lock:
-            entry = self._data.get(key)
-            if entry is not None:
-                self._data.move_to_end(key)
-            return entry
-
-    def put(self, key: tuple, entry: Entry) -> None:
-        with self._lock:
-            self._data[key] = entry
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
+    def __init__(self, max_bytes: int = 32 << 20):
+        super().__init__("read", max_bytes, lambda entry: len(entry.body) * 4 // 3 + 256)
 
 
 # --- a thread ---------------------------------------------------------------------------------
@@ -92,13 +75,15 @@ def public_config(config: Mapping[str, object]) -> dict:
 def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
     thread = threads.find(url)
     if thread is None:
-        top_level, info = [], {"url": url, "title": "", "comment_count": 0, "locked": False}
+        built, info = trees.EMPTY, {"url": url, "title": "", "comment_count": 0, "locked": False}
     else:
-        rows = db.session.execute(select(Comment).where(Comment.thread_id == thread.id)).scalars()
-        top_level = tree.build(rows)
+        # Built once per thread version (trees.py); every page and sort is cut from it.
+        built = current_app.extensions["widget_tree_cache"].get(thread.id, thread.version, lambda: (
+            db.session.execute(select(Comment).where(Comment.thread_id == thread.id)
+                               .options(lazyload(Comment.thread))).scalars()))
         info = {"url": thread.url, "title": thread.title,
-                "comment_count": tree.count_visible(top_level), "locked": thread.locked}
-    items, next_cursor = tree.page(top_level, sort, limit, cursor)
+                "comment_count": built.visible, "locked": thread.locked}
+    items, next_cursor = built.page(sort, limit, cursor)
     payload = {"thread": info, "comments": items, "next_cursor": next_cursor,
                "config": public_config(current_app.config)}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

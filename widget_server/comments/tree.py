@@ -43,7 +43,7 @@ def build(comments: Iterable[Comment]) -> list[dict]:
     return [n for n in (node(c) for c in children.get(None, ())) if n is not None]
 
 
-def _sort_key(sort: str, item: dict) -> list:
+def sort_key(sort: str, item: dict) -> list:
     pinned = 0 if item["pinned"] else 1
     if sort == "newest":
         return [pinned, -item["number"]]
@@ -52,7 +52,7 @@ def _sort_key(sort: str, item: dict) -> list:
     return [pinned, item["number"]]
 
 
-def _sort_key_of(sort: str):
+def sort_key_of(sort: str):
     shape = whole_numbers(3 if sort == "top" else 2)
 
     def checked(key):
@@ -66,9 +66,9 @@ def _sort_key_of(sort: str):
 
 def page(top_level: list[dict], sort: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
     """One page of top-level comments in ``sort`` order, and the next cursor."""
-    keyed = sorted(((_sort_key(sort, item), item) for item in top_level), key=lambda p: p[0])
+    keyed = sorted(((sort_key(sort, item), item) for item in top_level), key=lambda p: p[0])
     if cursor:
-        after = decode_cursor(cursor, _sort_key_of(sort))
+        after = decode_cursor(cursor, sort_key_of(sort))
         keyed = [p for p in keyed if p[0] > after]
     chunk = keyed[:limit]
     next_cursor = encode_cursor(chunk[-1][0]) if len(keyed) > limit else None
