@@ -35,13 +35,18 @@ COMMENTS = [  # (text, author, email)
     ("stopped spasms", []),  # words in this order only
     ("zzz", []),
 ])
-def test_search_finds_substrings_newest_first(app, db_session, frozen_clock, q, expected):
+@pytest.mark.parametrize("window", [1, 3, 2000])  # SQLite: the FTS table, the newest rows, or both
+def test_search_finds_substrings_newest_first(app, db_session, frozen_clock, monkeypatch, window, q,
+                                              expected):
+    monkeypatch.setattr(search, "WINDOW", window)
     for n, (text, author, email) in enumerate(COMMENTS):
         factories.comment(text, url=f"{PAGE}/{n}", author=author, email=email)
         frozen_clock.advance(minutes=1)
     rows, more = service.search(None, None, q, 10, None)
     assert [c.text for c in rows] == expected
     assert more is False
+    first, more = service.search(None, None, q, 1, None)  # a page found among the newest rows
+    assert [c.text for c in first] == expected[:1] and more == (len(expected) > 1)
 
 
 def test_search_follows_edits_and_deletes(app, db_session):

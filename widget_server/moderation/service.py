@@ -33,7 +33,8 @@ from ..models import (
     Thread,
 )
 from ..pagination import keyset_page
-from .search import like_escaped, matching
+from . import search as search_text
+from .search import like_escaped
 
 ACTIONS = ("approve", "spam", "delete")
 BAN_KINDS = ("ip", "email")
@@ -132,11 +133,9 @@ def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
         query = query.where(Comment.state == state)
     if thread_id is not None:
         query = query.where(Comment.thread_id == thread_id)
-    if q:
-        query = query.where(matching(q))
     if after is not None:
         query = query.where(tuple_(Comment.created_at, Comment.id) < tuple_(*after))
-    return keyset_page(query, limit)
+    return search_text.page(query, q, limit) if q else keyset_page(query, limit)
 
 
 def parents_of(rows: list[Comment]) -> dict[int, Comment]:
