@@ -83,6 +83,7 @@ class Summary:
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     notes: Counter = field(default_factory=Counter)  # note -> count
     examples: dict[str, str] = field(default_factory=dict)  # reason or note -> first detail
+    restored: Counter = field(default_factory=Counter)  # a complete export's other sections: name -> rows
 
     def skip(self, reason: str, detail: str = "", count: int = 1) -> None:
         self.skipped[reason] += count
@@ -115,6 +116,8 @@ class Summary:
                + (f" ({states})" if states else "")
                + f" in {self.threads_new + self.threads_existing} threads"
                + f" ({self.threads_new} new, {self.threads_existing} existing)"]
+        if self.restored:
+            out.append("  and " + ", ".join(f"{n} {name}" for name, n in self.restored.items()))
         if self.already:
             out.append(f"  already imported before (skipped): {self.already}")
         if self.skipped:

@@ -161,6 +161,24 @@ def _match_existing(st: Stage, summary: Summary) -> None:
             [(k, *v) for k, v in known.items()])
 
 
+def _match_restored(st: Stage, summary: Summary) -> None:
+    """Our own export read again after it was restored: its comments are here under their own ids
+    (a restore keeps ids and leaves the import key empty): the same id, time and page is the same one."""
+    sql = ("SELECT seq, key, orig_id, created, target FROM comments WHERE status = 'new'"
+           " AND orig_id IS NOT NULL AND seq > ?")
+    for rows in batches(st, sql):
+        found = {r[0]: r for r in db.session.execute(
+            select(Comment.id, Comment.created_at, Comment.depth, Comment.parent_id, Thread.url)
+            .join(Thread, Thread.id == Comment.thread_id)
+            .where(Comment.id.in_([r[2] for r in rows]), Comment.import_key.is_(None))).all()}
+        same = [(dbid, depth, parent, url, key) for _seq, key, orig, created, target in rows
+                if (hit := found.get(orig)) and to_text(hit[1]) == created and hit[4] == target
+                for dbid, _at, depth, parent, url in (hit,)]
+        st.conn.executemany("UPDATE comments SET status = 'existing', dbid = ?, depth = ?, link_dbid = ?,"
+                            " target = ? WHERE key = ?", same)
+        summary.already += len(same)
+
+
 def _nest(st: Stage, summary: Summary) -> None:
     """Depth and the comment each reply hangs under, level by level; broken links become top-level."""
     top = MAX_DEPTH - 1
@@ -200,6 +218,8 @@ def plan(st: Stage, options: Options, summary: Summary) -> list[str]:
     """Fill in targets, known comments and nesting; count what would happen. Returns the target URLs."""
     _resolve_threads(st, options, summary)
     _match_existing(st, summary)
+    if options.keep_numbers:
+        _match_restored(st, summary)
     _nest(st, summary)
     st.conn.commit()
     targets = [r[0] for r in st.q("SELECT DISTINCT target FROM comments WHERE status = 'new'"

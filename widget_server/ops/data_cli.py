@@ -1,0 +1,92 @@
+"""The operator's data commands: import, export (and restore), move, backup.
+
+Kept apart from ``cli.py`` (the server and token commands); ``cli.main`` adds ``COMMANDS``.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .cli_base import needs_database
+
+WITH_SECRETS = ("also password hashes, edit token hashes and the instance secret "
+                "(keep such a file as safe as the server; see docs/migrating.md)")
+
+
+def _progress(progress: bool | None) -> bool:
+    return sys.stderr.isatty() if progress is None else progress
+
+
+progress_option = click.option("--progress/--no-progress", default=None,
+                               help="progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _mapping(_ctx, _param, values):
+    from ..importers import parse_mapping
+
+    try:
+        return [parse_mapping(v) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command("import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(
+    ["disqus", "wordpress", "isso", "isso-json", "generic", "commento", "json"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--map-url", "map_urls", multiple=True, callback=_mapping, metavar="OLD=NEW",
+              help="rewrite thread URLs starting with OLD to start with NEW (repeatable)")
+@click.option("--site", metavar="URL", help="site that path-only thread URLs belong to (Isso, Commento)")
+@click.option("--dry-run", is_flag=True, help="read and check everything, report, write nothing")
+@click.option("--with-secrets", is_flag=True,
+              help="json: take over the export's instance secret when it carries one")
+@progress_option
+@needs_database
+def import_command(fmt, file, map_urls, site, dry_run, with_secrets, progress) -> None:
+    """Import comments: disqus (XML), wordpress (WXR), isso (its SQLite file), isso-json
+    (Isso's generic JSON, also called generic), commento (JSON), json (widget-server export).
+
+    Everything is written in one transaction; running it twice creates no duplicates.
+    A complete export (`widget-server export`) into an empty server restores everything it
+    holds. A file of another format is refused (exit status 1), and so is an import that
+    skipped every comment (unless --dry-run). See docs/migrating.md."""
+    from ..importers import ImportFailed, run_import
+
+    try:
+        summary = run_import(fmt, file, map_urls=map_urls, site=site, dry_run=dry_run,
+                             progress=_progress(progress), with_secrets=with_secrets)
+    except ImportFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary.lines():
+        click.echo(line)
+    if summary.all_skipped and not dry_run:
+        raise click.ClickException(f"{file}: every comment was skipped, nothing was imported")
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--with-secrets", is_flag=True, help=WITH_SECRETS)
+@progress_option
+@needs_database
+def export_command(file, with_secrets, progress) -> None:
+    """Write everything (threads, comments in every state, accounts, likes, subscriptions,
+    bans, admin token hashes, the audit log, undelivered mail and webhooks) to FILE as
+    JSON ("-": standard output).
+
+    Never contains IP addresses, sessions or e-mail link tokens; password hashes and the
+    instance secret only with --with-secrets. Restore with ``widget-server import json FILE``."""
+    from ..export import export_to, total_rows
+    from ..importers.base import progress_bar
+
+    bar = progress_bar(_progress(progress) and file != "-", total_rows(with_secrets), "rows", "exporting")
+    try:
+        counts = export_to(file, with_secrets=with_secrets, bar=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    listed = ", ".join(f"{n} {name}" for name, n in counts.items())
+    click.echo(f"exported {listed} to {file}", err=True)
+
+
+COMMANDS = (import_command, export_command)
