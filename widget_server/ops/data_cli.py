@@ -89,4 +89,53 @@ def export_command(file, with_secrets, progress) -> None:
     click.echo(f"exported {listed} to {file}", err=True)
 
 
-COMMANDS = (import_command, export_command)
+@click.command("move")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.option("--map", "rules", multiple=True, metavar="OLD=NEW",
+              help="move every thread matching OLD; one * on each side carries the matched part, e.g. "
+                   "'https://old.example/blog/*=https://new.example/posts/*' (repeatable)")
+@click.option("--dry-run", is_flag=True, help="say what would move and merge, change nothing")
+@progress_option
+@needs_database
+def move_command(old, new, rules, dry_run, progress) -> None:
+    """Move the thread at OLD to NEW (a page changed its address), or many with --map.
+
+    A thread that already exists at the new address is merged: its comments keep their numbers,
+    the moved ones are numbered after them in their own order; ids do not change. Each move is an
+    audit entry. See docs/migrating.md."""
+    from ..extensions import db
+    from ..importers.base import progress_bar
+    from ..moderation import moves
+
+    if (old is None) != (new is None) or not (old or rules):
+        raise click.UsageError("give OLD NEW, or one or more --map OLD=NEW")
+    try:
+        parsed = ([(old, new)] if old else []) + [moves.parse_rule(rule) for rule in rules]
+        planned = moves.plan(parsed)
+        bar = progress_bar(_progress(progress) and len(planned) > 1, len(planned), "threads", "moving")
+        try:
+            done = moves.apply(planned, bar=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+    except moves.MoveError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    verb = "would " if dry_run else ""
+    for item in done:
+        if item.merged:
+            numbers = f", numbered {item.first_number}-{item.last_number}" if item.comments else ""
+            click.echo(f"{item.old} -> {item.new}: {verb}merge {item.comments} comments into the thread "
+                       f"there{numbers}")
+        else:
+            click.echo(f"{item.old} -> {item.new}: {verb}move {item.comments} comments")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"dry run: {len(done)} threads would move; nothing was changed")
+        return
+    db.session.commit()
+    click.echo(f"moved {len(done)} threads" if done else "no thread matched: nothing was moved")
+
+
+COMMANDS = (import_command, export_command, move_command)
