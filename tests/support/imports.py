@@ -20,8 +20,8 @@ def fixture(name: str) -> str:
     return str(FIXTURES / name)
 
 
-def run(runner, *args, expect_ok: bool = True):
-    result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+def run(runner, *args, expect_ok: bool = True, **invoke):
+    result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False, **invoke)
     if expect_ok:
         assert result.exit_code == 0, result.output
     return result

@@ -4,6 +4,7 @@ Kept apart from ``cli.py`` (the server and token commands); ``cli.main`` adds ``
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -138,4 +139,52 @@ def move_command(old, new, rules, dry_run, progress) -> None:
     click.echo(f"moved {len(done)} threads" if done else "no thread matched: nothing was moved")
 
 
-COMMANDS = (import_command, export_command, move_command)
+@click.command("backup")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--keep", type=click.IntRange(1), default=None,
+              help="then remove all but the newest N backups in DIR")
+@click.option("--export", "use_export", is_flag=True,
+              help="write the complete export with secrets (JSON) instead of a copy of the database")
+@needs_database
+def backup_command(folder, keep, use_export) -> None:
+    """Take a consistent backup while the service runs: SQLite's online backup API, or on
+    PostgreSQL pg_dump (when installed, else the complete export with secrets). Schedule it
+    nightly: docs/deploy.md."""
+    from .backup import BackupFailed, backup
+
+    try:
+        path, removed = backup(folder, keep=keep, use_export=use_export)
+    except BackupFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {path}")
+    for old in removed:
+        click.echo(f"removed the older backup {old}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="do not ask: replace everything in the database")
+@progress_option
+@needs_database
+def restore_command(file, yes, progress) -> None:
+    """Replace everything in the database by a backup (from `widget-server backup`, or a complete
+    export). Stop the service first, and start it again afterwards."""
+    from ..importers.base import progress_bar
+    from .backup import BackupFailed, restore
+    from .cli_base import upgrade_database
+
+    if not yes:
+        click.confirm(f"Replace everything in the database by {file}?", abort=True, err=True)
+    bar = progress_bar(_progress(progress), os.path.getsize(file), "B", "restoring")
+    try:
+        kind = restore(file, progress_bar=bar)
+    except BackupFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    upgrade_database()
+    click.echo(f"restored {file} ({kind}); start the service again")
+
+
+COMMANDS = (import_command, export_command, move_command, backup_command, restore_command)
