@@ -21,6 +21,7 @@ from .. import names
 from ..extensions import db
 from ..models import DELETED, MAX_DEPTH, Comment, Thread
 from ..urls import BadURL, normalize_origin, normalize_page_url, origin_of
+from . import update
 from .base import (
     MAX_TITLE,
     CommentRecord,
@@ -174,8 +175,8 @@ def _match_restored(st: Stage, summary: Summary) -> None:
         same = [(dbid, depth, parent, url, key) for _seq, key, orig, created, target in rows
                 if (hit := found.get(orig)) and to_text(hit[1]) == created and hit[4] == target
                 for dbid, _at, depth, parent, url in (hit,)]
-        st.conn.executemany("UPDATE comments SET status = 'existing', dbid = ?, depth = ?, link_dbid = ?,"
-                            " target = ? WHERE key = ?", same)
+        st.conn.executemany("UPDATE comments SET status = 'existing', change = 'restored', dbid = ?,"
+                            " depth = ?, link_dbid = ?, target = ? WHERE key = ?", same)
         summary.already += len(same)
 
 
@@ -220,6 +221,7 @@ def plan(st: Stage, options: Options, summary: Summary) -> list[str]:
     _match_existing(st, summary)
     if options.keep_numbers:
         _match_restored(st, summary)
+    update.classify(st, summary)
     _nest(st, summary)
     st.conn.commit()
     targets = [r[0] for r in st.q("SELECT DISTINCT target FROM comments WHERE status = 'new'"
@@ -271,9 +273,11 @@ def run(records: Iterator[Record], options: Options, summary: Summary) -> Summar
             if options.dry_run:
                 db.session.rollback()
                 return summary
-            bar = progress_bar(options.progress, summary.total_imported, "comments", "writing")
+            bar = progress_bar(options.progress, summary.total_imported + summary.updated, "comments",
+                               "writing")
             try:
                 write(st, options, targets, bar)
+                update.apply(st, bar)
                 db.session.commit()
             finally:
                 if bar is not None:
