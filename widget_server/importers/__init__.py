@@ -26,6 +26,12 @@ FORMATS = {
     "isso-json": "isso_json",
     "generic": "isso_json",
     "commento": "commento",
+    "comentario": "commento",  # Comentario exports Commento's format (gzipped)
+    "remark42": "remark42",
+    "artalk": "artalk",
+    "waline": "waline",
+    "twikoo": "twikoo",
+    "cusdis": "cusdis",
     "json": "json",
 }
 

@@ -34,11 +34,13 @@ def _mapping(_ctx, _param, values):
 
 @click.command("import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(
-    ["disqus", "wordpress", "isso", "isso-json", "generic", "commento", "json"]))
+    ["disqus", "wordpress", "isso", "isso-json", "generic", "commento", "comentario", "remark42", "artalk",
+     "waline", "twikoo", "cusdis", "json"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--map-url", "map_urls", multiple=True, callback=_mapping, metavar="OLD=NEW",
               help="rewrite thread URLs starting with OLD to start with NEW (repeatable)")
-@click.option("--site", metavar="URL", help="site that path-only thread URLs belong to (Isso, Commento)")
+@click.option("--site", metavar="URL",
+              help="site that path-only thread URLs belong to (Isso, Waline, Twikoo, Cusdis, ...)")
 @click.option("--dry-run", is_flag=True, help="read and check everything, report, write nothing")
 @click.option("--with-secrets", is_flag=True,
               help="json: take over the export's instance secret when it carries one")
@@ -46,7 +48,9 @@ def _mapping(_ctx, _param, values):
 @needs_database
 def import_command(fmt, file, map_urls, site, dry_run, with_secrets, progress) -> None:
     """Import comments: disqus (XML), wordpress (WXR), isso (its SQLite file), isso-json
-    (Isso's generic JSON, also called generic), commento (JSON), json (widget-server export).
+    (Isso's generic JSON, also called generic), commento and comentario (JSON, gzipped or not),
+    remark42 (its backup), artalk (.artrans), waline and twikoo (their JSON exports), cusdis
+    (its SQLite database or a JSON dump of its tables), json (widget-server export).
 
     Everything is written in one transaction; running it twice creates no duplicates.
     A complete export (`widget-server export`) into an empty server restores everything it
