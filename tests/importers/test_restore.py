@@ -21,7 +21,7 @@ from support.imports import build_everything, run
 from widget_server import create_app
 from widget_server.dataset import LEFT_OUT, SECTIONS
 from widget_server.extensions import db
-from widget_server.models import Thread, User
+from widget_server.models import AdminToken, Thread, User
 from widget_server.security import key_fingerprint
 
 RESTORED = "restored into an empty server"
@@ -133,3 +133,28 @@ def test_another_secret_is_named_and_carried_only_when_asked(app, client, post, 
     assert "instance secret" in result.output and "was replaced" in result.output
     assert (folder / "secret_key").read_text() == "test-secret-key"
     wipe(other)
+
+
+def test_a_token_made_before_the_restore_stays_and_a_busy_server_merges(app, client, post, admin_token,
+                                                                        database_url, tmp_path):
+    build_everything(client, post, app, admin_token)
+    whole = tmp_path / "whole.json"
+    run(app.test_cli_runner(), "export", whole)
+    exported = json.loads(whole.read_text())
+    wipe(app)
+    fresh = create_app(base_config(database_url, tmp_path))
+    with fresh.app_context():
+        kept = factories.admin_token("made-first")
+    result = run(fresh.test_cli_runner(), "import", "json", whole)
+    assert RESTORED in result.output and f"{len(exported['admin_tokens'])} admin_tokens" in result.output
+    headers = {"Authorization": f"Bearer {kept}"}
+    assert fresh.test_client().get("/api/v1/admin/comments", headers=headers).status_code == 200
+    with fresh.app_context():
+        names = sorted(db.session.execute(select(AdminToken.name)).scalars())
+    assert names == sorted(["made-first", *(t["name"] for t in exported["admin_tokens"])])
+    # Into a server that has comments now: threads and comments merge, the rest is left out, said so.
+    again = run(fresh.test_cli_runner(), "import", "json", whole, "--map-url",
+                "https://blog.example/=https://mirror.example/")
+    assert "merged" in again.output and "restored only into an empty server" in again.output
+    assert f"imported {len(exported['comments'])} comments" in again.output
+    wipe(fresh)
