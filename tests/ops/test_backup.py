@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 from support.app import IN_CI
 from support.imports import build_everything, run
 
@@ -97,3 +97,25 @@ def test_the_nightly_backup_units_pass_systemd_analyze_verify(tmp_path):
                            str(tmp_path / "widget-server-backup.service")], capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), done.stdout + done.stderr
+
+
+def test_a_database_file_damaged_beyond_opening_is_restored(app, runner, post, tmp_path, database_url):
+    post("Survives the damage")
+    if not database_url.startswith("sqlite"):
+        # PostgreSQL: the worst that the service can do to itself is drop its tables.
+        run(runner, "backup", tmp_path / "b")
+        with app.app_context():
+            db.session.execute(text("DROP TABLE likes, subscriptions, comments CASCADE"))
+            db.session.commit()
+    else:
+        run(runner, "backup", tmp_path / "b")
+        live = Path(database_url.removeprefix("sqlite:///"))
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        live.write_bytes(b"\x00garbage" * 4096)
+    (backup,) = (tmp_path / "b").iterdir()
+    result = run(runner, "restore", backup, "--yes")
+    assert "restored" in result.output
+    with app.app_context():
+        assert [c.text for c in db.session.execute(db.select(Comment)).scalars()] == ["Survives the damage"]

@@ -32,6 +32,7 @@ from ..export import export_to
 from ..extensions import db
 from ..importers import restore as whole
 from ..importers.base import ImportFailed, ProgressFile, Summary
+from .cli_base import upgrade_database
 
 PREFIX = "widget-"
 SUFFIXES = (".sqlite3", ".pgdump", ".json")
@@ -148,6 +149,26 @@ def _check_sqlite_backup(path: Path) -> None:
         raise BackupFailed(f"{path} is not a widget-server database (no threads, comments, alembic_version)")
 
 
+def _replace_sqlite(backup_path: str, live: str) -> None:
+    """Copy the backup next to the database file, then rename it over it: this works even when the
+    file is damaged beyond opening. The old file's -wal and -shm go (they would be replayed into
+    the new one), and the new file keeps the old one's owner (a restore run as root)."""
+    folder = os.path.dirname(os.path.abspath(live))
+    fd, temporary = tempfile.mkstemp(prefix=".widget-restore-", suffix=".sqlite3", dir=folder)  # 0600
+    os.close(fd)
+    try:
+        _sqlite_copy(backup_path, temporary)
+        if os.path.exists(live) and os.geteuid() == 0:
+            info = os.stat(live)
+            os.chown(temporary, info.st_uid, info.st_gid)
+        for stale in (live + "-wal", live + "-shm", live + "-journal"):
+            Path(stale).unlink(missing_ok=True)
+        os.replace(temporary, live)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def _empty_every_table() -> None:
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(delete(table))
@@ -165,7 +186,7 @@ def restore(path: str, *, progress_bar=None) -> str:
         _check_sqlite_backup(file)
         db.session.remove()
         db.engine.dispose()
-        _sqlite_copy(str(file), _sqlite_path())
+        _replace_sqlite(str(file), _sqlite_path())
     elif kind == "pg_dump":
         if dialect != "postgresql":
             raise BackupFailed(f"{path} is a pg_dump archive and this server uses {dialect}: move between "
@@ -181,6 +202,7 @@ def restore(path: str, *, progress_bar=None) -> str:
         if done.returncode:
             raise BackupFailed(f"pg_restore failed: {done.stderr.strip()[:500]}")
     else:
+        upgrade_database()  # a new, empty database gets the tables first
         _restore_export(file, progress_bar)
     return kind
 

@@ -8,6 +8,7 @@ import os
 import sys
 
 import click
+from flask.cli import with_appcontext
 
 from .cli_base import needs_database
 
@@ -169,25 +170,26 @@ def backup_command(folder, keep, use_export) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", is_flag=True, help="do not ask: replace everything in the database")
 @progress_option
-@needs_database
+@with_appcontext  # not needs_database: the database may be too damaged to check its schema
 def restore_command(file, yes, progress) -> None:
     """Replace everything in the database by a backup (from `widget-server backup`, or a complete
     export). Stop the service first, and start it again afterwards."""
     from ..importers.base import progress_bar
     from .backup import BackupFailed, restore
-    from .cli_base import upgrade_database
+    from .cli_base import connections_closed, upgrade_database
 
     if not yes:
         click.confirm(f"Replace everything in the database by {file}?", abort=True, err=True)
     bar = progress_bar(_progress(progress), os.path.getsize(file), "B", "restoring")
     try:
-        kind = restore(file, progress_bar=bar)
+        with connections_closed():
+            kind = restore(file, progress_bar=bar)
+            upgrade_database()  # a backup of an older release; an export restored into a new database
     except BackupFailed as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         if bar is not None:
             bar.close()
-    upgrade_database()
     click.echo(f"restored {file} ({kind}); start the service again")
 
 
