@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -326,3 +327,20 @@ def secret_key(instance_path: Path) -> str:
     except OSError as exc:  # unreadable file: say so instead of a traceback later
         raise ConfigError(f"{PREFIX}SECRET_KEY is unset and the generated one in {path} cannot be read: "
                           f"{exc.strerror or exc}") from None
+
+
+def store_secret_key(current: str, new: str, instance_path: str | Path) -> bool:
+    """Replace the generated secret in the instance folder by ``new`` (a restore carrying its
+    secret over). False, changing nothing, when the secret in use is not that file's
+    (WIDGET_SECRET_KEY is set): the operator sets the variable instead."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        if path.read_text().strip() != current:
+            return False
+    except OSError:
+        return False
+    fd, temporary = tempfile.mkstemp(prefix=".secret_key-", dir=path.parent)  # 0600
+    with os.fdopen(fd, "w") as handle:
+        handle.write(new)
+    os.replace(temporary, path)
+    return True

@@ -128,6 +128,9 @@ class Comment(db.Model):
     # Where an imported comment came from ("disqus:123"), so a second import
     # of the same file creates no duplicates.
     import_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # A digest of the source record it was last written from: a later import of the same source
+    # updates the comment only when the source changed (not when a moderator here did).
+    import_hash: Mapped[str | None] = mapped_column(String(32))
     # The reader account that posted it (shown with author.verified); null for anonymous posts.
     # No ON DELETE action: deleting an account unlinks its comments first (accounts.delete_account).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

@@ -94,6 +94,11 @@ def fingerprint(purpose: str, value: str) -> str:
     return _keyed(purpose, value)[:32]
 
 
+def key_fingerprint(secret: str) -> str:
+    """Names an instance secret without revealing it: an export says which secret keyed its hashes."""
+    return hmac.new(secret.encode(), b"widget-server key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
 def avatar_hash(user_id: int | None, email: str | None, author: str, ip_hash_value: str) -> str:
     """A short public hash for the identicon.
 

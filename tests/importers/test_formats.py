@@ -24,8 +24,13 @@ FILES = {
     "isso-json": ("isso-generic.json", 3),
     "commento": ("commento.json", 4),
     "json": ("export.json", 2),
+    "remark42": ("remark42/backup-radio-t.json", 5),
+    "artalk": ("artalk/comments.artrans", 4),
+    "waline": ("waline/waline-export.json", 5),
+    "twikoo": ("twikoo/twikoo-export.json", 4),
+    "cusdis": ("cusdis/cusdis-tables.json", 5),
 }
-CANONICAL = {"generic": "isso-json"}  # command-line aliases
+CANONICAL = {"generic": "isso-json", "comentario": "commento"}  # command-line aliases
 WRONG = [(fmt, owner) for fmt in FORMATS for owner in FILES if CANONICAL.get(fmt, fmt) != owner]
 
 

@@ -23,3 +23,20 @@ def test_peak_memory_does_not_grow_with_the_file():
     assert figures["large"]["imported"] > 7 * figures["small"]["imported"]
     grown_kb = figures["large"]["peak_kb"] - figures["small"]["peak_kb"]
     assert figures["ratio"] < 1.15 and grown_kb < 12 * 1024, figures
+
+
+EXPORT_BENCH = BENCH.parent / "export_memory.py"
+
+
+def test_a_complete_export_and_its_restore_do_not_grow_with_the_data():
+    """800 against 6,400 comments (with likes, accounts, audit entries): holding the rows would add
+    megabytes to the large run; streaming keeps both peaks where the small run's are."""
+    result = subprocess.run([sys.executable, str(EXPORT_BENCH), "--sizes", "800,6400"], capture_output=True,
+                            text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["large"]["restore"]["comments"] == 8 * figures["small"]["restore"]["comments"] == 6400
+    assert figures["large"]["file_mb"] > 4
+    for step in ("export", "restore"):
+        grown_kb = figures["large"][step]["peak_kb"] - figures["small"][step]["peak_kb"]
+        assert figures[f"{step}_ratio"] < 1.1 and grown_kb < 3 * 1024, figures

@@ -7,11 +7,13 @@ those commits are savepoints and the whole test is rolled back.
 from __future__ import annotations
 
 import itertools
+import json
 
 from support.app import PAGE
+from widget_server import clock, names
 from widget_server.comments.post import Client, NewComment, post
 from widget_server.extensions import db
-from widget_server.models import AdminToken, Comment
+from widget_server.models import AdminToken, Comment, OutboxMessage, Subscription, User, WebhookDelivery
 from widget_server.moderation.auth import create_token
 
 _names = itertools.count(1)
@@ -38,3 +40,41 @@ def comment(text: str = "A comment", url: str = PAGE, *, client: str = "192.0.2.
     stored, _token = post(new, None, Client(client))
     db.session.commit()
     return stored
+
+
+STAND_IN_HASH = "$argon2id$stand-in"  # noqa: S105 - not a password: no password matches it
+
+
+def user(name: str | None = None, *, email: str | None = None, password_hash: str = STAND_IN_HASH) -> User:
+    """A reader account as a confirmed sign-up leaves it (the hash is a stand-in unless given)."""
+    name = name or f"Reader {next(_names)}"
+    row = User(email=email or f"{name.lower().replace(' ', '.')}@example.org", display_name=name,
+               name_key=names.name_key(name), name_skeleton=names.name_skeleton(name),
+               password_hash=password_hash, created_at=clock.now())
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def subscription(comment_id: int, email: str, *, confirmed: bool = True) -> Subscription:
+    row = Subscription(comment_id=comment_id, email=email, confirmed=confirmed)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def outbox(recipient: str = "reader@example.org", *, sent: bool = False) -> OutboxMessage:
+    """A composed mail waiting in the outbox (or, ``sent``, one delivered already)."""
+    row = OutboxMessage(kind="reply", recipient=recipient, subject="A reply", text_body="Hello",
+                        html_body="<p>Hello</p>", sent_at=clock.now() if sent else None)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def webhook(event: str = "comment.created", *, sent: bool = False) -> WebhookDelivery:
+    row = WebhookDelivery(delivery_id=f"{next(_names):032x}", event=event, url="https://hooks.example/in",
+                          body=json.dumps({"event": event}), sent_at=clock.now() if sent else None)
+    db.session.add(row)
+    db.session.commit()
+    return row

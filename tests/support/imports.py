@@ -4,12 +4,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from support import factories
+from support.app import SITE
 from widget_server.extensions import db
-from widget_server.models import Comment, Thread
+from widget_server.models import PENDING, Comment, Thread
 from widget_server.ops.cli import main
 
+OTHER = f"{SITE}/2026/12/another-page"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -17,8 +20,8 @@ def fixture(name: str) -> str:
     return str(FIXTURES / name)
 
 
-def run(runner, *args, expect_ok: bool = True):
-    result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+def run(runner, *args, expect_ok: bool = True, **invoke):
+    result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False, **invoke)
     if expect_ok:
         assert result.exit_code == 0, result.output
     return result
@@ -63,3 +66,51 @@ def rows(app, url: str) -> list[Comment]:
 def shared_fixtures() -> Path | None:
     root = os.environ.get("WIDGET_TEST_SHARED")
     return Path(root) / "fixtures" if root else None
+
+
+def build_threads(client, post, app, admin_token) -> list[int]:
+    """Two threads with comments in every state, a reply to a deleted one, likes, an edit, a lock."""
+    first = post("First, with **markdown** and a link https://example.org", author="Ann",
+                 email="ann@example.org", website="https://ann.example")
+    c1 = first["comment"]["id"]
+    post("A reply", parent_id=c1, author="Bob")
+    regret = post("I will delete this", author="Cy")
+    post("Reply to the deleted one", parent_id=regret["comment"]["id"])
+    client.delete(f"/api/v1/comments/{regret['comment']['id']}",
+                  headers={"X-Edit-Token": regret["edit_token"]})
+    spam = post("Buy now", author="Spammer")
+    client.post(f"/api/v1/admin/comments/{spam['comment']['id']}/spam", json={},
+                headers={"Authorization": f"Bearer {admin_token}"})
+    held = post("Held back", author="Dan")
+    edited = post("Typo", author="Eve")
+    client.patch(f"/api/v1/comments/{edited['comment']['id']}", json={"text": "Fixed"},
+                 headers={"X-Edit-Token": edited["edit_token"]})
+    for address in ("10.0.0.1", "10.0.0.2"):
+        client.post(f"/api/v1/comments/{c1}/like", json={}, environ_base={"REMOTE_ADDR": address})
+    other = post("On another page", url=OTHER, title="Another page", author="Fay")
+    post("Anonymous reply", url=OTHER, parent_id=other["comment"]["id"])
+    with app.app_context():
+        db.session.execute(update(Comment).where(Comment.id == held["comment"]["id"]).values(state=PENDING))
+        db.session.execute(update(Thread).where(Thread.url == OTHER).values(locked=True))
+        db.session.commit()
+    return [first["comment"]["id"], edited["comment"]["id"], other["comment"]["id"]]
+
+
+def build_everything(client, post, app, admin_token) -> None:
+    """Rows in every table an export holds: build_threads, plus an account, subscriptions, bans
+    (with their audit entries), mail and webhooks both sent and still to send."""
+    first = build_threads(client, post, app, admin_token)[0]
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    assert client.post("/api/v1/admin/bans", json={"kind": "email", "value": "troll@example.org",
+                                                   "reason": "trolling"}, headers=headers).status_code == 201
+    assert client.post("/api/v1/admin/bans", json={"kind": "ip", "comment_id": first, "expires_in": 3600},
+                       headers=headers).status_code == 201
+    with app.app_context():
+        reader = factories.user("Ann Reader", password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA")
+        db.session.execute(update(Comment).where(Comment.id == first).values(user_id=reader.id))
+        db.session.commit()
+        factories.subscription(first, "ann@example.org")
+        factories.subscription(first, "bob@example.org", confirmed=False)
+        for sent in (False, True):
+            factories.outbox(sent=sent)
+            factories.webhook(sent=sent)

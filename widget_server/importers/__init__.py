@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from importlib import import_module
 
+from ..dataset import FORMAT as EXPORT_FORMAT
+from ..dataset import VERSION
+from . import restore
 from .base import ImportFailed, ProgressFile, Summary, progress_bar
 from .detect import check
 from .loader import Options, run
@@ -23,13 +26,21 @@ FORMATS = {
     "isso-json": "isso_json",
     "generic": "isso_json",
     "commento": "commento",
+    "comentario": "commento",  # Comentario exports Commento's format (gzipped)
+    "remark42": "remark42",
+    "artalk": "artalk",
+    "waline": "waline",
+    "twikoo": "twikoo",
+    "cusdis": "cusdis",
     "json": "json",
 }
 
 
 def run_import(fmt: str, path: str, *, map_urls: list[tuple[str, str]] | None = None, site: str | None = None,
-               dry_run: bool = False, progress: bool = False) -> Summary:
-    """Import ``path`` (in ``fmt``) into the app's database; needs an app context."""
+               dry_run: bool = False, progress: bool = False, with_secrets: bool = False) -> Summary:
+    """Import ``path`` (in ``fmt``) into the app's database; needs an app context.
+
+    A complete export (version 2) into an empty server is restored whole (``restore``)."""
     if fmt not in FORMATS:
         raise ImportFailed(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     module = import_module(f".{FORMATS[fmt]}", __name__)
@@ -41,9 +52,17 @@ def run_import(fmt: str, path: str, *, map_urls: list[tuple[str, str]] | None = 
     summary = Summary(fmt=module.FORMAT, path=path, dry_run=dry_run)
     if getattr(module, "BINARY", False):
         return run(module.read(None, path, summary), options, summary)
+    head = restore.peek(path) if module.FORMAT == "json" else {}
+    whole = head.get("format") == EXPORT_FORMAT and head.get("version") == VERSION
     bar = progress_bar(progress, os.path.getsize(path), "B", "reading")
     try:
         with open(path, "rb") as raw:
+            if whole and not map_urls and restore.server_is_empty():
+                return restore.restore(ProgressFile(raw, bar), path, head, summary, with_secrets=with_secrets,
+                                       dry_run=dry_run)
+            if whole:
+                restore.check_secret(head, summary, with_secrets=False)
+                restore.merge_note(summary)
             return run(module.read(ProgressFile(raw, bar), path, summary), options, summary)
     finally:
         if bar is not None:

@@ -83,6 +83,9 @@ class Summary:
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     notes: Counter = field(default_factory=Counter)  # note -> count
     examples: dict[str, str] = field(default_factory=dict)  # reason or note -> first detail
+    updated: int = 0  # imported before and changed at the source since (update.py)
+    changed: Counter = field(default_factory=Counter)  # field -> comments whose field changed
+    restored: Counter = field(default_factory=Counter)  # a complete export's other sections: name -> rows
 
     def skip(self, reason: str, detail: str = "", count: int = 1) -> None:
         self.skipped[reason] += count
@@ -101,12 +104,12 @@ class Summary:
     @property
     def all_skipped(self) -> bool:
         """The file had comments, but every one of them was skipped (none new, none imported before)."""
-        return not self.total_imported and not self.already and bool(self.skipped)
+        return not self.total_imported and not self.already and not self.updated and bool(self.skipped)
 
     @property
     def no_comments(self) -> bool:
         """The file (of the right format) holds no comments at all."""
-        return not self.total_imported and not self.already and not self.skipped
+        return not self.total_imported and not self.already and not self.updated and not self.skipped
 
     def lines(self) -> list[str]:
         verb = "would import" if self.dry_run else "imported"
@@ -115,6 +118,12 @@ class Summary:
                + (f" ({states})" if states else "")
                + f" in {self.threads_new + self.threads_existing} threads"
                + f" ({self.threads_new} new, {self.threads_existing} existing)"]
+        if self.restored:
+            out.append("  and " + ", ".join(f"{n} {name}" for name, n in self.restored.items()))
+        if self.updated:
+            fields = ", ".join(f"{name} {n}" for name, n in self.changed.most_common())
+            out.append(f"  {'would update' if self.dry_run else 'updated'} {self.updated} comments imported "
+                       f"before that changed at the source" + (f" (changed: {fields})" if fields else ""))
         if self.already:
             out.append(f"  already imported before (skipped): {self.already}")
         if self.skipped:

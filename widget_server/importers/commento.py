@@ -1,4 +1,5 @@
-"""Commento JSON export: ``{"version", "comments": [...], "commenters": [...]}``.
+"""Commento JSON export: ``{"version", "comments": [...], "commenters": [...]}``; Comentario's
+export is the same format, gzipped.
 
 Comments name their author by ``commenterHex`` and the commenters come after
 the comments, so the file is read twice: commenters first (one small entry per
@@ -23,6 +24,7 @@ from .base import (
     parse_datetime,
 )
 from .jsonstream import items
+from .peers import maybe_gunzip
 
 FORMAT = "commento"
 STATES = {"approved": PUBLISHED, "unapproved": PENDING, "flagged": SPAM}
@@ -37,6 +39,7 @@ def _page(comment: dict) -> str:
 
 
 def read(fh: BinaryIO, name: str, summary: Summary) -> Iterator[ThreadRecord | CommentRecord | Skip]:
+    fh = maybe_gunzip(fh)  # Comentario writes the same format, gzipped
     people: dict[str, tuple[str, str | None, str | None]] = {}
     for _prefix, person in items(fh, name, {"commenters.item"}):
         if isinstance(person, dict) and person.get("commenterHex"):

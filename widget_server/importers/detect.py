@@ -13,6 +13,7 @@ left to its reader, whose error gives the line and column.
 """
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import shlex
@@ -24,6 +25,7 @@ from xml.parsers import expat
 import ijson
 
 from .base import ImportFailed, Summary
+from .peers import is_gzip
 from .xmlstream import CHUNK, _Repair
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -44,8 +46,19 @@ LABELS = {
     "isso-json": ("an Isso generic JSON export", JSON, 'a JSON list of threads {"id", "title", "comments"}'),
     "commento": ("a Commento export", JSON, 'a JSON object with "version", "comments" and "commenters"'),
     "json": ("a widget-server export", JSON, f'a JSON object starting with "format": "{EXPORT_FORMAT}"'),
+    "remark42": ("a Remark42 backup", JSON,
+                 'JSON lines, the first {"version": 1, "users", "posts"} (or gzipped)'),
+    "artalk": ("an Artalk export (.artrans)", JSON, 'a JSON list of comments with "page_key", "nick", "rid"'),
+    "waline": ("a Waline export", JSON,
+               'a JSON object with "type": "waline" and "data": {"Comment": [...]}'),
+    "twikoo": ("a Twikoo export", JSON,
+               'a JSON list (or JSON lines) of comments with "_id", "nick", "comment"'),
+    "cusdis": ("Cusdis' tables", JSON, 'Cusdis\' SQLite database, or a JSON object {"pages": [...], '
+               '"comments": [...]}'),
 }
-NEEDS_SITE = {"isso", "isso-json"}
+# Formats whose files may also be of another family (Cusdis: its SQLite database).
+ALSO = {"cusdis": {SQLITE}}
+NEEDS_SITE = {"isso", "isso-json", "waline", "twikoo", "cusdis", "artalk"}
 
 
 @dataclass
@@ -106,9 +119,10 @@ def _xml(path: str) -> Found:
 
 def _json(path: str) -> Found:
     keys: list[str] = []
+    item_keys: set[str] = set()
     first_item = ""
     try:
-        with open(path, "rb") as fh:
+        with _open(path) as fh:
             for count, (prefix, event, value) in enumerate(ijson.parse(fh)):
                 if count == 0:
                     if event not in ("start_map", "start_array"):
@@ -122,16 +136,20 @@ def _json(path: str) -> Found:
                         kind = {"start_array": "list", "boolean": "true or false"}.get(event, event)
                         return Found(JSON, None, f"a JSON list whose first entry is a {kind}, not a thread")
                     if prefix == "item" and event == "map_key":
-                        if value in ("id", "title", "comments"):
-                            return Found(JSON, "isso-json", "a JSON list of threads (Isso's generic format)")
+                        item_keys.add(str(value))
                         first_item = first_item or str(value)
                     if prefix == "item" and event == "end_map":
+                        fmt = list_items_say(item_keys)
+                        if fmt:
+                            return Found(JSON, fmt, LIST_WHAT[fmt])
                         return Found(JSON, None, "a JSON list whose first entry has "
                                      + (f"the key {first_item!r}" if first_item else "no keys")
                                      + ", not a thread with id and comments")
                     continue
                 if prefix == "" and event == "map_key":
                     keys.append(str(value))
+                if prefix == "type" and event == "string" and value == "waline":
+                    return Found(JSON, "waline", 'a JSON object with "type": "waline"')
                 if prefix == "format" and event == "string":
                     if value == EXPORT_FORMAT:
                         return Found(JSON, "json", f'a JSON object with "format": "{EXPORT_FORMAT}"')
@@ -145,7 +163,7 @@ def _json(path: str) -> Found:
     except ijson.JSONError:
         if top_level_keys_say(keys) is None:
             return Found(JSON, None, "JSON that is not valid", broken=True)
-    except (OSError, UnicodeError, ValueError):
+    except (OSError, UnicodeError, ValueError, EOFError):
         return Found(JSON, None, "JSON that is not valid", broken=True)
     fmt = top_level_keys_say(keys)
     listed = ", ".join(repr(k) for k in keys[:8]) + (", ..." if len(keys) > 8 else "")
@@ -158,7 +176,35 @@ def top_level_keys_say(keys: list[str]) -> str | None:
         return "json"
     if "comments" in keys and ("version" in keys or "commenters" in keys):
         return "commento"
+    if "pages" in keys and "comments" in keys:
+        return "cusdis"
+    if "version" in keys and ("users" in keys or "posts" in keys):
+        return "remark42"
+    if "data" in keys and "tables" in keys:
+        return "waline"
+    if "results" in keys or ("_id" in keys and "comment" in keys):
+        return "twikoo"
     return None
+
+
+LIST_WHAT = {"isso-json": "a JSON list of threads (Isso's generic format)",
+             "artalk": "a JSON list of comments with Artalk's page_key",
+             "twikoo": "a JSON list of comments with Twikoo's _id and comment"}
+
+
+def list_items_say(keys: set[str]) -> str | None:
+    """What a JSON list is, from the keys of its first entry."""
+    if "page_key" in keys or {"rid", "nick", "content"} <= keys:
+        return "artalk"
+    if "_id" in keys or {"nick", "comment", "url"} <= keys:
+        return "twikoo"
+    if keys & {"id", "title", "comments"}:
+        return "isso-json"
+    return None
+
+
+def _open(path: str):
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115 - returned
 
 
 def _sqlite(path: str) -> Found:
@@ -172,6 +218,8 @@ def _sqlite(path: str) -> Found:
             conn.close()
     except sqlite3.DatabaseError as exc:
         return Found(SQLITE, None, f"an SQLite file that cannot be read ({exc})", broken=True)
+    if "by_nickname" in columns.get("comments", ()):
+        return Found(SQLITE, "cusdis", "an SQLite database with Cusdis' pages and comments tables")
     if "uri" in columns.get("threads", ()) and "tid" in columns.get("comments", ()):
         return Found(SQLITE, "isso", "an SQLite database with Isso's threads and comments tables")
     if "admin_tokens" in tables:
@@ -182,8 +230,11 @@ def _sqlite(path: str) -> Found:
 
 
 def sniff(path: str) -> Found:
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD)
+    try:
+        with _open(path) as fh:
+            head = fh.read(HEAD)
+    except (OSError, EOFError) as exc:
+        return Found(OTHER, None, f"a gzip file that cannot be read ({exc})", broken=True)
     if head.startswith(SQLITE_MAGIC):
         return _sqlite(path)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -200,7 +251,8 @@ def check(fmt: str, path: str) -> None:
     """Raise ImportFailed unless ``path`` can be (or, broken, may have been meant to be) ``fmt``."""
     label, family, expected = LABELS[fmt]
     found = sniff(path)
-    if found.fmt == fmt or (found.fmt is None and found.broken and found.family == family):
+    families = {family} | ALSO.get(fmt, set())
+    if found.fmt == fmt or (found.fmt is None and found.broken and found.family in families):
         return
     message = f"{path} is not {label}: it is {found.what}, where {expected} was expected"
     if found.fmt is not None:

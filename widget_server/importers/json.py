@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from ..dataset import VERSION
 from ..models import STATES
 from .base import (
     MAX_TITLE,
@@ -47,8 +48,9 @@ def read(fh: BinaryIO, name: str, summary: Summary) -> Iterator[ThreadRecord | C
             checked = True
             continue
         if prefix == "version":
-            if value != 1:
-                raise ImportFailed(f"{name} is a version {value!r} export; this server reads version 1")
+            if value not in (1, VERSION):
+                raise ImportFailed(f"{name} is a version {value!r} export; this server reads versions 1 "
+                                   f"and {VERSION}")
             continue
         if not checked:
             raise ImportFailed(f"{name} is not a widget-server export: it must start with "

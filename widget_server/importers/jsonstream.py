@@ -46,11 +46,12 @@ def fail(path: str, consumed: int, exc: Exception) -> ImportFailed:
     return ImportFailed(f"{path} is not valid JSON: {message} at {_position(path, consumed)}")
 
 
-def items(fh: BinaryIO, path: str, prefixes: set[str], scalars: set[str] = frozenset()
-          ) -> Iterator[tuple[str, object]]:
+def items(fh: BinaryIO, path: str, prefixes: set[str], scalars: set[str] = frozenset(), *,
+          multiple: bool = False) -> Iterator[tuple[str, object]]:
     """Yield (prefix, value) for each complete object or array element under ``prefixes``,
-    and for each scalar whose prefix is in ``scalars``, in file order, in one pass."""
-    events = ijson.parse(fh, use_float=True)
+    and for each scalar whose prefix is in ``scalars``, in file order, in one pass.
+    ``multiple``: the file is a sequence of JSON values (JSON lines); prefix "" is each one."""
+    events = ijson.parse(fh, use_float=True, multiple_values=multiple)
     try:
         for prefix, event, value in events:
             if prefix in scalars and event in ("string", "number", "boolean", "null"):

@@ -21,6 +21,7 @@ from .. import names
 from ..extensions import db
 from ..models import DELETED, MAX_DEPTH, Comment, Thread
 from ..urls import BadURL, normalize_origin, normalize_page_url, origin_of
+from . import update
 from .base import (
     MAX_TITLE,
     CommentRecord,
@@ -161,6 +162,24 @@ def _match_existing(st: Stage, summary: Summary) -> None:
             [(k, *v) for k, v in known.items()])
 
 
+def _match_restored(st: Stage, summary: Summary) -> None:
+    """Our own export read again after it was restored: its comments are here under their own ids
+    (a restore keeps ids and leaves the import key empty): the same id, time and page is the same one."""
+    sql = ("SELECT seq, key, orig_id, created, target FROM comments WHERE status = 'new'"
+           " AND orig_id IS NOT NULL AND seq > ?")
+    for rows in batches(st, sql):
+        found = {r[0]: r for r in db.session.execute(
+            select(Comment.id, Comment.created_at, Comment.depth, Comment.parent_id, Thread.url)
+            .join(Thread, Thread.id == Comment.thread_id)
+            .where(Comment.id.in_([r[2] for r in rows]), Comment.import_key.is_(None))).all()}
+        same = [(dbid, depth, parent, url, key) for _seq, key, orig, created, target in rows
+                if (hit := found.get(orig)) and to_text(hit[1]) == created and hit[4] == target
+                for dbid, _at, depth, parent, url in (hit,)]
+        st.conn.executemany("UPDATE comments SET status = 'existing', change = 'restored', dbid = ?,"
+                            " depth = ?, link_dbid = ?, target = ? WHERE key = ?", same)
+        summary.already += len(same)
+
+
 def _nest(st: Stage, summary: Summary) -> None:
     """Depth and the comment each reply hangs under, level by level; broken links become top-level."""
     top = MAX_DEPTH - 1
@@ -200,6 +219,9 @@ def plan(st: Stage, options: Options, summary: Summary) -> list[str]:
     """Fill in targets, known comments and nesting; count what would happen. Returns the target URLs."""
     _resolve_threads(st, options, summary)
     _match_existing(st, summary)
+    if options.keep_numbers:
+        _match_restored(st, summary)
+    update.classify(st, summary)
     _nest(st, summary)
     st.conn.commit()
     targets = [r[0] for r in st.q("SELECT DISTINCT target FROM comments WHERE status = 'new'"
@@ -251,9 +273,11 @@ def run(records: Iterator[Record], options: Options, summary: Summary) -> Summar
             if options.dry_run:
                 db.session.rollback()
                 return summary
-            bar = progress_bar(options.progress, summary.total_imported, "comments", "writing")
+            bar = progress_bar(options.progress, summary.total_imported + summary.updated, "comments",
+                               "writing")
             try:
                 write(st, options, targets, bar)
+                update.apply(st, bar)
                 db.session.commit()
             finally:
                 if bar is not None:

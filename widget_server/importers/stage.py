@@ -23,7 +23,8 @@ CREATE TABLE comments (
     seq INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, thread TEXT, parent TEXT, parent_orig INT,
     orig_id INT, created TEXT, number INT, data TEXT, line TEXT,
     status TEXT NOT NULL DEFAULT 'new',  -- new, existing, skip, known (a parent already in the database)
-    target TEXT, dbid INT, depth INT, link_key TEXT, link_dbid INT, note TEXT, deleted_thread INT DEFAULT 0);
+    target TEXT, dbid INT, depth INT, link_key TEXT, link_dbid INT, note TEXT, deleted_thread INT DEFAULT 0,
+    change TEXT, hash TEXT);  -- change: update, baseline or restored (update.py)
 CREATE INDEX ix_thread ON comments (thread);
 CREATE INDEX ix_parent ON comments (parent);
 CREATE INDEX ix_target ON comments (status, target, created, seq);

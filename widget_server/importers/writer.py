@@ -14,6 +14,7 @@ from ..comments.render import render
 from ..extensions import db
 from ..models import DELETED, Comment, Thread
 from .stage import BATCH, Options, Stage, batches, from_text
+from .update import source_hash
 
 
 def _source_threads(st: Stage, target: str) -> list[tuple]:
@@ -82,7 +83,7 @@ def write(st: Stage, options: Options, targets: list[str], bar=None) -> None:
                     "state": fields["state"], "created_at": from_text(created),
                     "edited_at": from_text(fields["edited_at"]), "likes": fields["likes"],
                     "pinned": bool(fields["pinned"]), "ip_hash": fields["ip_hash"] or "",
-                    "edit_token_hash": None, "import_key": key,
+                    "edit_token_hash": None, "import_key": key, "import_hash": source_hash(fields),
                 }
                 if restore_ids:
                     row["id"] = orig_id

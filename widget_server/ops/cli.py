@@ -6,9 +6,6 @@ line and exit status 1. A command that needs the database migrates an SQLite one
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import logging
 import os
 import socket
 
@@ -17,6 +14,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from .. import clock
+from . import data_cli
+from .cli_base import connections_closed, database_error, ensure_schema, needs_database, upgrade_database
 
 
 def _create_app(warn: bool = True):
@@ -30,75 +29,6 @@ def _create_app(warn: bool = True):
     if warn:
         log_warnings(config.warnings(app.config))
     return app
-
-
-def upgrade_database() -> None:
-    """Apply every migration (idempotent), saying which ones ran."""
-    from flask_migrate import upgrade
-
-    migration_log = logging.getLogger("alembic.runtime.migration")
-    level = migration_log.level
-    migration_log.setLevel(logging.INFO)  # "Running upgrade ...", as JSON lines
-    migration_log.addFilter(_steps_only)
-    try:
-        upgrade()
-    finally:  # back to quiet: nothing Alembic does later (in a forked worker, say) is logged
-        migration_log.setLevel(level)
-        migration_log.removeFilter(_steps_only)
-
-
-def _steps_only(record: logging.LogRecord) -> bool:
-    # Not "Context impl SQLiteImpl." and "Will assume non-transactional DDL.": what ran, only.
-    return record.levelno > logging.INFO or str(record.msg).startswith("Running")
-
-
-def _database_error(exc: Exception) -> click.ClickException:
-    detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).strip().splitlines()[0]
-    return click.ClickException(f"WIDGET_DATABASE_URL: the database does not answer: {detail}")
-
-
-def ensure_schema() -> None:
-    """The database is at the code's schema: an SQLite file is migrated (as ``serve`` does);
-    any other database gets one line naming the command to run."""
-    from sqlalchemy.exc import DBAPIError
-
-    from .. import schema
-    from ..extensions import db
-
-    try:
-        reason = schema.mismatch(schema.current())
-        if reason and db.engine.dialect.name == "sqlite":
-            upgrade_database()
-            reason = schema.mismatch(schema.current())
-    except DBAPIError as exc:
-        raise _database_error(exc) from None
-    if reason:
-        raise click.ClickException(reason)
-
-
-def needs_database(command):
-    """For commands that read or write the comments: an app context and a database at the schema."""
-
-    @functools.wraps(command)
-    @with_appcontext
-    def run(*args, **kwargs):
-        with _connections_closed():
-            ensure_schema()
-            return command(*args, **kwargs)
-
-    return run
-
-
-@contextlib.contextmanager
-def _connections_closed():
-    """A command leaves no pooled connection behind (an embedding process or test may go on)."""
-    from ..extensions import db
-
-    try:
-        yield
-    finally:
-        db.session.remove()
-        db.engine.dispose()
 
 
 class OperatorCommands(FlaskGroup):
@@ -141,10 +71,10 @@ def db_upgrade() -> None:
     from sqlalchemy.exc import DBAPIError
 
     try:
-        with _connections_closed():
+        with connections_closed():
             upgrade_database()
     except DBAPIError as exc:
-        raise _database_error(exc) from None
+        raise database_error(exc) from None
     click.echo("database schema up to date", err=True)
 
 
@@ -157,10 +87,10 @@ def db_current() -> None:
     from .. import schema
 
     try:
-        with _connections_closed():
+        with connections_closed():
             found = schema.current()
     except DBAPIError as exc:
-        raise _database_error(exc) from None
+        raise database_error(exc) from None
     reason = schema.mismatch(found)
     if reason:
         raise click.ClickException(reason)
@@ -210,7 +140,7 @@ def serve(host: str | None, port: int | None) -> None:
     if gunicorn_conf._config_error is not None:
         raise click.ClickException(str(gunicorn_conf._config_error))
     app = _create_app(warn=False)  # gunicorn's on_starting says the warnings, once
-    with app.app_context(), _connections_closed():  # none of the master's shared with a worker
+    with app.app_context(), connections_closed():  # none of the master's shared with a worker
         ensure_schema()
 
     class _Server(BaseApplication):
@@ -281,63 +211,6 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"revoked admin token {token_id} ({row.name})")
 
 
-def _mapping(_ctx, _param, values):
-    from ..importers import parse_mapping
-
-    try:
-        return [parse_mapping(v) for v in values]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-@main.command("import")
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(
-    ["disqus", "wordpress", "isso", "isso-json", "generic", "commento", "json"]))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--map-url", "map_urls", multiple=True, callback=_mapping, metavar="OLD=NEW",
-              help="rewrite thread URLs starting with OLD to start with NEW (repeatable)")
-@click.option("--site", metavar="URL", help="site that path-only thread URLs belong to (Isso, Commento)")
-@click.option("--dry-run", is_flag=True, help="read and check everything, report, write nothing")
-@click.option("--progress/--no-progress", default=None,
-              help="progress bar on stderr (default: when stderr is a terminal)")
-@needs_database
-def import_command(fmt, file, map_urls, site, dry_run, progress) -> None:
-    """Import comments: disqus (XML), wordpress (WXR), isso (its SQLite file), isso-json
-    (Isso's generic JSON, also called generic), commento (JSON), json (widget-server export).
-
-    Everything is written in one transaction; running it twice creates no duplicates.
-    A file of another format is refused (exit status 1), and so is an import that skipped
-    every comment (unless --dry-run). See docs/migrating.md."""
-    import sys
-
-    from ..importers import ImportFailed, run_import
-
-    if progress is None:
-        progress = sys.stderr.isatty()
-    try:
-        summary = run_import(fmt, file, map_urls=map_urls, site=site, dry_run=dry_run, progress=progress)
-    except ImportFailed as exc:
-        raise click.ClickException(str(exc)) from None
-    for line in summary.lines():
-        click.echo(line)
-    if summary.all_skipped and not dry_run:
-        raise click.ClickException(f"{file}: every comment was skipped, nothing was imported")
-
-
-@main.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@needs_database
-def export_command(file) -> None:
-    """Write every thread and comment (all states) to FILE as JSON ("-": standard output).
-
-    Never contains admin tokens, edit tokens or IP addresses. Restore with
-    ``widget-server import json FILE``."""
-    from ..export import export_to
-
-    counts = export_to(file)
-    click.echo(f"exported {counts['threads']} threads and {counts['comments']} comments to {file}", err=True)
-
-
 @main.command()
 @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
 @click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(0.5),
@@ -359,3 +232,6 @@ def worker(once: bool, interval: float) -> None:
     except KeyboardInterrupt:
         click.echo("outbox sender stopped", err=True)
 
+
+for _command in data_cli.COMMANDS:
+    main.add_command(_command)

@@ -1,0 +1,21 @@
+"""comments.import_hash: the source record an imported comment was last written from
+
+Revision ID: data_1
+Revises: 0004_mail
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "data_1"
+down_revision = "0004_mail"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # A plain nullable ADD COLUMN: no table rebuild on SQLite (which would cascade to likes).
+    op.add_column("comments", sa.Column("import_hash", sa.String(length=32), nullable=True))
+
+
+def downgrade():
+    op.drop_column("comments", "import_hash")
