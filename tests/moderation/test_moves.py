@@ -104,3 +104,12 @@ def test_a_bad_move_is_refused_and_changes_nothing(app, runner, args, message):
     result = run(runner, "move", *args, expect_ok=False)
     assert result.exit_code != 0 and message in result.output
     assert _audit(app) == []
+
+
+def test_a_move_to_a_site_that_is_not_allowed_is_done_with_a_warning(app, runner, post):
+    post("Hello", url=OLD)
+    result = run(runner, "move", OLD, "https://elsewhere.example/hello")
+    assert "warning: https://elsewhere.example is not in WIDGET_ALLOWED_ORIGINS" in result.output
+    assert "moved 1 threads" in result.output
+    quiet = run(runner, "move", "https://elsewhere.example/hello", NEW)
+    assert "warning" not in quiet.output

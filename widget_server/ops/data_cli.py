@@ -129,6 +129,7 @@ def move_command(old, new, rules, dry_run, progress) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     verb = "would " if dry_run else ""
+    _warn_outside(done)
     for item in done:
         if item.merged:
             numbers = f", numbered {item.first_number}-{item.last_number}" if item.comments else ""
@@ -142,6 +143,19 @@ def move_command(old, new, rules, dry_run, progress) -> None:
         return
     db.session.commit()
     click.echo(f"moved {len(done)} threads" if done else "no thread matched: nothing was moved")
+
+
+def _warn_outside(done) -> None:
+    """A thread moved to a site the widget may not show is a mistake more often than not."""
+    from flask import current_app
+
+    from ..urls import normalize_origin, origin_of
+
+    allowed = {normalize_origin(o) for o in current_app.config.get("ALLOWED_ORIGINS") or []}
+    outside = sorted({origin_of(item.new) for item in done} - allowed) if "*" not in allowed else []
+    for origin in outside:
+        click.echo(f"warning: {origin} is not in WIDGET_ALLOWED_ORIGINS: the widget cannot show the "
+                   "threads moved there until it is added", err=True)
 
 
 @click.command("backup")
