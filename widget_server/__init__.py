@@ -97,6 +97,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(db.engine)
     app.extensions["widget_read_cache"] = ReadCache()
+    app.extensions["widget_html_cache"] = ReadCache()  # comments/html.py: threads as HTML
 
     # 3. request hooks, in the order they run: the request id and access log first, then an
     #    unknown Host is refused (hosts), then the origin check and CORS headers; errors
@@ -119,6 +120,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     from .accounts import pages as account_pages
     from .comments import api as comments_api
     from .comments import feeds
+    from .comments import pages as thread_pages
     from .delivery import api as notifications_api
     from .delivery import pages as mail_pages
     from .moderation import api as moderation_api
@@ -128,6 +130,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     for blueprint in (
         comments_api.bp,        # /api/v1/comments, /counts, /preview: the widget's API
         feeds.bp,               # /feed.atom, /feeds/recent.atom
+        thread_pages.bp,        # /api/v1/comments.html, /t (and its form): threads as HTML
         moderation_api.bp,      # /api/v1/admin/...
         moderation_page.bp,     # /admin
         accounts_api.bp,        # /api/v1/auth/..., /api/v1/account

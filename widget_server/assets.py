@@ -200,6 +200,49 @@ STRICT_CSP = (
 )
 
 
+# /comments.css: the widget's own stylesheet (the CSS inside widget.js, one copy), nested under
+# .widget-server so it styles the server's markup of a thread (comments/html.py) and nothing else
+# on the page, plus the few rules for what only the server's markup has: links where the widget
+# has buttons (sort, reply, more), the like count, the /t page itself.
+_CSS = re.compile(r"const CSS = `(.*?)`;", re.S)
+_DARK = re.compile(r"const DARK = (.*?);\n", re.S)
+_JS_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+SERVER_MARKUP_CSS = """
+.so a{display:inline-flex;align-items:center;border-radius:99px;padding:3px 12px;min-height:30px;
+color:var(--mu);font-size:.875em;text-decoration:none}
+.so [aria-current=true]{background:var(--sf);color:var(--fg);font-weight:600}
+.ac .lk,.ac a{border-radius:99px;padding:2px 10px;min-height:32px;font-weight:600;display:inline-flex;
+align-items:center;gap:5px;color:inherit;text-decoration:none}
+.ac a:hover{background:var(--sf);color:var(--fg)}
+a.b{display:block;width:fit-content;text-align:center;text-decoration:none;color:var(--fg)}
+input[type=hidden]{display:none}
+"""
+PAGE_CSS = """
+.ws-page{margin:0 auto;max-width:48rem;padding:16px;font:16px/1.6 system-ui,sans-serif}
+.ws-notice,.ws-error{padding:10px 14px;border-radius:10px;background:#f3f5f7;
+border-inline-start:4px solid #116329}
+.ws-error{border-color:#b42318;color:#b42318;font-weight:600}
+"""
+
+
+def server_markup_css(widget_source: str) -> str:
+    dark = "".join(_JS_STRING.findall(_DARK.search(widget_source).group(1)))
+    css = _CSS.search(widget_source).group(1).replace("${DARK}", dark)
+    return ".widget-server{" + css + SERVER_MARKUP_CSS + "}" + PAGE_CSS
+
+
+def _comments_css(static_dir: Path) -> Asset:
+    path = static_dir / "widget.js"
+    return _cached((path, "comments.css"), path.stat().st_mtime_ns,
+                   lambda: _asset(server_markup_css(path.read_text("utf-8")).encode(), "text/css"))
+
+
+@bp.get("/comments.css")
+def comments_css():
+    """The widget's look for the server's markup: the fragment in an article, the /t page."""
+    return respond(_comments_css(_static_dir()))
+
+
 @bp.get("/demo")
 def demo():
     response = Response(render_template("demo.html"), mimetype="text/html")
