@@ -35,9 +35,12 @@ from pathlib import Path
 
 import rjsmin
 import zopfli.gzip
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
+from markupsafe import Markup
 
+from .comments import html, locale, reading
 from .errors import APIError
+from .hosts import base_url
 from .web import conditional
 
 bp = Blueprint("assets", __name__, template_folder="templates")
@@ -243,11 +246,23 @@ def comments_css():
     return respond(_comments_css(_static_dir()))
 
 
+DEMO_CSP = STRICT_CSP.replace("form-action 'none'", "form-action 'self'")  # the thread's plain form
+
+
 @bp.get("/demo")
 def demo():
-    response = Response(render_template("demo.html"), mimetype="text/html")
+    """The article with its thread included on the server (as an SSI or a template would include
+    /api/v1/comments.html) and taken over by the widget; ``?nojs``: the same without the script."""
+    theme = request.args.get("theme") if request.args.get("theme") in html.THEMES else "auto"
+    lang = locale.language(request.args.get("lang"))
+    url = base_url() + "/demo"
+    view = html.View(html.FRAGMENT, url, lang=lang, theme=theme)
+    fragment = Markup(html.render(view).body(reading.form_token(url)).decode())  # noqa: S704 - our own render
+    page = render_template("demo.html", theme=theme, lang=lang, fragment=fragment,
+                           nojs="nojs" in request.args, noscript_link=html.thread_link(view))
+    response = Response(page, mimetype="text/html")
     # The demo is held to the same strict policy we promise site owners works.
-    response.headers["Content-Security-Policy"] = STRICT_CSP
+    response.headers["Content-Security-Policy"] = DEMO_CSP
     return response
 
 
