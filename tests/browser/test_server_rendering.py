@@ -98,13 +98,13 @@ def test_without_javascript_the_demo_shows_the_first_page_and_a_held_post_then_s
 # --- the widget takes the server's markup over -----------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["head", "middle"])
-def test_the_widget_takes_over_without_a_request_a_jump_or_an_id_twice(page: Page, ssr_site, where):
+@pytest.mark.parametrize(("where", "width"), [("head", 1280), ("middle", 1280), ("middle", 390)])
+def test_the_widget_takes_over_without_a_request_a_jump_or_an_id_twice(page: Page, ssr_site, where, width):
     """The page loads as a reader without scripts sees it, the discussion scrolled into view (its
     head with the form, or the middle of the list); then the widget arrives, as an async script
     would, and takes over. Every layout shift from the first paint on is counted.
     """
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size({"width": width, "height": 900})
     page.add_init_script(SHIFTS)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -121,6 +121,7 @@ def test_the_widget_takes_over_without_a_request_a_jump_or_an_id_twice(page: Pag
     page.wait_for_timeout(300)
 
     cls = sum(page.evaluate("window.__shifts"))
+    print(f"take-over at the {where} of the discussion, {width} px wide: CLS {cls:.4f}")  # with -s
     assert cls < CLS_LIMIT, f"Cumulative Layout Shift {cls:.4f}"
     root = page.locator("#comments").locator("section.ws")
     expect(root.locator(":scope > ol > li.c")).to_have_count(TOP_LEVEL)  # pierces the shadow root
