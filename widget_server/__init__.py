@@ -97,7 +97,8 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(db.engine)
     app.extensions["widget_read_cache"] = ReadCache()
-    app.extensions["widget_html_cache"] = ReadCache()  # comments/html.py: threads as HTML
+    # comments/html.py: threads as HTML. Fewer entries than the JSON's: each holds the JSON too.
+    app.extensions["widget_html_cache"] = ReadCache(max_entries=256)
 
     # 3. request hooks, in the order they run: the request id and access log first, then an
     #    unknown Host is refused (hosts), then the origin check and CORS headers; errors
