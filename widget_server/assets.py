@@ -219,6 +219,7 @@ align-items:center;gap:5px;color:inherit;text-decoration:none}
 .ac a:hover{background:var(--sf);color:var(--fg)}
 a.b{display:block;width:fit-content;text-align:center;text-decoration:none;color:var(--fg)}
 input[type=hidden]{display:none}
+.ws-gap{min-height:32px}
 """
 PAGE_CSS = """
 .ws-page{margin:0 auto;max-width:48rem;padding:16px;font:16px/1.6 system-ui,sans-serif}

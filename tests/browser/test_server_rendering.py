@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from support import factories, vnu
 from support.app import LiveServer, migrate_database
+from support.processes import free_port
 from support.xss import payloads
 from widget_pages import *  # noqa: F403 - the fixtures
 from widget_pages import create_app_for, hook_dialogs, post_raw, run_axe, seed
@@ -31,13 +32,15 @@ TAKE_OVER = """(lang) => { const script = document.createElement("script");
   document.querySelector("#comments").after(script); }"""
 
 
-@pytest.fixture(scope="module")
-def ssr_site(tmp_path_factory):
-    """The server with the demo's thread: 50 top-level comments, some with replies and links."""
-    instance = tmp_path_factory.mktemp("ssr-site")
+def _demo_site(tmp_path_factory, name: str, **settings):
+    """A server with the demo's thread: 50 top-level comments, some with replies and links."""
+    instance = tmp_path_factory.mktemp(name)
     url = f"sqlite:///{instance / 'widget.db'}"
     migrate_database(url, instance)
-    server = LiveServer(create_app_for(url, instance)).start()
+    port = free_port()
+    if settings.get("SMTP_URL"):  # links in mail need the server's address
+        settings["PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    server = LiveServer(create_app_for(url, instance, **settings), port).start()
     demo = server.url + "/demo"
     for n in range(TOP_LEVEL):
         made = seed(server, demo, f"Comment {n}: **water** less, " * (1 + n % 3),
@@ -45,6 +48,38 @@ def ssr_site(tmp_path_factory):
         if n % 5 == 0:
             seed(server, demo, f"A reply to {n}, see https://plants.example/",
                  parent_id=made["comment"]["id"])
+    return server
+
+
+# Where the thread's parts are on the page, in the server's markup or, once taken over, in the
+# widget's shadow root. Layout-shift entries cannot see these (the widget's nodes are new nodes,
+# so the browser counts them as appearing, not moving): positions are compared one by one.
+BOXES = """() => {
+  const host = document.querySelector("#comments");
+  const root = host.shadowRoot && host.shadowRoot.querySelector("section") ? host.shadowRoot : host;
+  const boxes = {};
+  const put = (name, el) => { if (el) { const r = el.getBoundingClientRect();
+    boxes[name] = [Math.round(r.top), Math.round(r.left), Math.round(r.height), Math.round(r.width)]; } };
+  put("header", root.querySelector(".hd")); put("text", root.querySelector("form textarea"));
+  put("post", root.querySelector("form .bar .p")); put("list", root.querySelector("section > ol"));
+  for (const item of root.querySelectorAll("li.c")) put(item.id, item.firstElementChild);
+  return boxes;
+}"""
+
+
+@pytest.fixture(scope="module")
+def ssr_site(tmp_path_factory):
+    server = _demo_site(tmp_path_factory, "ssr-site")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def accounts_site(tmp_path_factory):
+    """Reader accounts and reply notifications on: the widget's form has a sign-in row and a
+    "Notify me" box, which the fragment must make room for (mail is only queued, never sent)."""
+    server = _demo_site(tmp_path_factory, "ssr-accounts-site", ACCOUNTS="true", OUTBOX_THREAD=False,
+                        SMTP_URL="smtp://127.0.0.1:9?from=comments@blog.example")
     yield server
     server.stop()
 
@@ -98,12 +133,16 @@ def test_without_javascript_the_demo_shows_the_first_page_and_a_held_post_then_s
 # --- the widget takes the server's markup over -----------------------------------------------
 
 
-@pytest.mark.parametrize(("where", "width"), [("head", 1280), ("middle", 1280), ("middle", 390)])
-def test_the_widget_takes_over_without_a_request_a_jump_or_an_id_twice(page: Page, ssr_site, where, width):
+@pytest.mark.parametrize(("site", "where", "width"), [
+    ("ssr_site", "head", 1280), ("ssr_site", "middle", 1280), ("ssr_site", "middle", 390),
+    ("accounts_site", "head", 1280)])
+def test_the_widget_takes_over_without_a_request_a_jump_or_an_id_twice(page: Page, request, site, where,
+                                                                       width):
     """The page loads as a reader without scripts sees it, the discussion scrolled into view (its
     head with the form, or the middle of the list); then the widget arrives, as an async script
     would, and takes over. Every layout shift from the first paint on is counted.
     """
+    ssr_site = request.getfixturevalue(site)
     page.set_viewport_size({"width": width, "height": 900})
     page.add_init_script(SHIFTS)
     requests: list[str] = []
@@ -114,6 +153,7 @@ def test_the_widget_takes_over_without_a_request_a_jump_or_an_id_twice(page: Pag
     page.evaluate("window.scrollBy(0, -80)")
     page.wait_for_timeout(200)
     before = page.locator(target).bounding_box()
+    boxes = page.evaluate(BOXES)
 
     page.evaluate(TAKE_OVER, "en")
     expect(page.locator("#comments .widget-server")).to_have_count(0)
@@ -121,13 +161,23 @@ def test_the_widget_takes_over_without_a_request_a_jump_or_an_id_twice(page: Pag
     page.wait_for_timeout(300)
 
     cls = sum(page.evaluate("window.__shifts"))
-    print(f"take-over at the {where} of the discussion, {width} px wide: CLS {cls:.4f}")  # with -s
+    print(f"take-over, {site}, {where} of the discussion, {width} px wide: CLS {cls:.4f}")  # with -s
     assert cls < CLS_LIMIT, f"Cumulative Layout Shift {cls:.4f}"
     root = page.locator("#comments").locator("section.ws")
     expect(root.locator(":scope > ol > li.c")).to_have_count(TOP_LEVEL)  # pierces the shadow root
     after = page.locator(target).bounding_box()
     assert abs(after["y"] - before["y"]) < 1 and abs(after["height"] - before["height"]) < 1
+    # Nothing moved: the header, the form, the list and every comment's box (top, left, height;
+    # width too) are where the server's markup had them, to the pixel.
+    now = page.evaluate(BOXES)
+    assert len(boxes) > TOP_LEVEL and set(now) == set(boxes)
+    moved = {name: (boxes[name], now[name]) for name in boxes
+             if any(abs(a - b) > 1 for a, b in zip(boxes[name], now[name], strict=True))}
+    assert moved == {}, f"{len(moved)} parts moved, e.g. {list(moved.items())[:3]}"
 
+    if site == "accounts_site":  # the rows the fragment made room for are there now
+        expect(page.locator("#comments form").first.get_by_role("button", name="Sign in")).to_be_visible()
+        expect(page.locator("#comments form").first.get_by_label("Notify me of replies")).to_be_visible()
     assert not [url for url in requests if "/api/v1/comments?" in url], "the first page asked for again"
     # The light copy is gone: no comment twice, no id twice.
     assert page.evaluate("document.querySelector('#comments').childNodes.length") == 0

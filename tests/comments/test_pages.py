@@ -295,3 +295,19 @@ def test_form_posts_share_the_post_rate_limit_and_answer_in_html(client, form_po
     assert limited.status_code == 429 and limited.mimetype == "text/html"
     assert int(limited.headers["Retry-After"]) > 0
     assert "too many posts" in limited.get_data(as_text=True).lower()
+
+
+MAIL = {"SMTP_URL": "smtp://127.0.0.1:9?from=comments@blog.example", "PUBLIC_URL": "https://comments.example",
+        "OUTBOX_THREAD": False}
+
+
+@pytest.mark.parametrize("config_overrides", [MAIL], indirect=True)
+def test_where_mail_is_on_the_form_offers_reply_notifications_as_the_widget_does(client, form_post):
+    assert 'name="notify" value="true"' in get_html(client, "/t").get_data(as_text=True)
+    refused = form_post({"notify": "true"})
+    assert refused.status_code == 400 and "Email: is needed for reply notifications." in refused.text
+    assert form_post({"notify": "true", "email": "nina@example.org", "text": "Tell me"}).status_code == 303
+
+
+def test_without_mail_there_is_no_notify_box(client):
+    assert 'name="notify"' not in get_html(client, "/t").get_data(as_text=True)

@@ -88,6 +88,7 @@ def _form_values() -> dict:
         values[name] = values[name].strip() or None
     parent = form.get("parent_id", "").strip()
     values["parent_id"] = int(parent) if parent.isdigit() and len(parent) < 16 else (parent or None)
+    values["notify"] = form.get("notify") in ("true", "on")  # a checkbox: there or not
     return values
 
 
