@@ -60,17 +60,23 @@ class Scenario:
     post: bool = False
 
 
-def scenarios() -> list[Scenario]:
+def scenarios(only: str = "") -> list[Scenario]:
     thread = "/api/v1/comments?url="
+    fragment = "/api/v1/comments.html?url="  # the thread as HTML (docs/server-rendering.md)
     gzip = {"Accept-Encoding": "gzip"}
     counts = "/api/v1/counts?" + "&".join(f"url={quote(seeding.page(n), safe='')}" for n in range(50))
-    return [
+    every = [
         Scenario("hot thread", "GET", thread + quote(seeding.HOT, safe=""), gzip),
+        Scenario("hot thread, HTML", "GET", fragment + quote(seeding.HOT, safe=""), gzip),
         Scenario("small thread", "GET", thread + quote(seeding.SMALL, safe=""), gzip),
+        Scenario("small thread, HTML", "GET", fragment + quote(seeding.SMALL, safe=""), gzip),
         Scenario("counts, 50 pages", "GET", counts, gzip),
         Scenario("304 revalidation", "GET", thread + quote(seeding.HOT, safe=""), gzip),  # + If-None-Match
+        Scenario("304 revalidation, HTML", "GET", fragment + quote(seeding.HOT, safe=""), gzip),
         Scenario("posting", "POST", "/api/v1/comments", {"Content-Type": "application/json"}, post=True),
     ]
+    wanted = [word.strip() for word in only.split(",") if word.strip()]
+    return [sc for sc in every if not wanted or any(word in sc.name for word in wanted)]
 
 
 LUA = r"""
@@ -275,7 +281,7 @@ def run_backend(backend: str, args, folder: Path) -> list[dict]:
         try:
             # Record what the service answers, then serve exactly those bytes from the baseline.
             recorded, etags = {}, {}
-            for sc in scenarios():
+            for sc in scenarios(args.only):
                 if sc.post:
                     continue
                 status, headers, body = app.request("GET", sc.path, sc.headers)
@@ -294,9 +300,9 @@ def run_backend(backend: str, args, folder: Path) -> list[dict]:
                 status, _headers, body = base.request("GET", path, {"Accept-Encoding": "gzip"})
                 assert status == 200 and body == base64.b64decode(r["body"]), f"baseline differs for {path}"
             sizes = {sc.name: len(base64.b64decode(recorded[sc.path]["body"]))
-                     for sc in scenarios() if not sc.post}
+                     for sc in scenarios(args.only) if not sc.post}
 
-            for sc in scenarios():
+            for sc in scenarios(args.only):
                 headers = dict(sc.headers)
                 if sc.name.startswith("304"):
                     headers["If-None-Match"] = etags[sc.path]
@@ -368,6 +374,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, choices=(1, 2), default=2,
                         help="2: ceiling, app, app, ceiling per scenario; 1: ceiling, app")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--only", default="", help="comma-separated words: run the scenarios whose name "
+                        "has one (\"thread\": the thread reads, JSON and HTML)")
     parser.add_argument("--write-docs", action="store_true", help="put the table into docs/performance.md")
     args = parser.parse_args()
     if not shutil.which("wrk"):

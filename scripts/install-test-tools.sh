@@ -4,7 +4,10 @@
 # - docker-compose 1.29, which checks docker-compose.yml offline (no Docker engine needed);
 # - PostgreSQL's initdb/pg_ctl and redis-server, which the fault tests run on their own ports;
 # - nginx (nginx-light), which tests/support/nginx.py runs in the foreground with deploy/nginx.conf.template;
-# - systemd-analyze, envsubst and openssl for the walkthrough of docs/deploy.md.
+# - systemd-analyze, envsubst and openssl for the walkthrough of docs/deploy.md;
+# - Java and npm, and from the npm registry the packages in tests/support/npm/package.json
+#   (the W3C Nu HTML checker, vnu.jar, which tests/support/vnu.py runs on Java);
+# - npm's Eleventy is not needed: the static-site test builds with Hugo from Debian (hugo).
 # wrk is for `make bench` only, not for the tests: `apt-get install wrk`.
 set -euo pipefail
 packages=()
@@ -18,7 +21,17 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresq
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 command -v envsubst >/dev/null 2>&1 || packages+=(gettext-base)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+command -v hugo >/dev/null 2>&1 || packages+=(hugo)
+npm_tools() {  # the npm registry's test tools, once (vnu-jar ships its jar: no download of its own)
+  local dir
+  dir="$(cd "$(dirname "$0")/../tests/support/npm" && pwd)"
+  [ -f "$dir/node_modules/vnu-jar/build/dist/vnu.jar" ] \
+    || npm install --prefix "$dir" --no-package-lock --no-audit --no-fund --ignore-scripts >/dev/null
+}
 if [ ${#packages[@]} -eq 0 ]; then
+  npm_tools
   exit 0
 fi
 if [ "$(id -u)" = 0 ]; then
@@ -38,3 +51,4 @@ if [[ " ${packages[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/n
     && systemctl is-active --quiet nginx 2>/dev/null; then
   "${as_root[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
 fi
+npm_tools

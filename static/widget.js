@@ -307,6 +307,7 @@ ol{list-style:none;margin:0;padding:0}
   // ---- the thread: its state and elements are one object, `thread`, passed to every part --
   async function mount(host) {
     const shadow = host.attachShadow({ mode: "open" });
+    shadow.append(element("slot")); // a thread the server drew in the host shows until ours is drawn
     if (!styleSheet) (styleSheet = new CSSStyleSheet()).replaceSync(CSS);
     shadow.adoptedStyleSheets = [styleSheet];
     // Relative times ("5 minutes ago") stay true while the page stays open.
@@ -320,7 +321,10 @@ ol{list-style:none;margin:0;padding:0}
       sort: SORTS.includes(options.sort) ? options.sort : "oldest",
       cursor: null, total: 0, locked: false, posting: false, maxLength: 1e4,
     };
-    const firstPage = requestPage(thread);
+    // The server's fragment carries its first page (docs/server-rendering.md): taken over, not asked again.
+    const seed = host.querySelector("[data-ws-seed]");
+    const firstPage = seed && seed.dataset.wsSeed == thread.sort
+      ? Promise.all([{ data: JSON.parse(seed.text) }, loadStrings()]) : requestPage(thread);
     firstPage.catch(() => {}); // handled by start(); no "unhandled rejection" while the strings load
     await loadStrings();
 
@@ -334,7 +338,8 @@ ol{list-style:none;margin:0;padding:0}
     thread.more = actionButton("more", strings.more, "b mo", { part: "button load-more", hidden: true });
     thread.live = element("div", { class: "sr", "aria-live": "polite" });
     thread.top = element("div"); // the post form, or the notice that the thread is closed
-    shadow.append(element("section",
+    host.replaceChildren(); // in the same task as the first page is drawn: no flash, no id twice
+    shadow.replaceChildren(element("section",
       { class: "ws " + THEME, lang: language, dir: strings.dir || "ltr", part: "root", "aria-labelledby": "ws-t" },
       element("div", { class: "hd", part: "header" },
         element("h2", { id: "ws-t", part: "title" }, strings.title, " ", thread.count), thread.sortGroup),
@@ -342,6 +347,8 @@ ol{list-style:none;margin:0;padding:0}
     shadow.addEventListener("click", (event) => onThreadClick(thread, event));
     addEventListener("hashchange", () => goToPermalink(thread));
     start(thread, firstPage);
+    if (seed) api("GET", "/counts?url=" + encodeURIComponent(PAGE)) // newer than the server's copy?
+      .then(({ data }) => data.counts[PAGE] - thread.total && start(thread), () => {});
   }
   function announce(thread, message) {
     thread.live.textContent = "";

@@ -151,3 +151,26 @@ def test_warm_up_prepares_the_first_downloads(tmp_path):
 
     assert {key[0].name for key in _cache if str(key[0]).startswith(str(static))} == {
         "widget.js", "widget-account.js", *(f"{lang}.json" for lang in OTHERS)}
+
+
+def test_comments_css_is_the_widgets_own_stylesheet_for_the_servers_markup(client):
+    """/comments.css (docs/server-rendering.md): the CSS inside widget.js, one copy, nested under
+    .widget-server so it reaches the server's markup of a thread and nothing else on the page."""
+    response = client.get("/comments.css", headers=GZIP)
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    css = gzip.decompress(response.data).decode()
+    assert css.startswith(".widget-server{") and "${" not in css
+    source = (STATIC_DIR / "widget.js").read_text("utf-8")
+    for rule in (".c>div{padding:10px 0;", ".so [aria-pressed=true]", ".r .r .r .r{margin-inline-start:0"):
+        assert rule in source and rule in css
+    assert "--bg:var(--widget-bg,#15181c)" in css  # the dark theme's variables, filled in
+    assert client.get("/comments.css", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_the_demo_includes_its_thread_and_nojs_leaves_the_script_out(client):
+    demo = client.get("/demo").get_data(as_text=True)
+    assert '<div id="comments"><div class="widget-server">' in demo
+    assert '<script src="/widget.js" async data-theme="auto" data-lang="en">' in demo
+    assert re.search(r'<noscript><p><a href="http://[^"]+/t\?url=http', demo)
+    plain = client.get("/demo?nojs").get_data(as_text=True)
+    assert '<div class="widget-server">' in plain and "widget.js" not in plain

@@ -87,6 +87,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     # 2. extensions
+    from .comments.html import html_cache
     from .comments.reading import ReadCache
     from .comments.trees import ThreadTrees
     from .extensions import MIGRATIONS, db, limiter, migrate
@@ -99,6 +100,8 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
             _sqlite_pragmas(db.engine)
     app.extensions["widget_read_cache"] = ReadCache(app.config["READ_CACHE_BYTES"])
     app.extensions["widget_tree_cache"] = ThreadTrees(app.config["TREE_CACHE_BYTES"])
+    # comments/html.py: threads as HTML, bounded by bytes like the JSON pages they are drawn from.
+    app.extensions["widget_html_cache"] = html_cache(app.config["READ_CACHE_BYTES"] // 2)
 
     # 3. request hooks, in the order they run: the request id and access log first, then an
     #    unknown Host is refused (hosts), then the origin check and CORS headers; errors
@@ -121,6 +124,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     from .accounts import pages as account_pages
     from .comments import api as comments_api
     from .comments import feeds
+    from .comments import pages as thread_pages
     from .delivery import api as notifications_api
     from .delivery import pages as mail_pages
     from .moderation import api as moderation_api
@@ -130,6 +134,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     for blueprint in (
         comments_api.bp,        # /api/v1/comments, /counts, /preview: the widget's API
         feeds.bp,               # /feed.atom, /feeds/recent.atom
+        thread_pages.bp,        # /api/v1/comments.html, /t (and its form): threads as HTML
         moderation_api.bp,      # /api/v1/admin/...
         moderation_page.bp,     # /admin
         accounts_api.bp,        # /api/v1/auth/..., /api/v1/account

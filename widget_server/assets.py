@@ -35,9 +35,12 @@ from pathlib import Path
 
 import rjsmin
 import zopfli.gzip
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
+from markupsafe import Markup
 
+from .comments import html, locale, reading
 from .errors import APIError
+from .hosts import base_url
 from .web import conditional
 
 bp = Blueprint("assets", __name__, template_folder="templates")
@@ -200,11 +203,67 @@ STRICT_CSP = (
 )
 
 
+# /comments.css: the widget's own stylesheet (the CSS inside widget.js, one copy), nested under
+# .widget-server so it styles the server's markup of a thread (comments/html.py) and nothing else
+# on the page, plus the few rules for what only the server's markup has: links where the widget
+# has buttons (sort, reply, more), the like count, the /t page itself.
+_CSS = re.compile(r"const CSS = `(.*?)`;", re.S)
+_DARK = re.compile(r"const DARK = (.*?);\n", re.S)
+_JS_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+SERVER_MARKUP_CSS = """
+.so a{display:inline-flex;align-items:center;border-radius:99px;padding:3px 12px;min-height:30px;
+color:var(--mu);font-size:.875em;text-decoration:none}
+.so [aria-current=true]{background:var(--sf);color:var(--fg);font-weight:600}
+.ac .lk,.ac a{border-radius:99px;padding:2px 10px;min-height:32px;font-weight:600;display:inline-flex;
+align-items:center;gap:5px;color:inherit;text-decoration:none}
+.ac a:hover{background:var(--sf);color:var(--fg)}
+a.b{display:block;width:fit-content;text-align:center;text-decoration:none;color:var(--fg)}
+input[type=hidden]{display:none}
+.ws-gap{min-height:32px}
+"""
+PAGE_CSS = """
+.ws-page{margin:0 auto;max-width:48rem;padding:16px;font:16px/1.6 system-ui,sans-serif}
+.ws-notice,.ws-error{padding:10px 14px;border-radius:10px;background:#f3f5f7;
+border-inline-start:4px solid #116329}
+.ws-error{border-color:#b42318;color:#b42318;font-weight:600}
+"""
+
+
+def server_markup_css(widget_source: str) -> str:
+    dark = "".join(_JS_STRING.findall(_DARK.search(widget_source).group(1)))
+    css = _CSS.search(widget_source).group(1).replace("${DARK}", dark)
+    return ".widget-server{" + css + SERVER_MARKUP_CSS + "}" + PAGE_CSS
+
+
+def _comments_css(static_dir: Path) -> Asset:
+    path = static_dir / "widget.js"
+    return _cached((path, "comments.css"), path.stat().st_mtime_ns,
+                   lambda: _asset(server_markup_css(path.read_text("utf-8")).encode(), "text/css"))
+
+
+@bp.get("/comments.css")
+def comments_css():
+    """The widget's look for the server's markup: the fragment in an article, the /t page."""
+    return respond(_comments_css(_static_dir()))
+
+
+DEMO_CSP = STRICT_CSP.replace("form-action 'none'", "form-action 'self'")  # the thread's plain form
+
+
 @bp.get("/demo")
 def demo():
-    response = Response(render_template("demo.html"), mimetype="text/html")
+    """The article with its thread included on the server (as an SSI or a template would include
+    /api/v1/comments.html) and taken over by the widget; ``?nojs``: the same without the script."""
+    theme = request.args.get("theme") if request.args.get("theme") in html.THEMES else "auto"
+    lang = locale.language(request.args.get("lang"))
+    url = base_url() + "/demo"
+    view = html.View(html.FRAGMENT, url, lang=lang, theme=theme)
+    fragment = Markup(html.render(view).body(reading.form_token(url)).decode())  # noqa: S704 - our own render
+    page = render_template("demo.html", theme=theme, lang=lang, fragment=fragment,
+                           nojs="nojs" in request.args, noscript_link=html.thread_link(view))
+    response = Response(page, mimetype="text/html")
     # The demo is held to the same strict policy we promise site owners works.
-    response.headers["Content-Security-Policy"] = STRICT_CSP
+    response.headers["Content-Security-Policy"] = DEMO_CSP
     return response
 
 

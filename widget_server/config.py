@@ -49,6 +49,9 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "SECRET_KEY": (None, _str, "keys IP hashes and signatures; default: generated into the instance folder"),
     "TRUSTED_PROXIES": ("0", _int, "reverse-proxy hops allowed to set X-Forwarded-For"),
     "MODERATION": ("off", _choice(MODERATION_MODES), "off, all, or first (hold a poster's first comment)"),
+    "NOSCRIPT_POSTS": ("held", _choice(("held", "published", "off")),
+                       "posts through the /t form (no JavaScript, so no proof of work): held for "
+                       "moderation, published like any other (the moderation mode still applies), or off"),
     "EDIT_WINDOW": ("900", _int, "seconds during which an author may edit or delete"),
     "RATELIMIT_ENABLED": ("true", _bool, "false switches every rate limit off"),
     "RATELIMIT_POST": ("5 per minute;30 per hour", _rate_limit,

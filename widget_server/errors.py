@@ -82,6 +82,16 @@ def _unexpected(exc: Exception):
     return error_response(500, "server_error", "internal server error")
 
 
+def retry_after() -> int:
+    """Seconds until the limit just hit lets the client in again (counted as a refusal)."""
+    RATE_LIMITED.inc()
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    window = current.limit.get_expiry()
+    return min(window, max(1, math.ceil(current.reset_at - time.time())))
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(exc: APIError):
@@ -89,16 +99,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):
-        RATE_LIMITED.inc()
-        current = limiter.current_limit
-        retry_after = 60
-        if current is not None:
-            window = current.limit.get_expiry()
-            retry_after = min(window, max(1, math.ceil(current.reset_at - time.time())))
+        seconds = retry_after()
         return error_response(
             429, "rate_limited",
-            f"too many requests (limit: {exc.description}); try again in {retry_after} seconds",
-            headers={"Retry-After": str(retry_after)})
+            f"too many requests (limit: {exc.description}); try again in {seconds} seconds",
+            headers={"Retry-After": str(seconds)})
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

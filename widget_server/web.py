@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 
 from flask import Response, render_template, request
+from werkzeug.http import unquote_etag
 
 from .errors import APIError, ValidationError
 
@@ -78,7 +79,7 @@ def conditional(body: bytes, etag: str, mimetype: str, headers: dict[str, str],
     ``gzipped`` is called only when the client accepts gzip, so a cache can compress lazily.
     """
     headers = {"ETag": etag, "Vary": "Accept-Encoding", **headers}
-    if request.if_none_match.contains_weak(etag.strip('"')):
+    if request.if_none_match.contains_weak(unquote_etag(etag)[0]):  # W/"…" (the HTML threads) too
         return Response(status=304, headers=headers)
     if "gzip" in request.accept_encodings:
         response = Response(gzipped(), mimetype=mimetype, headers=headers)

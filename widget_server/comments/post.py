@@ -48,6 +48,7 @@ class NewComment:
     notify: bool = False  # reply notifications to ``email``
     form_token: str | None = None  # anti-spam: signed when the thread was read
     honeypot: bool = False  # anti-spam: the hidden field a person never fills in
+    held: str | None = None  # why to hold it whatever the moderation mode (the /t form's posts)
 
     @classmethod
     def parse(cls, data: dict) -> NewComment:
@@ -96,7 +97,8 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
     parent = parent_for(thread, new.parent_id)                         # 4. parent
     html = render(new.text)                                            # 5. render
     verdict = screening.screen(new, author, html, thread, client)      # 6. screening
-    state, reason = verdict or moderation_state(author.email, current_app.config)  # 7. state
+    state, reason = verdict or (new.held and (PENDING, new.held)) or moderation_state(  # 7. state
+        author.email, current_app.config)
     number = threads.next_number(thread.id)                            # 8. number
     token = new_token()
     comment = Comment(                                                 # 9. insert
