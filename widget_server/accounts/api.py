@@ -13,7 +13,7 @@ from .. import web
 from ..errors import APIError
 from ..extensions import db, rate_limit, rate_limit_subject
 from ..security import subject_hash
-from . import identity
+from . import external, identity, sso
 from . import service as accounts
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -70,6 +70,15 @@ def login():
     return jsonify(body)
 
 
+@bp.post("/auth/sso")
+@rate_limit("RATELIMIT_LOGIN")
+def sso_sign_in():
+    """The host site's own login: its signed token for a session (accounts/sso.py)."""
+    body = sso.sign_in(web.json_body())
+    db.session.commit()
+    return jsonify(body)
+
+
 @bp.post("/auth/refresh")
 @rate_limit("RATELIMIT_LOGIN")
 def refresh():
@@ -116,6 +125,15 @@ def update():
     data = web.json_body()
     session, user = _signed_in()
     accounts.update_account(session, user, data)
+    db.session.commit()
+    return jsonify({"user": identity.user_view(user)})
+
+
+@bp.delete("/account/identities/<int:identity_id>")
+@rate_limit("RATELIMIT_LOGIN")
+def unlink(identity_id: int):
+    _session, user = _signed_in()
+    external.unlink(user, identity_id)
     db.session.commit()
     return jsonify({"user": identity.user_view(user)})
 
