@@ -4,7 +4,8 @@
 # - docker-compose 1.29, which checks docker-compose.yml offline (no Docker engine needed);
 # - PostgreSQL's initdb/pg_ctl and redis-server, which the fault tests run on their own ports;
 # - nginx (nginx-light), which tests/support/nginx.py runs in the foreground with deploy/nginx.conf.template;
-# - systemd-analyze, envsubst and openssl for the walkthrough of docs/deploy.md.
+# - systemd-analyze, envsubst and openssl for the walkthrough of docs/deploy.md;
+# - Node.js and npm, for the OpenID provider the sign-in tests run (tests/support/oidc).
 # wrk is for `make bench` only, not for the tests: `apt-get install wrk`.
 set -euo pipefail
 packages=()
@@ -18,7 +19,19 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresq
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 command -v envsubst >/dev/null 2>&1 || packages+=(gettext-base)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+# The OpenID provider of the sign-in tests (tests/support/oidc: the oidc-provider package from npm,
+# pinned by its package-lock.json), run with Debian's Node.js.
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+install_oidc_provider() {
+  local here
+  here="$(cd "$(dirname "$0")/.." && pwd)/tests/support/oidc"
+  if [ ! -d "$here/node_modules/oidc-provider" ]; then
+    echo "Installing the test OpenID provider (npm ci in tests/support/oidc)..." >&2
+    npm ci --prefix "$here" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+}
 if [ ${#packages[@]} -eq 0 ]; then
+  install_oidc_provider
   exit 0
 fi
 if [ "$(id -u)" = 0 ]; then
@@ -38,3 +51,4 @@ if [[ " ${packages[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/n
     && systemctl is-active --quiet nginx 2>/dev/null; then
   "${as_root[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
 fi
+install_oidc_provider
