@@ -314,3 +314,27 @@ def test_the_stand_in_instance_itself_is_refused_without_the_test_switch(client,
     app.config["OIDC_ALLOW_PRIVATE"] = False
     refused = start(client, "mastodon", instance=stand_in.url.removeprefix("http://"))
     assert refused.status_code == 400 and count(app, ProviderClient) == 0
+
+
+def test_deleting_an_account_of_providers_only_deletes_its_identities(client, app):
+    session = popup_result(through_provider(client))["message"]["session"]
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    # the provider's name is a registered name now: an anonymous poster cannot take it
+    taken = client.post("/api/v1/comments", json={"url": PAGE, "text": "Me", "author": "Ann Example"})
+    assert taken.status_code == 400 and "author" in taken.json["error"]["fields"]
+    assert client.post("/api/v1/account/delete", headers=auth, json={}).status_code == 400  # "comments"
+    gone = client.post("/api/v1/account/delete", headers=auth, json={"comments": "remove"})
+    assert gone.status_code == 204  # no password to confirm with: the session is the proof
+    assert count(app, User) == 0 and count(app, Identity) == 0 and count(app, AccountSession) == 0
+    again = popup_result(through_provider(client))["message"]["session"]  # a new account, from scratch
+    assert again["user"]["created_at"] >= session["user"]["created_at"]
+    assert count(app, User) == 1 and count(app, Identity) == 1
+
+
+def test_an_expired_flow_is_refused(client, app, frozen_clock):
+    started = start(client)
+    back = path_of(sign_in(started.headers["Location"], "ann", CALLBACK))
+    frozen_clock.advance(minutes=11)
+    late = client.get(back)
+    assert late.status_code == 400 and "expired" in late.get_data(as_text=True)
+    assert count(app, User) == 0

@@ -96,7 +96,8 @@ def _flow(stage: str, key: str, provider: str) -> SignInFlow:
 def _new_flow(stage: str, provider: str, **values) -> str:
     key = new_token()
     now = clock.now()
-    db.session.execute(delete(SignInFlow).where(SignInFlow.expires_at <= now - FLOW_LIFETIME))
+    # Flows past their time are of no use to anyone: each new one clears them away.
+    db.session.execute(delete(SignInFlow).where(SignInFlow.expires_at <= now))
     db.session.add(
         SignInFlow(
             key_hash=token_hash(key),
@@ -149,21 +150,9 @@ def begin(name: str, args: dict) -> str:
     instance = remote.instance_url(args.get("instance")) if provider.kind == MASTODON else None
     authorize, _token_url = remote.endpoints(provider, instance)
     client = _client(provider, instance)
-    state, nonce, verifier = new_token(), new_token(), generate_token(64)
-    db.session.add(
-        SignInFlow(
-            key_hash=token_hash(state),
-            stage=STATE,
-            provider=provider.name,
-            instance=instance,
-            origin=origin,
-            nonce=nonce,
-            code_verifier=verifier,
-            user_id=user_id,
-            created_at=clock.now(),
-            expires_at=clock.now() + FLOW_LIFETIME,
-        )
-    )
+    nonce, verifier = new_token(), generate_token(64)
+    state = _new_flow(STATE, provider.name, instance=instance, origin=origin, nonce=nonce,
+                      code_verifier=verifier, user_id=user_id)
     extra = {"nonce": nonce} if provider.kind == OIDC else {}
     url, _ = _session(provider, client).create_authorization_url(
         authorize, state=state, code_verifier=verifier, **extra
