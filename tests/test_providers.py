@@ -87,3 +87,19 @@ def test_a_short_sso_secret_stops_the_server():
     with pytest.raises(ConfigError, match="SSO_SECRET must be at least 32"):
         check({"SSO_SECRET": "short"})
     check({"SSO_SECRET": "x" * 32})
+
+
+def test_providers_or_an_sso_secret_without_accounts_is_a_warning_at_start():
+    from widget_server.config import warnings
+
+    said = warnings(
+        {"ALLOWED_ORIGINS": ["https://blog.example"], "ACCOUNTS": "false", "SSO_SECRET": "x" * 32}, environ={}
+    )
+    assert any("reader accounts are off" in line for line in said)
+    assert not any(
+        "reader accounts are off" in line
+        for line in warnings(
+            {"ALLOWED_ORIGINS": ["https://blog.example"], "ACCOUNTS": "true", "SSO_SECRET": "x" * 32},
+            environ={},
+        )
+    )
