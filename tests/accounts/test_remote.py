@@ -77,3 +77,17 @@ def test_a_forged_or_missing_id_token_is_refused(issuer, token):
     with pytest.raises(APIError) as refused:
         remote._id_token_claims(PROVIDER, token(), NONCE)
     assert refused.value.status == 400
+
+
+def test_microsofts_common_issuer_is_the_template_filled_with_the_tokens_tenant(app_context, monkeypatch):
+    common = parse('[{"name": "microsoft", "client_id": "ours", "client_secret": "s"}]')[0]
+    template = "https://login.microsoftonline.com/{tenantid}/v2.0"
+    document = {"issuer": template, "jwks_uri": "https://login.microsoftonline.com/keys",
+                "authorization_endpoint": "x", "token_endpoint": "y"}
+    app_context.extensions["widget_oidc_discovery"] = {"microsoft": (time.monotonic() + 60, document)}
+    published = KeySet([KEY]).as_dict(private=False)
+    monkeypatch.setattr(remote, "_get", lambda url, **kw: published)
+    tenant = "https://login.microsoftonline.com/t1/v2.0"
+    assert remote._id_token_claims(common, id_token(iss=tenant, tid="t1"), NONCE)["sub"] == "u1"
+    with pytest.raises(APIError):
+        remote._id_token_claims(common, id_token(iss=tenant, tid="t2"), NONCE)

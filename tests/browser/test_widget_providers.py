@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from support.accounts import free_port
 from support.oidc_provider import OpenIDProvider, StandIn
 from widget_pages import *  # noqa: F403 - the fixtures
-from widget_pages import _start, comment, loaded, widget
+from widget_pages import _start, comment, loaded, run_axe, widget
 
 pytestmark = pytest.mark.browser
 
@@ -84,6 +84,8 @@ def test_a_reader_signs_in_through_the_popup_posts_with_the_mark_and_signs_out(
     loaded(page)
     box = open_panel(page)
     expect(box).to_contain_text("Or sign in with")
+    expect(box.get_by_role("button", name="Test ID")).to_be_visible()
+    assert run_axe(page) == []  # the panel with its provider buttons and the instance field
     with page.expect_popup() as opened:
         box.get_by_role("button", name="Test ID").click()
     window = opened.value
