@@ -338,3 +338,23 @@ def test_an_expired_flow_is_refused(client, app, frozen_clock):
     late = client.get(back)
     assert late.status_code == 400 and "expired" in late.get_data(as_text=True)
     assert count(app, User) == 0
+
+
+@pytest.mark.parametrize(
+    "config_overrides",
+    [{"OIDC_ALLOW_PRIVATE": False, "OIDC_PROVIDERS": json.dumps([{"name": "mastodon"}])}],
+    indirect=True,
+)
+def test_a_name_that_turns_private_after_the_check_gets_no_connection(client, app, stand_in, monkeypatch):
+    """DNS rebinding: the name looked public when it was checked, but the connection lands on a
+    loopback address. Each connection's peer is checked, so nothing reaches it."""
+    from widget_server.accounts import remote
+
+    requests.get(stand_in.url + "/reachable", timeout=5)  # the stand-in does answer an unchecked request
+    seen = len(stand_in.requests)
+    assert stand_in.requests[-1] == "GET /reachable"
+    monkeypatch.setattr(remote, "instance_url", lambda raw: stand_in.url)  # "passed" the name check
+    refused = start(client, "mastodon", instance="rebinding.example")
+    assert refused.status_code == 502, refused.get_data(as_text=True)
+    assert len(stand_in.requests) == seen  # no registration reached it
+    assert count(app, ProviderClient) == 0 and count(app, SignInFlow) == 0

@@ -34,7 +34,7 @@ from ..models import SignInFlow, User
 from ..providers import MASTODON, OIDC, Provider
 from ..security import new_token, token_hash
 from ..urls import normalize_origin
-from . import external, remote
+from . import external, outbound, remote
 
 FLOW_LIFETIME = timedelta(minutes=10)
 LINK, STATE, CONFIRM = "link", "state", "confirm"
@@ -130,6 +130,12 @@ def _client(provider: Provider, instance: str | None) -> tuple[str, str]:
 
 
 def _session(provider: Provider, client: tuple[str, str]) -> OAuth2Session:
+    found = _oauth(provider, client)
+    # A reader named the Mastodon instance: its connections are checked like every other request.
+    return outbound.guard(found, private_ok=remote.allow_private()) if provider.kind == MASTODON else found
+
+
+def _oauth(provider: Provider, client: tuple[str, str]) -> OAuth2Session:
     return OAuth2Session(
         client[0],
         client[1],

@@ -9,7 +9,6 @@ client id; ``azp`` too when there are several), ``exp``, ``iat`` and the flow's 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import time
@@ -27,6 +26,7 @@ from ..errors import APIError
 from ..extensions import db
 from ..models import ProviderClient
 from ..providers import GITHUB, MASTODON, OIDC, Provider
+from . import outbound
 from .external import Asserted
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,14 @@ def allow_private() -> bool:
     return bool(current_app.config.get("OIDC_ALLOW_PRIVATE"))
 
 
-def _get(url: str, **kwargs) -> dict:
+def instance_session() -> requests.Session:
+    """For requests to a Mastodon instance: each connection's address checked (outbound.py)."""
+    return outbound.guard(requests.Session(), private_ok=allow_private())
+
+
+def _get(url: str, *, session: requests.Session | None = None, **kwargs) -> dict:
     try:
-        response = requests.get(
+        response = (session or requests).get(
             url,
             timeout=TIMEOUT,
             allow_redirects=False,
@@ -134,8 +139,8 @@ def _public(host: str, port: int) -> bool:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return False
-    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
-    return bool(addresses) and all(a.is_global and not a.is_multicast for a in addresses)
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and all(outbound.public_address(a) for a in addresses)
 
 
 def instance_url(raw: object) -> str:
@@ -174,7 +179,7 @@ def mastodon_client(provider: Provider, instance: str, redirect_uri: str) -> Pro
     if found is not None and found.redirect_uri == redirect_uri:
         return found
     try:
-        response = requests.post(
+        response = instance_session().post(
             f"{instance}/api/v1/apps",
             timeout=TIMEOUT,
             allow_redirects=False,
@@ -289,6 +294,7 @@ def _github(provider: Provider, token: dict) -> Asserted:
 def _mastodon(provider: Provider, token: dict, instance: str) -> Asserted:
     account = _get(
         f"{instance}/api/v1/accounts/verify_credentials",
+        session=instance_session(),
         headers={"Authorization": f"Bearer {token.get('access_token', '')}"},
     )
     if (
