@@ -8,6 +8,7 @@
 # - Java and npm, and from the npm registry the packages in tests/support/npm/package.json
 #   (the W3C Nu HTML checker, vnu.jar, which tests/support/vnu.py runs on Java);
 # - npm's Eleventy is not needed: the static-site test builds with Hugo from Debian (hugo).
+# - Node.js and npm, for the OpenID provider the sign-in tests run (tests/support/oidc).
 # wrk is for `make bench` only, not for the tests: `apt-get install wrk`.
 set -euo pipefail
 packages=()
@@ -30,8 +31,20 @@ npm_tools() {  # the npm registry's test tools, once (vnu-jar ships its jar: no 
   [ -f "$dir/node_modules/vnu-jar/build/dist/vnu.jar" ] \
     || npm install --prefix "$dir" --no-package-lock --no-audit --no-fund --ignore-scripts >/dev/null
 }
+# The OpenID provider of the sign-in tests (tests/support/oidc: the oidc-provider package from npm,
+# pinned by its package-lock.json), run with Debian's Node.js.
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+install_oidc_provider() {
+  local here
+  here="$(cd "$(dirname "$0")/.." && pwd)/tests/support/oidc"
+  if [ ! -d "$here/node_modules/oidc-provider" ]; then
+    echo "Installing the test OpenID provider (npm ci in tests/support/oidc)..." >&2
+    npm ci --prefix "$here" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+}
 if [ ${#packages[@]} -eq 0 ]; then
   npm_tools
+  install_oidc_provider
   exit 0
 fi
 if [ "$(id -u)" = 0 ]; then
@@ -52,3 +65,4 @@ if [[ " ${packages[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/n
   "${as_root[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
 fi
 npm_tools
+install_oidc_provider

@@ -24,6 +24,9 @@ const EN = {
   delWhat: "Your comments", keep: "Keep them, without my name", rm: "Remove them",
   delGo: "Delete my account for good", delDone: "Your account is deleted.",
   expired: "Your session has ended. Please sign in again.",
+  orWith: "Or sign in with", inst: "Your instance (e.g. mastodon.social)", unavail: "(unavailable now)",
+  blocked: "Your browser blocked the sign-in window.", openTab: "Open the sign-in page",
+  ways: "Ways to sign in", link: "Link another:", unlink: "Remove", pwSet: "Set a password",
 };
 // API field -> the key of the label that names it in an error message
 const FIELD_LABELS = { email: "email", display_name: "name", password: "pw", current_password: "cur" };
@@ -62,6 +65,8 @@ const CSS = `
 .pn .rd input{width:1.15em;height:1.15em;margin:0;accent-color:var(--ac)}
 .b.d{border-color:var(--er);color:var(--er)}
 .b.d:hover{background:var(--bg);color:var(--er)}
+.pn .acts label{display:flex;flex-direction:column;font-size:.875em;gap:2px}
+.pn ul{margin:6px 0;padding-inline-start:1.2em}
 `;
 
 let styleSheet;
@@ -106,6 +111,85 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
       await refresh();
       return api(method, path, { body, bearer: getSession().token });
     }
+  }
+
+  // ---- sign-in with a provider (docs/accounts.md): a popup on the comment server, whose page
+  //      posts the session to this page's origin and closes; no cookie anywhere ------------------
+  const SERVER = new URL(import.meta.url).origin;
+  let providers = null;
+  const listProviders = () => providers ||
+    (providers = api("GET", "/auth/providers").then(({ data }) => data.providers, () => []));
+  addEventListener("message", ({ origin, data }) => {
+    if (origin !== SERVER || !data || !hooks) return; // only our server's popup page speaks here
+    if (data.type === "widget-server:session") {
+      const form = postForm, { announce } = hooks;
+      saveSession(data.session);
+      close();
+      if (form) form.querySelector("textarea").focus();
+      announce(fill("inDone", data.session.user.display_name));
+    } else if (data.type === "widget-server:error") hooks.announce(data.message);
+  });
+  // A link for when the popup is blocked: a new tab that keeps its opener, so it reports back alike.
+  const tabLink = (url) => element("a", { href: url, target: "_blank", rel: "opener", class: "lk", text: strings.openTab });
+  function popup(url, note) { // opened from the click itself, or browsers block it
+    const opened = window.open(url || "about:blank", "ws-sign-in", "popup,width=520,height=680");
+    note.replaceChildren(...(opened ? [] : [strings.blocked, " ", url ? tabLink(url) : ""]));
+    return opened;
+  }
+  async function startWith(provider, instance, linking, note) {
+    if (!provider.available) return void (note.textContent = provider.label + " " + strings.unavail);
+    if (instance && !instance.value.trim()) return instance.focus();
+    const where = instance ? { instance: instance.value.trim() } : {};
+    if (!linking) {
+      const query = new URLSearchParams({ origin: location.origin, ...where });
+      return void popup(`${SERVER}/auth/oidc/${provider.name}/start?${query}`, note);
+    }
+    const opened = popup(null, note);
+    try {
+      const { data } = await asSignedIn("POST", "/account/identities",
+        { provider: provider.name, origin: location.origin, ...where });
+      if (opened) opened.location = data.url;
+      else note.append(tabLink(data.url));
+    } catch (error) {
+      if (opened) opened.close();
+      note.textContent = errorText(error);
+    }
+  }
+  function providerButtons(linking) {
+    const box = element("div", { class: "acts" }), note = element("p", { class: "nt", role: "status", part: "notice" });
+    const block = element("div", { hidden: true }, element("p", { text: strings[linking ? "link" : "orWith"] }), box, note);
+    listProviders().then((list) => {
+      const linked = linking ? (getSession().user.identities || []).map((i) => i.provider) : [];
+      for (const provider of list) {
+        if (linked.includes(provider.name) && !provider.instance) continue;
+        const instance = provider.instance && element("input", { type: "text", name: "instance", part: "input",
+          placeholder: "mastodon.social", autocomplete: "off", spellcheck: "false" });
+        const button = element("button", { type: "button", class: "b", part: "button", text: provider.label,
+          "aria-disabled": !provider.available && "true", title: provider.available ? null : strings.unavail });
+        button.addEventListener("click", () => startWith(provider, instance, linking, note));
+        box.append(instance ? element("label", null, strings.inst, instance) : "", button);
+        block.hidden = false;
+      }
+    });
+    return block;
+  }
+  function waysIn() { // the account's providers, each removable unless it is the last way in
+    const list = element("ul"), note = element("p", { class: "er", role: "alert", part: "error" });
+    const show = (user) => list.replaceChildren(...(user.identities || []).map((way) => element("li", null,
+      way.provider + (way.handle ? " " + way.handle : "") + " ",
+      element("button", { type: "button", class: "lk", text: strings.unlink, "data-id": way.id }))));
+    list.addEventListener("click", async (event) => {
+      const target = event.target.closest("[data-id]");
+      if (!target) return;
+      note.textContent = "";
+      try {
+        const { data } = await asSignedIn("DELETE", "/account/identities/" + target.dataset.id);
+        saveSession({ ...getSession(), user: data.user });
+        show(data.user);
+      } catch (error) { note.textContent = errorText(error); }
+    });
+    show(getSession().user);
+    return element("details", null, element("summary", { text: strings.ways }), list, note, providerButtons(true));
   }
 
   // ---- the panel: opened above the post form whose "Sign in" (or "Account") was pressed ----
@@ -241,6 +325,7 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
         announce(fill("inDone", data.user.display_name));
       }),
       viewSwitches(viewLink("forgotPassword", strings.forgot), element("span", null, strings.new, " ", viewLink("signUp"))),
+      providerButtons(false),
     ],
     signUp: () => [
       element("p", { text: strings.upNote }), // the password comes after the proof (the link's page)
@@ -269,16 +354,19 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
         return strings.saved;
       });
       nameForm.elements.display_name.value = displayName.textContent;
-      const passwordForm = panelForm([CURRENT_PASSWORD, CHANGED_PASSWORD], strings.pwGo, async (body, fields) => {
-        await asSignedIn("PATCH", "/account", body);
-        fields.current_password.value = fields.password.value = "";
-        return strings.pwDone;
-      });
+      const hasPassword = getSession().user.password !== false; // an account from a provider may have none
+      const passwordForm = panelForm(hasPassword ? [CURRENT_PASSWORD, CHANGED_PASSWORD] : [CHANGED_PASSWORD],
+        strings.pwGo, async (body, fields) => {
+          const { data } = await asSignedIn("PATCH", "/account", body);
+          saveSession({ ...getSession(), user: data.user });
+          for (const name in fields) fields[name].value = "";
+          return strings.pwDone;
+        });
       const radio = (value, label, checked) => element("label", { class: "rd" },
         element("input", { type: "radio", name: "comments", value, checked }), strings[label]);
       const commentsChoice = element("fieldset", null, element("legend", { text: strings.delWhat }),
         radio("anonymize", "keep", true), radio("remove", "rm"));
-      const deleteForm = panelForm([CONFIRM_PASSWORD], strings.delGo, async (body) => {
+      const deleteForm = panelForm(hasPassword ? [CONFIRM_PASSWORD] : [], strings.delGo, async (body) => {
         body.comments = commentsChoice.querySelector(":checked").value;
         await asSignedIn("POST", "/account/delete", body);
         signedOut(strings.delDone);
@@ -303,7 +391,8 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
         element("p", null, widgetStrings.as + " ", displayName),
         nameForm,
         element("div", { class: "acts" }, download, signOut),
-        element("details", null, element("summary", { text: strings.pw2 }), passwordForm),
+        waysIn(),
+        element("details", null, element("summary", { text: strings[hasPassword ? "pw2" : "pwSet"] }), passwordForm),
         element("details", null, element("summary", { text: strings.del }), deleteForm),
       ];
     },

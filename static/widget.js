@@ -134,6 +134,11 @@
   }));
   const renewSession = () => loadAccount().then((account) => account.refresh()); // rejects, signed out, if it cannot
   const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
+  // host-site sign-in: data-sso, or widgetServer.sso(token) (null: signed out) after the page's own sign-in
+  const sso = (token) => !token ? setSession(null) : (session && load("sso") == token) || api("POST", "/auth/sso",
+    { body: { token } }).then(({ data }) => { store("sso", token); setSession(data); }, (e) => console.warn(LOG, errorText(e)));
+  window.widgetServer = { sso };
+  if (options.sso) sso(options.sso);
 
   // ---- HTTP ------------------------------------------------------------------------------
   let formToken = null, refusalTold;
@@ -200,8 +205,8 @@
     node.append(...children);
     return node;
   }
-  const verifiedMark = () => element("span", {
-    class: "vf", role: "img", "aria-label": strings.ver, title: strings.ver, part: "verified", text: "✓" });
+  const verifiedMark = (via) => element("span", { // via: where the identity comes from ("via Mastodon, @ann@...")
+    class: "vf", role: "img", "aria-label": via = strings.ver + (via ? " " + via : ""), title: via, part: "verified", text: "✓" });
   let lastId = 0;
   const newId = (prefix) => prefix + ++lastId;
   const identicons = new Map();
@@ -487,7 +492,7 @@ ol{list-style:none;margin:0;padding:0}
           ? element("a", { class: "au", part: "author", dir: "auto", href: website, rel: "nofollow ugc noopener",
             target: "_blank", text: author.name || strings.anon })
           : element("span", { class: "au", part: "author", dir: "auto", text: author.name || strings.anon })),
-        !deleted && author.verified && verifiedMark(),
+        !deleted && author.verified && verifiedMark(author.verified_via),
         permalink(comment.number, "#" + comment.number),
         element("time", { datetime: comment.created_at, title: dateTimeFormat.format(created), text: timeAgo(created) }),
         comment.edited_at && element("span",

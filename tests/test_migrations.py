@@ -54,3 +54,32 @@ def test_0004_gives_existing_accounts_confusable_aware_keys(app):
     assert rows[0][1:] == (name_key("Mary Smith"), name_skeleton("Mary Smith"))
     assert rows[1][1:] == (name_key("Mary Smith") + "~2", name_skeleton("Mary Smith") + "~2")
     assert rows[2][1:] == (name_key("Bob"), name_skeleton("Bob"))
+
+
+def test_oidc_1_keeps_every_account_and_session_while_users_loosen(app):
+    """oidc_1 makes users.email and password_hash nullable; on SQLite that rebuilds users, which
+    must cascade into nobody's sessions (issue 18)."""
+    from sqlalchemy import text
+
+    from widget_server.extensions import db
+
+    with app.app_context():
+        flask_migrate.downgrade(revision="0004_mail")
+        db.session.execute(text(
+            "INSERT INTO users (id, email, display_name, name_key, name_skeleton, password_hash, created_at)"
+            " VALUES (1, 'u1@example.org', 'Mary', 'mary', 'mary', 'x', CURRENT_TIMESTAMP)"))
+        db.session.execute(text(
+            "INSERT INTO account_sessions (user_id, token_hash, refresh_hash, created_at, expires_at,"
+            " refresh_expires_at) VALUES (1, 't', 'r', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)"))
+        db.session.commit()
+        flask_migrate.upgrade()
+        sessions = db.session.execute(text("SELECT user_id, via FROM account_sessions")).all()
+        db.session.execute(text(
+            "INSERT INTO users (id, display_name, name_key, name_skeleton, created_at)"
+            " VALUES (2, 'Ann', 'ann', 'ann', CURRENT_TIMESTAMP)"))  # no address, no password
+        db.session.commit()
+        users = db.session.execute(text("SELECT id, email FROM users ORDER BY id")).all()
+        db.session.remove()
+    assert sessions == [(1, None)]
+    assert users == [(1, "u1@example.org"), (2, None)]

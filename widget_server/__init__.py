@@ -139,6 +139,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         moderation_page.bp,     # /admin
         accounts_api.bp,        # /api/v1/auth/..., /api/v1/account
         account_pages.bp,       # /account/confirm, /account/reset (links in mail)
+        account_pages.sign_in,  # /auth/oidc/<name>/start, /callback, /confirm (the sign-in popup)
         notifications_api.bp,   # /api/v1/notifications/...
         mail_pages.bp,          # /mail/confirm, /mail/unsubscribe (links in mail)
         ops_api.bp,             # /healthz, /readyz, /metrics, /api/v1/openapi.json

@@ -7,6 +7,7 @@ same mapping from a dict and the app factory never touches ``os.environ``.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import secrets
 import tempfile
@@ -17,6 +18,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from . import providers
 from .config_values import (  # noqa: F401 - ConfigError, parse_bind and parse_public_url are used from here
     LOG_LEVELS,
     PREFIX,
@@ -38,6 +40,7 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind and parse_p
 MODERATION_MODES = ("off", "all", "first")
 DEFAULT_BIND = "127.0.0.1:8000"
 METRICS_TOKEN_MIN = 16
+SSO_SECRET_MIN = 32  # 256 bits of a random key, written out
 PAGE_SIZE_MAX = 200  # the API's largest ?limit= (comments/api.py)
 
 
@@ -85,6 +88,14 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "SESSION_LIFETIME": ("3600", _bounded(60), "seconds a sign-in (bearer) token is valid"),
     "REFRESH_LIFETIME": ("2592000", _bounded(60),
                          "seconds a session can be renewed with its refresh token without the password"),
+    # Sign-in with providers and the host site's own login (docs/accounts.md, issue 18).
+    "OIDC_PROVIDERS": ("", _str, "JSON list of sign-in providers: OpenID Connect issuers and the presets "
+                       "google, microsoft, gitlab, github, mastodon (docs/accounts.md); empty: none"),
+    "OIDC_ALLOW_PRIVATE": ("false", _bool, "true lets a Mastodon instance or provider be on a private or "
+                           "loopback address, over http (tests only: it lets readers aim the server at its "
+                           "own network)"),
+    "SSO_SECRET": (None, _str, f"HS256 key (at least {SSO_SECRET_MIN} characters) the host site signs its "
+                   "readers' sign-in tokens with; unset: no host-site sign-in"),
     "CONFIRM_LINK_LIFETIME": ("86400", _bounded(60),
                               "seconds a sign-up confirmation link works"),
     "RESET_LINK_LIFETIME": ("3600", _bounded(60), "seconds a password reset link works"),
@@ -250,6 +261,13 @@ def accounts_enabled(config: Mapping[str, object]) -> bool:
     return bool(config.get("SMTP_URL"))
 
 
+def sign_in_providers(config: Mapping[str, object]) -> list[providers.Provider]:
+    """WIDGET_OIDC_PROVIDERS, checked (a list, as tests may give it, is taken as its JSON)."""
+    raw = config.get("OIDC_PROVIDERS") or ""
+    text = raw if isinstance(raw, str) else json.dumps(raw)
+    return providers.parse(text, insecure_ok=bool(config.get("OIDC_ALLOW_PRIVATE")))
+
+
 def check_origins(config: Mapping[str, object]) -> None:
     """Each WIDGET_ALLOWED_ORIGINS value is ``*`` or an origin: ``blog.example`` would match no
     browser's Origin, and the widget would fail on the owner's own page."""
@@ -279,6 +297,11 @@ def check(config: Mapping[str, object]) -> None:
         host = str(name).removeprefix(".")
         if name != "*" and (not host or any(ch in host for ch in "/?#@[] ") or host != host.strip(".:")):
             raise ConfigError(f"{PREFIX}ALLOWED_HOSTS: {name!r} is not a host name")
+    sign_in_providers(config)
+    secret = config.get("SSO_SECRET")
+    if secret and len(str(secret)) < SSO_SECRET_MIN:
+        raise ConfigError(f"{PREFIX}SSO_SECRET must be at least {SSO_SECRET_MIN} characters (a random key, "
+                          "e.g. from: openssl rand -hex 32)")
     token = config.get("METRICS_TOKEN")
     if token and len(str(token)) < METRICS_TOKEN_MIN:
         raise ConfigError(f"{PREFIX}METRICS_TOKEN must be at least {METRICS_TOKEN_MIN} characters")
@@ -301,6 +324,9 @@ def warnings(settings: Mapping[str, object], environ: Mapping[str, str] | None =
         found.append(f"{PREFIX}ACCOUNTS=true without {PREFIX}SMTP_URL: readers can sign up but no "
                      "confirmation mail can be sent, so no account can be confirmed; set "
                      f"{PREFIX}SMTP_URL (or {PREFIX}ACCOUNTS=auto)")
+    if (settings.get("OIDC_PROVIDERS") or settings.get("SSO_SECRET")) and not accounts_enabled(settings):
+        found.append(f"{PREFIX}OIDC_PROVIDERS or {PREFIX}SSO_SECRET is set but reader accounts are off: "
+                     f"nobody can sign in; set {PREFIX}ACCOUNTS=true")
     if settings.get("ADMIN_EMAIL") and not settings.get("SMTP_URL"):
         found.append(f"{PREFIX}ADMIN_EMAIL is set but {PREFIX}SMTP_URL is not: no mail is sent")
     known = {PREFIX + name for name in SETTINGS}

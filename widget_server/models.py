@@ -134,6 +134,9 @@ class Comment(db.Model):
     # The reader account that posted it (shown with author.verified); null for anonymous posts.
     # No ON DELETE action: deleting an account unlinks its comments first (accounts.delete_account).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # How the account proved itself when it posted ("via Mastodon, @ann@example.social");
+    # None for a password sign-in. Public, so never an e-mail address.
+    verified_via: Mapped[str | None] = mapped_column(String(200))
 
     thread: Mapped[Thread] = relationship(back_populates="comments", lazy="joined")
 
@@ -212,16 +215,20 @@ class User(db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    # Stored lower-cased; None for an account that signs in only through a provider or the
+    # host site and was given no (verified, free) address.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     # Two keys under which names that look alike to a reader are equal (names.py): the
     # confusable skeleton of the case-folded name, and of the name as written.
     name_key: Mapped[str] = mapped_column(String(100), unique=True)
     # Nullable only because SQLite cannot add a NOT NULL column in place; always set.
     name_skeleton: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None: no password (identities only)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Not a column: the "via ..." of the session a request signed in with (identity.current_session).
+    signed_in_via = None
 
 
 class AccountSession(db.Model):
@@ -237,6 +244,63 @@ class AccountSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     refresh_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The public "via ..." of the identity this session signed in with (None: the password).
+    via: Mapped[str | None] = mapped_column(String(200))
+
+
+class Identity(db.Model):
+    """A way into an account besides its password: an OpenID Connect or OAuth2 provider's
+    account, or the host site's own login (provider ``sso``). One per provider account."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("provider", "subject", name="uq_identities_provider_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(64))  # a WIDGET_OIDC_PROVIDERS name, or "sso"
+    subject: Mapped[str] = mapped_column(String(300))  # the provider's stable id (Mastodon: instance/id)
+    handle: Mapped[str | None] = mapped_column(String(200))  # public: "@ann@example.social", "@ann"
+    email: Mapped[str | None] = mapped_column(String(254))  # as the provider gave it (never shown)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFlow(db.Model):
+    """One provider sign-in under way, kept here and not in a cookie: found by the hash of its
+    ``state`` (or, before it starts, of a link grant; after, of a confirmation), used once."""
+
+    __tablename__ = "sign_in_flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    stage: Mapped[str] = mapped_column(String(16))  # "link" (a grant), "state", "confirm"
+    provider: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[str | None] = mapped_column(String(300))  # Mastodon: the instance's base URL
+    origin: Mapped[str] = mapped_column(String(300), default="")  # where the result is posted
+    nonce: Mapped[str] = mapped_column(String(100), default="")
+    code_verifier: Mapped[str] = mapped_column(String(200), default="")  # PKCE
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # linking
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # "confirm": the identity to link
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProviderClient(db.Model):
+    """This server's registration with one Mastodon instance (made on first use, RFC 7591-style
+    through its /api/v1/apps). The secret must be usable, so it is stored as given."""
+
+    __tablename__ = "provider_clients"
+    __table_args__ = (UniqueConstraint("provider", "instance", name="uq_provider_clients_instance"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[str] = mapped_column(String(300))
+    # The redirect URI registered with it: a new WIDGET_PUBLIC_URL registers again.
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(300))
+    client_secret: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 # EmailToken purposes.

@@ -13,7 +13,7 @@ from .. import web
 from ..errors import APIError
 from ..extensions import db, rate_limit, rate_limit_subject
 from ..security import subject_hash
-from . import identity
+from . import external, identity, oidc, sso
 from . import service as accounts
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -70,6 +70,22 @@ def login():
     return jsonify(body)
 
 
+@bp.post("/auth/sso")
+@rate_limit("RATELIMIT_LOGIN")
+def sso_sign_in():
+    """The host site's own login: its signed token for a session (accounts/sso.py)."""
+    body = sso.sign_in(web.json_body())
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.get("/auth/providers")
+def sign_in_providers():
+    """The widget's sign-in buttons: each configured provider, ``available`` false while its
+    discovery document cannot be fetched; and whether the host site's login is on."""
+    return jsonify({"providers": oidc.listing(), "sso": sso.enabled()})
+
+
 @bp.post("/auth/refresh")
 @rate_limit("RATELIMIT_LOGIN")
 def refresh():
@@ -116,6 +132,26 @@ def update():
     data = web.json_body()
     session, user = _signed_in()
     accounts.update_account(session, user, data)
+    db.session.commit()
+    return jsonify({"user": identity.user_view(user)})
+
+
+@bp.post("/account/identities")
+@rate_limit("RATELIMIT_LOGIN")
+def link():
+    """Start linking a provider to the signed-in account: the URL the widget's popup opens."""
+    data = web.json_body()
+    _session, user = _signed_in()
+    url = oidc.grant_link(user, data)
+    db.session.commit()
+    return jsonify({"url": url}), 201
+
+
+@bp.delete("/account/identities/<int:identity_id>")
+@rate_limit("RATELIMIT_LOGIN")
+def unlink(identity_id: int):
+    _session, user = _signed_in()
+    external.unlink(user, identity_id)
     db.session.commit()
     return jsonify({"user": identity.user_view(user)})
 

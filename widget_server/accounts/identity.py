@@ -20,7 +20,7 @@ from ..clock import iso
 from ..config import accounts_enabled
 from ..errors import APIError
 from ..extensions import db
-from ..models import AccountSession, User
+from ..models import AccountSession, Identity, User
 from ..security import new_token, token_hash
 
 _DUMMY_PASSWORD = "not a password anyone has: widget-server timing equaliser"  # noqa: S105
@@ -68,7 +68,12 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 def user_view(user: User) -> dict:
     """What the widget shows of the signed-in reader (the address is never echoed)."""
-    return {"id": user.id, "display_name": user.display_name, "created_at": iso(user.created_at)}
+    ways = db.session.execute(
+        select(Identity).where(Identity.user_id == user.id).order_by(Identity.id)).scalars()
+    return {"id": user.id, "display_name": user.display_name, "created_at": iso(user.created_at),
+            # addition (issue 18): the ways into the account, for its panel (linking, unlinking)
+            "password": user.password_hash is not None,
+            "identities": [{"id": i.id, "provider": i.provider, "handle": i.handle} for i in ways]}
 
 
 def session_body(session: AccountSession, token: str, refresh: str, user: User) -> dict:
@@ -82,14 +87,15 @@ def lifetimes() -> tuple[timedelta, timedelta]:
     return timedelta(seconds=cfg["SESSION_LIFETIME"]), timedelta(seconds=cfg["REFRESH_LIFETIME"])
 
 
-def start_session(user: User) -> dict:
-    """A new session for ``user``; the body answers sign-in. The caller commits."""
+def start_session(user: User, via: str | None = None) -> dict:
+    """A new session for ``user``; the body answers sign-in. ``via``: the identity it signed in
+    with, as the verified mark says it (None: the password). The caller commits."""
     token, refresh = new_token(), new_token()
     lifetime, refresh_lifetime = lifetimes()
     now = clock.now()
     session = AccountSession(user_id=user.id, token_hash=token_hash(token), refresh_hash=token_hash(refresh),
                              created_at=now, expires_at=now + lifetime,
-                             refresh_expires_at=now + refresh_lifetime)
+                             refresh_expires_at=now + refresh_lifetime, via=via)
     db.session.add(session)
     db.session.flush()
     return session_body(session, token, refresh, user)
@@ -111,7 +117,9 @@ def current_session(token: str | None) -> tuple[AccountSession, User]:
     ).scalar_one_or_none()
     if session is None or session.revoked_at is not None or session.expires_at <= clock.now():
         raise unauthorized("the session has expired or was ended: refresh it or sign in again")
-    return session, db.session.get(User, session.user_id)
+    user = db.session.get(User, session.user_id)
+    user.signed_in_via = session.via
+    return session, user
 
 
 def posting_account(token: str | None) -> User | None:

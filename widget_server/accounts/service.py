@@ -39,11 +39,13 @@ from ..models import (
     AccountSession,
     Comment,
     EmailToken,
+    Identity,
+    SignInFlow,
     Subscription,
     User,
 )
 from ..security import fingerprint, new_token, token_hash
-from . import checks, texts
+from . import checks, external, texts
 from .identity import (
     hash_password,
     hasher,
@@ -287,7 +289,7 @@ def update_account(session: AccountSession, user: User, data: dict) -> User:
     password = checks.password(data, errors) if "password" in data else None
     if name is None and password is None and not errors:
         errors["display_name"] = "give display_name and/or password"
-    if password is not None:
+    if password is not None and user.password_hash is not None:  # a first password needs none
         current = checks.password(data, errors, "current_password", check_strength=False)
         if current is not None and not verify_password(user.password_hash, current):
             errors["current_password"] = "is wrong"  # noqa: S105 - a message
@@ -333,20 +335,22 @@ def export(user: User) -> dict:
         "reply_notifications": [{"comment_id": s.comment_id, "confirmed": bool(s.confirmed),
                                  "created_at": iso(s.created_at)} for s in subscriptions],
         "sessions": [{"created_at": iso(s.created_at), "expires_at": iso(s.expires_at),
-                      "refresh_expires_at": iso(s.refresh_expires_at), "revoked_at": iso(s.revoked_at)}
-                     for s in sessions],
+                      "refresh_expires_at": iso(s.refresh_expires_at), "revoked_at": iso(s.revoked_at),
+                      "via": s.via} for s in sessions],
+        "identities": external.export(user),
     }
 
 
 def delete_account(user: User, data: dict) -> None:
     """Delete the account; its comments become anonymous or are removed, as the reader chose."""
     errors: dict[str, str] = {}
-    password = checks.password(data, errors, check_strength=False)
+    # An account without a password (providers only) is deleted on its session alone.
+    password = checks.password(data, errors, check_strength=False) if user.password_hash else None
     mode = data.get("comments")
     if mode not in DELETE_MODES:
         errors["comments"] = "must be anonymize or remove"
     checks.check(errors)
-    if not verify_password(user.password_hash, password):
+    if user.password_hash and not verify_password(user.password_hash, password):
         raise ValidationError({"password": "is wrong"})
     mine = _user_comments(user.id)
     for comment in mine:
@@ -358,8 +362,11 @@ def delete_account(user: User, data: dict) -> None:
         comment.user_id = None
     _touch_threads(mine)
     db.session.flush()  # comments are unlinked before the user row goes
-    events.account_deleted(user.email)
+    if user.email:
+        events.account_deleted(user.email)
+        db.session.execute(delete(EmailToken).where(EmailToken.email == user.email))
     db.session.execute(delete(AccountSession).where(AccountSession.user_id == user.id))
     db.session.execute(delete(EmailToken).where(EmailToken.user_id == user.id))
-    db.session.execute(delete(EmailToken).where(EmailToken.email == user.email))
+    db.session.execute(delete(Identity).where(Identity.user_id == user.id))
+    db.session.execute(delete(SignInFlow).where(SignInFlow.user_id == user.id))
     db.session.delete(user)

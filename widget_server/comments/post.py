@@ -82,6 +82,7 @@ class Author:
     email: str | None
     website: str | None
     user_id: int | None
+    via: str | None = None  # how the account signed in, for the verified mark (issue 18)
 
 
 def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment, str]:
@@ -105,6 +106,7 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
         thread_id=thread.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0, number=number,
         author=author.name, email=author.email, website=author.website, user_id=author.user_id,
+        verified_via=author.via,
         text=new.text, html=html, state=state, held_reason=reason, created_at=clock.now(),
         ip_hash=ip_hash(client.address), edit_token_hash=token_hash(token),
     )
@@ -131,7 +133,7 @@ def identity(new: NewComment, account: User | None) -> Author:
             raise ValidationError({"author": "is a registered name"})
         author = Author(new.author, new.email, new.website, None)
     else:
-        author = Author(account.display_name, account.email, new.website, account.id)
+        author = Author(account.display_name, account.email, new.website, account.id, account.signed_in_via)
     if new.notify:
         if not config.get("SMTP_URL"):
             raise ValidationError({"notify": "is not available: this site sends no mail"})

@@ -29,7 +29,9 @@ def public_comment(c: Comment, *, state: str | None = None) -> dict:
         "author": {"name": c.author, "website": c.website,
                    "avatar": avatar_hash(c.user_id, c.email, c.author, c.ip_hash)}
                   # addition: only posts made under a reader account carry the mark
-                  | ({"verified": True} if c.user_id is not None else {}),
+                  | ({"verified": True} if c.user_id is not None else {})
+                  # addition (issue 18): where the account's identity comes from, when not a password
+                  | ({"verified_via": c.verified_via} if c.user_id is not None and c.verified_via else {}),
         "html": c.html, "created_at": iso(c.created_at), "edited_at": iso(c.edited_at),
         "likes": c.likes, "state": state, "pinned": bool(c.pinned),
     }
