@@ -64,7 +64,7 @@ def test_oidc_1_keeps_every_account_and_session_while_users_loosen(app):
     from widget_server.extensions import db
 
     with app.app_context():
-        flask_migrate.downgrade(revision="0004_mail")
+        flask_migrate.downgrade(revision="data_1")
         db.session.execute(text(
             "INSERT INTO users (id, email, display_name, name_key, name_skeleton, password_hash, created_at)"
             " VALUES (1, 'u1@example.org', 'Mary', 'mary', 'mary', 'x', CURRENT_TIMESTAMP)"))

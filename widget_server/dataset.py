@@ -47,6 +47,9 @@ SECTIONS = (
     # version: the read cache's key, set anew by a restore so no cached page outlives it.
     Section("threads", derived=("version",)),
     Section("users", secret=("password_hash",)),
+    # A reader's ways in through a provider or the host site's login: kept, so a restored account
+    # signs in as before (issue 18).
+    Section("identities"),
     # html: rendered again from the Markdown source with the one sanitizer (an edited file cannot
     # carry HTML past it); edit_token_hash: lets an author keep editing, so it is a secret.
     Section("comments", derived=("html",), secret=("edit_token_hash",)),
@@ -65,6 +68,10 @@ LEFT_OUT = {
     "account_sessions": "signed-in sessions: a restored server signs every reader out once",
     "email_tokens": "single-use sign-up and reset links that expire within hours; readers ask again",
     "alembic_version": "the schema's migration mark: the new server has its own",
+    "comment_counts": "per-day counts for /admin's stats, kept by triggers as the comments are restored",
+    "sign_in_flows": "provider sign-ins under way, which expire within ten minutes",
+    "provider_clients": "registrations with Mastodon instances: the new server registers again on "
+                        "first use, under its own callback address",
 }
 
 # Columns whose values are keyed with the instance secret (security._keyed): they match new

@@ -2,13 +2,13 @@
 the "via ..." of a comment and of a session (issue 18)
 
 Revision ID: oidc_1
-Revises: 0004_mail
+Revises: data_1
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "oidc_1"
-down_revision = "0004_mail"
+down_revision = "data_1"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """comments.import_hash: the source record an imported comment was last written from
 
 Revision ID: data_1
-Revises: 0004_mail
+Revises: scale_2
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "data_1"
-down_revision = "0004_mail"
+down_revision = "scale_2"
 branch_labels = None
 depends_on = None
 
