@@ -51,8 +51,9 @@ SECTIONS = (
     # signs in as before (issue 18).
     Section("identities"),
     # html: rendered again from the Markdown source with the one sanitizer (an edited file cannot
-    # carry HTML past it); edit_token_hash: lets an author keep editing, so it is a secret.
-    Section("comments", derived=("html",), secret=("edit_token_hash",)),
+    # carry HTML past it); email_key: the database computes it (a generated column);
+    # edit_token_hash: lets an author keep editing, so it is a secret.
+    Section("comments", derived=("html", "email_key"), secret=("edit_token_hash",)),
     Section("likes"),
     Section("subscriptions"),
     Section("bans"),

@@ -13,7 +13,15 @@ from support.app import PAGE
 from widget_server import clock, names
 from widget_server.comments.post import Client, NewComment, post
 from widget_server.extensions import db
-from widget_server.models import AdminToken, Comment, OutboxMessage, Subscription, User, WebhookDelivery
+from widget_server.models import (
+    AdminToken,
+    Comment,
+    Identity,
+    OutboxMessage,
+    Subscription,
+    User,
+    WebhookDelivery,
+)
 from widget_server.moderation.auth import create_token
 
 _names = itertools.count(1)
@@ -54,6 +62,15 @@ def user(name: str | None = None, *, email: str | None = None, password_hash: st
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def identity(user_id: int, provider: str = "mastodon", subject: str = "https://example.social/1", *,
+             handle: str | None = "@ann@example.social") -> Identity:
+    """A reader's way in through a sign-in provider (issue 18)."""
+    found = Identity(user_id=user_id, provider=provider, subject=subject, handle=handle)
+    db.session.add(found)
+    db.session.commit()
+    return found
 
 
 def subscription(comment_id: int, email: str, *, confirmed: bool = True) -> Subscription:

@@ -97,7 +97,8 @@ def build_threads(client, post, app, admin_token) -> list[int]:
 
 
 def build_everything(client, post, app, admin_token) -> None:
-    """Rows in every table an export holds: build_threads, plus an account, subscriptions, bans
+    """Rows in every table an export holds: build_threads, plus an account with a provider identity,
+    subscriptions, bans
     (with their audit entries), mail and webhooks both sent and still to send."""
     first = build_threads(client, post, app, admin_token)[0]
     headers = {"Authorization": f"Bearer {admin_token}"}
@@ -109,6 +110,7 @@ def build_everything(client, post, app, admin_token) -> None:
         reader = factories.user("Ann Reader", password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA")
         db.session.execute(update(Comment).where(Comment.id == first).values(user_id=reader.id))
         db.session.commit()
+        factories.identity(reader.id)
         factories.subscription(first, "ann@example.org")
         factories.subscription(first, "bob@example.org", confirmed=False)
         for sent in (False, True):
