@@ -22,3 +22,37 @@ def test_the_benchmark_seed_fills_a_database(app):
         total = db.session.execute(select(func.count(Comment.id))).scalar_one()
         db.session.remove()
     assert in_hot == seeding.HOT_COMMENTS and total == made["comments"] > seeding.HOT_COMMENTS
+
+
+def test_the_scale_loader_fills_a_database_and_leaves_it_as_the_migrations_made_it(app):
+    """bench/scale_load.py drops the comments' indexes and triggers for the load: they must all
+    be back, the per-day counts and the search must cover every loaded row, and new rows too."""
+    from sqlalchemy import inspect
+
+    from bench import scale_load
+    from widget_server.models import CommentCount
+    from widget_server.moderation import service
+
+    with app.app_context():
+        indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("comments")}
+        db.session.remove()
+    total = scale_load.LARGE_THREADS * scale_load.LARGE_SIZE + 300
+    scale_load.load(app, total)
+    app.config["ALLOWED_ORIGINS"] = [scale_load.SITE]
+    with app.app_context():
+        assert {ix["name"] for ix in inspect(db.engine).get_indexes("comments")} == indexes
+        count = db.session.execute(select(func.count(Comment.id))).scalar_one()
+        counted = db.session.execute(select(func.sum(CommentCount.n))).scalar_one()
+        large = db.session.execute(select(func.count()).where(
+            Comment.thread_id == Thread.id, Thread.url == scale_load.large_url(0))).scalar_one()
+        found, _ = service.search(None, None, "magnesium", 5, None)
+        db.session.remove()
+    assert count == counted == total and large == scale_load.LARGE_SIZE and len(found) == 5
+    with app.test_client() as client:
+        assert client.post("/api/v1/comments", json={"url": scale_load.page_url(9),
+                                                     "text": "a quokka after the load"}).status_code == 201
+    with app.app_context():
+        assert db.session.execute(select(func.sum(CommentCount.n))).scalar_one() == total + 1
+        found, _ = service.search(None, None, "quokka", 5, None)
+        assert [c.text for c in found] == ["a quokka after the load"]
+        db.session.remove()
