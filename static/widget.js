@@ -132,6 +132,8 @@
     accountModule = null;
     throw { unreachable: true };
   }));
+  let powModule; // proof of work: /widget-pow.js, when a reader starts writing (docs/moderation.md)
+  const pow = () => powModule ||= import(ORIGIN + "/widget-pow.js").then((module) => module.default(api));
   const renewSession = () => loadAccount().then((account) => account.refresh()); // rejects, signed out, if it cannot
   const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
 
@@ -688,7 +690,10 @@ ol{list-style:none;margin:0;padding:0}
         case "preview": return showPreview(parts);
       }
     });
-    text.addEventListener("input", () => { parts.preview.hidden = true; });
+    text.addEventListener("input", () => {
+      parts.preview.hidden = true;
+      if (serverConfig.pow && !(session && !parts.anonymous.checked)) pow().then((work) => work.start(), () => {});
+    });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       postComment(thread, parent, parts);
@@ -736,6 +741,7 @@ ol{list-style:none;margin:0;padding:0}
     try {
       // a token close to its end is renewed first; a 401 renews and tries once more
       if (asAccount && sessionEndsSoon()) await renewSession();
+      if (serverConfig.pow && !asAccount) body.altcha = await (await pow()).take();
       const send = () => api("POST", "/comments", { body, bearer: asAccount && session.token });
       const { data, status } = await send().catch((error) => {
         if (error.status === 401 && asAccount) return renewSession().then(send);

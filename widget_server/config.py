@@ -54,6 +54,8 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
                        "posting: a burst and an hourly budget per client"),
     "RATELIMIT_LIKE": ("30 per minute", _rate_limit, "likes per client"),
     "RATELIMIT_PREVIEW": ("60 per minute", _rate_limit, "previews per client"),
+    "RATELIMIT_CHALLENGE": ("30 per minute;300 per hour", _rate_limit,
+                            "proof-of-work challenges handed to one client"),
     "RATELIMIT_EDIT": ("10 per minute;60 per hour", _rate_limit,
                        "edits and deletions of own comments per client (one budget for both)"),
     "RATELIMIT_ADMIN_AUTH": ("10 per minute", _rate_limit,
@@ -70,6 +72,15 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "BLOCKED_WORDS_FILE": (None, _str, "a file of blocked words, one per line (# starts a comment)"),
     "AKISMET_KEY": (None, _str, "Akismet API key; unset: no outside spam check, nothing leaves the machine"),
     "AKISMET_URL": ("https://rest.akismet.com", _str, "Akismet API base URL"),
+    # Proof of work, reports and trust (docs/moderation.md, issue 14).
+    "POW": ("on", _choice(("on", "off")), "on: a post through the JSON API needs a solved ALTCHA "
+            "challenge (GET /api/v1/challenge; signed-in readers are exempt); off: none needed"),
+    "POW_COST": ("200000", _bounded(10), "the challenge's maxnumber for a newcomer's first comment "
+                 "(the expected work is half of it); trusted posters pay an eighth, bursts and "
+                 "recent failures up to 64 times as much"),
+    "POW_TTL": ("1800", _bounded(30), "seconds a challenge can be solved and used (once)"),
+    "TRUST_MIN_APPROVED": ("3", _bounded(1), "published comments (and no spam) that make a poster "
+                           "trusted: least proof of work"),
     # Reader accounts, reply notifications, mail and webhooks (docs/accounts.md).
     "ACCOUNTS": ("auto", _choice(("auto", "true", "false")),
                  "reader accounts: true, false, or auto (on when WIDGET_SMTP_URL is set)"),

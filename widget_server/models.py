@@ -150,6 +150,16 @@ class Ban(db.Model):
     created_by: Mapped[str] = mapped_column(String(100), default="")
 
 
+class SpentChallenge(db.Model):
+    """A proof-of-work challenge already used for a post (comments/challenge.py): kept until it
+    would have expired anyway, so a solution is accepted once, whichever instance sees it."""
+
+    __tablename__ = "spent_challenges"
+
+    challenge: Mapped[str] = mapped_column(String(128), primary_key=True)  # the public SHA-256 hex
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
 

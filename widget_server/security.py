@@ -75,6 +75,11 @@ def imported_ip_hash(ip: str | None) -> str:
     return ip_hash(ip) if client_address(ip) != UNKNOWN_CLIENT else ""
 
 
+def derived_key(purpose: str) -> str:
+    """A key for one purpose (the ALTCHA HMAC key), derived from the instance secret."""
+    return _keyed("key", purpose)
+
+
 def voter_hash(ip: str | None) -> str:
     return _keyed("voter", client_address(ip))[:32]
 

@@ -18,7 +18,7 @@ from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
 from ..models import PENDING, PUBLISHED, SPAM, Comment
 from ..security import token_matches
-from . import reading, service, tree
+from . import challenge, reading, service, tree
 from .post import Client, NewComment, post
 from .render import render
 from .views import public_comment
@@ -66,10 +66,14 @@ def get_thread():
 @bp.post("/comments")
 @rate_limit("RATELIMIT_POST", deduct_when=_not_a_mistake)
 def create_comment():
-    new = NewComment.parse(web.json_body())
+    data = web.json_body()
+    new = NewComment.parse(data)
     require_page_allowed(new.url)
     # An optional Authorization: Bearer <session token>; 401 if it is stale.
     account = identity.posting_account(web.bearer_token())
+    if account is None and current_app.config["POW"] == "on":
+        # Here, not in post(): the no-script form and imports cannot do the work.
+        challenge.check(data.get("altcha"))
     comment, token = post(new, account, _client())
     db.session.commit()
     COMMENTS_CREATED.labels(comment.state).inc()
@@ -77,6 +81,15 @@ def create_comment():
     body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
     return jsonify(body), status
+
+
+@bp.get("/challenge")
+@rate_limit("RATELIMIT_CHALLENGE")
+def get_challenge():
+    """A proof-of-work challenge, its cost fitted to this client (comments/challenge.py)."""
+    response = jsonify(challenge.issue(web.client_address()))
+    response.headers["Cache-Control"] = "no-store"  # each one is single use
+    return response
 
 
 def _as_its_author_sees_it(comment: Comment) -> dict:
