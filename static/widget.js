@@ -26,7 +26,7 @@
     name: "Name", email: "E-mail", site: "Website", opt: "optional", comma: ", ", notShown: "never shown",
     post: "Post comment", preview: "Preview",
     cancel: "Cancel", reply: "Reply", replyTo: "Reply to #{n}", like: "Like",
-    edit: "Edit", del: "Delete", save: "Save", delQ: "Delete this comment?", delYes: "Yes, delete",
+    edit: "Edit", del: "Delete", report: "Report", save: "Save", delQ: "Delete this comment?", delYes: "Yes, delete",
     anon: "Anonymous", deleted: "This comment was deleted.", edited: "edited",
     pending: "Awaiting moderation: only you can see this comment.",
     held: "Thank you! Your comment will appear once it is approved.",
@@ -457,6 +457,9 @@ ol{list-style:none;margin:0;padding:0}
       case "delete": return askDelete(target);
       case "confirm-delete": return deleteComment(thread, record, target.parentNode);
       case "cancel-delete": return cancelDelete(target.parentNode);
+      case "report": // the form is in /widget-report.js, loaded on the first press
+        return import(ORIGIN + "/widget-report.js").then((module) => module.default(
+          { api, element, errorText, language, comment: record.comment, button: target }), () => announce(thread, strings.net));
     }
   }
 
@@ -498,7 +501,8 @@ ol{list-style:none;margin:0;padding:0}
           element("span", { class: "sr", text: strings.like + " " }), comment.likes ? numberFormat.format(comment.likes) : ""),
         !thread.locked && comment.state === "published"
           && actionButton("reply", strings.reply, null, { "aria-expanded": "false" }),
-        mine && actionButton("edit", strings.edit), mine && actionButton("delete", strings.del))));
+        mine && actionButton("edit", strings.edit), mine && actionButton("delete", strings.del),
+        !mine && comment.state === "published" && actionButton("report", strings.report, null, { "aria-expanded": "false" }))));
     if (comment.replies && comment.replies.length) {
       const replies = element("ol", { class: "r", part: "replies" });
       for (const reply of comment.replies) replies.append(renderComment(thread, reply, depth + 1));

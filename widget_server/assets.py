@@ -187,6 +187,12 @@ def widget_pow_js():
     return serve("widget-pow.js", "text/javascript")
 
 
+@bp.get("/widget-report.js")
+def widget_report_js():
+    """The form of a reader's report: an ES module the widget imports on the first "Report"."""
+    return serve("widget-report.js", "text/javascript")
+
+
 @bp.get("/widget-i18n/<lang>.json")
 def widget_strings(lang: str):
     """The widget's strings in one language other than English, fetched alongside the thread."""

@@ -56,6 +56,7 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "RATELIMIT_PREVIEW": ("60 per minute", _rate_limit, "previews per client"),
     "RATELIMIT_CHALLENGE": ("30 per minute;300 per hour", _rate_limit,
                             "proof-of-work challenges handed to one client"),
+    "RATELIMIT_REPORT": ("5 per minute;20 per hour", _rate_limit, "reports of comments per client"),
     "RATELIMIT_EDIT": ("10 per minute;60 per hour", _rate_limit,
                        "edits and deletions of own comments per client (one budget for both)"),
     "RATELIMIT_ADMIN_AUTH": ("10 per minute", _rate_limit,
@@ -79,6 +80,8 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
                  "(the expected work is half of it); trusted posters pay an eighth, bursts and "
                  "recent failures up to 64 times as much"),
     "POW_TTL": ("1800", _bounded(30), "seconds a challenge can be solved and used (once)"),
+    "REPORT_THRESHOLD": ("3", _bounded(1), "reports from distinct readers that hold a published comment "
+                         "for review"),
     "TRUST_MIN_APPROVED": ("3", _bounded(1), "published comments (and no spam) that make a poster "
                            "trusted: least proof of work"),
     # Reader accounts, reply notifications, mail and webhooks (docs/accounts.md).

@@ -160,6 +160,21 @@ class SpentChallenge(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class Report(db.Model):
+    """A reader's report of a comment (comments/reports.py): one per reader and comment."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("comment_id", "reporter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    # A keyed hash of the reader: their account, else their canonical address (IPv6 by /64).
+    reporter: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))  # spam, abusive, off_topic, illegal
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
 

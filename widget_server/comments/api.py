@@ -18,9 +18,9 @@ from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
 from ..models import PENDING, PUBLISHED, SPAM, Comment
 from ..security import token_matches
-from . import challenge, reading, service, tree
+from . import challenge, reading, reports, service, tree
 from .post import Client, NewComment, post
-from .render import render
+from .render import render_visible
 from .views import public_comment
 
 bp = Blueprint("reader", __name__, url_prefix="/api/v1")
@@ -143,6 +143,18 @@ def like_comment(comment_id: int):
     return jsonify({"likes": likes})
 
 
+@bp.post("/comments/<int:comment_id>/report")
+@rate_limit("RATELIMIT_REPORT")
+def report_comment(comment_id: int):
+    """A reader's report (comments/reports.py): 202 whether it is new or a repeat."""
+    new = reports.NewReport.parse(web.json_body())
+    account = identity.posting_account(web.bearer_token())
+    reporter = reports.reporter_key(account.id if account else None, web.client_address())
+    reports.report(comment_id, new, reporter)
+    db.session.commit()
+    return jsonify({"received": True}), 202
+
+
 @bp.get("/counts")
 def get_counts():
     raw_urls = request.args.getlist("url")
@@ -180,4 +192,4 @@ def preview():
     text = comment_text(web.json_body(), errors)
     if errors:
         raise ValidationError(errors)
-    return jsonify({"html": render(text)})
+    return jsonify({"html": render_visible(text)})

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import MAX_DEPTH, PENDING, PUBLISHED, Comment, Thread, User
 from ..security import ip_hash, new_token, token_hash
 from . import screening, threads
-from .render import render
+from .render import render_visible
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
     if thread.locked:
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")
     parent = parent_for(thread, new.parent_id)                         # 4. parent
-    html = render(new.text)                                            # 5. render
+    html = render_visible(new.text)                                    # 5. render
     verdict = screening.screen(new, author, html, thread, client)      # 6. screening
     state, reason = verdict or moderation_state(author.email, current_app.config)  # 7. state
     number = threads.next_number(thread.id)                            # 8. number

@@ -110,3 +110,20 @@ def admin(comment: Comment) -> None:
     blocks.append(("link", "Open the moderation page", f"{base_url()}/admin"))
     subject = f"{'Held for moderation' if held else 'New comment'} on \u201c{label}\u201d"
     mail.enqueue(address, "admin-held" if held else "admin-new", subject, blocks, capped=False)
+
+
+def admin_report(comment: Comment, reason: str, note: str) -> None:
+    """Tell WIDGET_ADMIN_EMAIL at once that a reader reported a comment (illegal content)."""
+    address = current_app.config.get("ADMIN_EMAIL")
+    if not address:
+        return
+    label = _page_label(comment)
+    blocks = [("p", f"A reader reported comment #{comment.number} on \u201c{label}\u201d "
+                    f"({comment.thread.url}) as {reason.replace('_', ' ')} content. Their explanation:"),
+              ("quote", _quote(note)),
+              ("p", f"The comment, by {comment.author or 'Anonymous'}:"),
+              ("quote", _quote(comment.text)),
+              ("link", "Read it on the page", _link(comment)),
+              ("link", "Open the moderation page", f"{base_url()}/admin")]
+    subject = f"Reported as illegal: comment #{comment.number} on \u201c{label}\u201d"
+    mail.enqueue(address, "admin-report", subject, blocks, capped=False)

@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import Blueprint, Response, g, jsonify, request
 
 from .. import fields, web
-from ..comments import threads
+from ..comments import reports, threads
 from ..comments.service import get_or_404
 from ..errors import APIError, ValidationError
 from ..extensions import db, rate_limit
@@ -55,7 +55,8 @@ def admin_required(view):
 
 
 def _view(comment: Comment) -> dict:
-    return comment_view(comment, moderation.parents_of([comment]))
+    return comment_view(comment, moderation.parents_of([comment]),
+                        reports.reports_of([comment.id]).get(comment.id, []))
 
 
 def _time_and_id(key) -> tuple[datetime, int]:
@@ -103,9 +104,11 @@ def list_comments():
         if thread is None:
             return jsonify({"comments": [], "next_cursor": None})
         thread_id = thread.id
-    rows, more = moderation.search(state, thread_id, q, limit, after)
+    reported = request.args.get("reported") in ("1", "true")
+    rows, more = moderation.search(state, thread_id, q, limit, after, reported=reported)
     parents = moderation.parents_of(rows)
-    return jsonify({"comments": [comment_view(c, parents) for c in rows],
+    found = reports.reports_of([c.id for c in rows])
+    return jsonify({"comments": [comment_view(c, parents, found.get(c.id, [])) for c in rows],
                     "next_cursor": next_cursor(rows, more, lambda c: (c.created_at.isoformat(), c.id))})
 
 

@@ -29,6 +29,7 @@ from ..models import (
     AuditEntry,
     Ban,
     Comment,
+    Report,
     Thread,
 )
 from ..pagination import keyset_page
@@ -123,11 +124,14 @@ def _like_escaped(q: str) -> str:
 
 
 def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
-           after: tuple[datetime, int] | None) -> tuple[list[Comment], bool]:
-    """Comments newest first, filtered, after the key ``after``; whether more follow."""
+           after: tuple[datetime, int] | None, *, reported: bool = False) -> tuple[list[Comment], bool]:
+    """Comments newest first, filtered, after the key ``after``; whether more follow.
+    ``reported``: only comments readers have reported."""
     query = select(Comment).order_by(Comment.created_at.desc(), Comment.id.desc())
     if state:
         query = query.where(Comment.state == state)
+    if reported:
+        query = query.where(Comment.id.in_(select(Report.comment_id)))
     if thread_id is not None:
         query = query.where(Comment.thread_id == thread_id)
     if q:
