@@ -76,7 +76,7 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     # Proof of work, reports and trust (docs/moderation.md, issue 14).
     "POW": ("on", _choice(("on", "off")), "on: a post through the JSON API needs a solved ALTCHA "
             "challenge (GET /api/v1/challenge; signed-in readers are exempt); off: none needed"),
-    "POW_COST": ("200000", _bounded(10), "the challenge's maxnumber for a newcomer's first comment "
+    "POW_COST": ("2000000", _bounded(10), "the challenge's maxnumber for a newcomer's first comment "
                  "(the expected work is half of it); trusted posters pay an eighth, bursts and "
                  "recent failures up to 64 times as much"),
     "POW_TTL": ("1800", _bounded(30), "seconds a challenge can be solved and used (once)"),
