@@ -397,13 +397,14 @@ ol{list-style:none;margin:0;padding:0}
     thread.empty.hidden = thread.list.children.length > 0;
     goToPermalink(thread);
   }
-  // Comments held for moderation are shown to their author only, fetched with the edit token.
+  // Comments held for moderation (or shadowed) are shown to their author only, fetched with the edit token.
   function showPending(thread) {
     return Promise.all(Object.entries(editTokens).map(async ([id, { token, page, pending }]) => {
-      if (!pending || page !== PAGE || thread.records.has(+id)) return;
+      if (page !== PAGE || thread.records.has(+id)) return;
       try {
         const { data } = await api("GET", "/comments/" + id, { editToken: token });
-        if (data.state === "pending") return insertComment(thread, data, thread.records.get(data.parent_id));
+        // held; or own, published to its author's eyes but in no page of the whole thread (shadowed)
+        if (data.state === "pending" || !pending && thread.more.hidden) return insertComment(thread, data, thread.records.get(data.parent_id));
         editTokens[id].pending = false;
       } catch (error) {
         if (error.status === 404) delete editTokens[id];

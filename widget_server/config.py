@@ -35,6 +35,16 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind and parse_p
 )
 
 MODERATION_MODES = ("off", "all", "first")
+
+
+def _probability(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise ConfigError(f"{PREFIX}{name} must be a number above 0 and at most 1, not {raw!r}")
+    return value
 DEFAULT_BIND = "127.0.0.1:8000"
 METRICS_TOKEN_MIN = 16
 PAGE_SIZE_MAX = 200  # the API's largest ?limit= (comments/api.py)
@@ -82,6 +92,12 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "POW_TTL": ("1800", _bounded(30), "seconds a challenge can be solved and used (once)"),
     "REPORT_THRESHOLD": ("3", _bounded(1), "reports from distinct readers that hold a published comment "
                          "for review"),
+    "FILTER": ("on", _choice(("on", "off")), "the learning filter: scores new comments by what the "
+               "moderators marked as spam or published"),
+    "FILTER_THRESHOLD": ("0.9", _probability, "a new comment the filter scores at least this spam-like is "
+                         "held for moderation"),
+    "FILTER_MIN_TRAINING": ("10", _bounded(1), "comments of each kind (spam, published) the filter must "
+                            "have learned before it scores"),
     "TRUST_MIN_APPROVED": ("3", _bounded(1), "published comments (and no spam) that make a poster "
                            "trusted: least proof of work"),
     # Reader accounts, reply notifications, mail and webhooks (docs/accounts.md).

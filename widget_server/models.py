@@ -148,6 +148,9 @@ class Ban(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100), default="")
+    # A shadow ban takes the poster's comments as if nothing happened: they are kept as spam and
+    # shown as published to their author only (comments/screening.py).
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class SpentChallenge(db.Model):
@@ -173,6 +176,29 @@ class Report(db.Model):
     reason: Mapped[str] = mapped_column(String(16))  # spam, abusive, off_topic, illegal
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class FilterToken(db.Model):
+    """The learning filter's counts (comments/learning.py): in how many comments the moderators
+    marked as spam, and in how many they published, a feature occurs. One shared table, so every
+    instance scores with what any moderator taught."""
+
+    __tablename__ = "filter_tokens"
+
+    token: Mapped[str] = mapped_column(String(80), primary_key=True)
+    spam: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ham: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class FilterLabel(db.Model):
+    """What the filter learned a comment as, and from which features: a changed decision
+    (spam, then restored) unlearns exactly what it learned."""
+
+    __tablename__ = "filter_labels"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(8))  # "spam" or "ham"
+    tokens: Mapped[str] = mapped_column(Text, default="")  # the features, one per line
 
 
 class AuditEntry(db.Model):

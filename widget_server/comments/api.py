@@ -18,7 +18,7 @@ from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
 from ..models import PENDING, PUBLISHED, SPAM, Comment
 from ..security import token_matches
-from . import challenge, reading, reports, service, tree
+from . import challenge, reading, reports, screening, service, tree
 from .post import Client, NewComment, post
 from .render import render_visible
 from .views import public_comment
@@ -77,7 +77,7 @@ def create_comment():
     comment, token = post(new, account, _client())
     db.session.commit()
     COMMENTS_CREATED.labels(comment.state).inc()
-    status = 201 if comment.state == PUBLISHED else 202
+    status = 201 if comment.state == PUBLISHED or screening.shadowed(comment) else 202
     body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
     return jsonify(body), status
@@ -94,7 +94,10 @@ def get_challenge():
 
 def _as_its_author_sees_it(comment: Comment) -> dict:
     """Spam (honeypot, Akismet) is shown to its author exactly like a held comment, in every
-    answer that takes the edit token: bots learn nothing (audit finding 7)."""
+    answer that takes the edit token: bots learn nothing (audit finding 7). A shadow-banned
+    poster's comment is shown to them as published (only there: never in a shared answer)."""
+    if screening.shadowed(comment):
+        return public_comment(comment, state=PUBLISHED)
     return public_comment(comment, state=PENDING if comment.state == SPAM else None)
 
 
@@ -108,7 +111,11 @@ def get_comment(comment_id: int):
     body = _as_its_author_sees_it(comment) | {"replies": []}
     if owner:
         body |= {"text": comment.text, "editable_until": iso(service.editable_until(comment))}
-    return jsonify(body)
+    response = jsonify(body)
+    response.vary.add("X-Edit-Token")
+    if token:  # the author's own view (held, shadowed, the source text): never in a shared cache
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.patch("/comments/<int:comment_id>")

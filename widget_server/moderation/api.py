@@ -142,7 +142,8 @@ def spam_comment(comment_id: int):
 @admin_required
 def delete_comment(comment_id: int):
     web.bodyless()
-    moderation.change_state(g.admin, get_or_404(comment_id), "delete")
+    as_spam = request.args.get("as") == "spam"  # delete as spam: the learning filter learns it
+    moderation.change_state(g.admin, get_or_404(comment_id), "delete", as_spam=as_spam)
     db.session.commit()
     return Response(status=204)
 
@@ -253,6 +254,8 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
     if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)
                                    or not 60 <= expires_in <= MAX_BAN_SECONDS):
         errors["expires_in"] = f"must be null (forever) or seconds between 60 and {MAX_BAN_SECONDS}"
+    if not isinstance(data.get("shadow", False), bool):
+        errors["shadow"] = "must be true or false"
     if errors:
         raise ValidationError(errors)
     return kind, comment, value, " ".join(reason.split()), expires_in
@@ -261,8 +264,10 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
 @bp.post("/bans")
 @admin_required
 def create_ban():
-    kind, comment, value, reason, expires_in = _ban_fields(web.json_body())
-    ban = moderation.add_ban(g.admin, kind, moderation.ban_value(kind, comment, value), reason, expires_in)
+    data = web.json_body()
+    kind, comment, value, reason, expires_in = _ban_fields(data)
+    ban = moderation.add_ban(g.admin, kind, moderation.ban_value(kind, comment, value), reason, expires_in,
+                             shadow=data.get("shadow", False))
     db.session.commit()
     return jsonify({"ban": ban_view(ban)}), 201
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 
 from .. import clock
 from ..clock import iso
-from ..comments import service, threads
+from ..comments import learning, service, threads
 from ..errors import APIError
 from ..extensions import db
 from ..models import (
@@ -71,9 +71,13 @@ def _context(comment: Comment) -> dict:
     return {"url": comment.thread.url, "number": comment.number}
 
 
-def change_state(actor: AdminToken | None, comment: Comment, action: str) -> bool:
-    """Approve, mark as spam or delete one comment. True if its state changed."""
+def change_state(actor: AdminToken | None, comment: Comment, action: str, *, as_spam: bool = False) -> bool:
+    """Approve, mark as spam or delete (``as_spam``: delete as spam) one comment. True if its state
+    changed. Each decision teaches the learning filter (approving a spam comment: restoring it)."""
     before = comment.state
+    label = learning.SPAM if action == "spam" or as_spam else learning.HAM if action == "approve" else None
+    if label is not None and before != DELETED and comment.text:
+        learning.learn(comment, label)
     if action == "delete":
         if before == DELETED:
             return False
@@ -165,14 +169,18 @@ def ban_value(kind: str, comment: Comment | None, value: str) -> str:
     return value.strip().lower() if kind == "email" else value.strip()
 
 
-def add_ban(actor: AdminToken | None, kind: str, value: str, reason: str, expires_in: int | None) -> Ban:
+def add_ban(actor: AdminToken | None, kind: str, value: str, reason: str, expires_in: int | None,
+            *, shadow: bool = False) -> Ban:
+    """A ban (``expires_in`` seconds: a temporary one, which ends by itself); ``shadow``: the
+    poster's comments are taken but shown to nobody but their author."""
     now = clock.now()
     ban = Ban(kind=kind, value=value, reason=reason, created_at=now,
               expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
-              created_by=actor.name if actor is not None else "")
+              created_by=actor.name if actor is not None else "", shadow=shadow)
     db.session.add(ban)
     db.session.flush()
-    audit(actor, "ban", f"ban {ban.id}", kind=kind, reason=reason, expires_at=iso(ban.expires_at))
+    audit(actor, "ban", f"ban {ban.id}", kind=kind, reason=reason, expires_at=iso(ban.expires_at),
+          shadow=shadow)
     return ban
 
 

@@ -47,7 +47,8 @@ def ban_view(ban: Ban, now: datetime | None = None) -> dict:
     now = now or clock.now()
     return {"id": ban.id, "kind": ban.kind, "value": ban.value, "reason": ban.reason,
             "created_at": iso(ban.created_at), "expires_at": iso(ban.expires_at),
-            "created_by": ban.created_by, "active": ban.expires_at is None or ban.expires_at > now}
+            "created_by": ban.created_by, "active": ban.expires_at is None or ban.expires_at > now,
+            "shadow": bool(ban.shadow)}
 
 
 def audit_view(entry: AuditEntry) -> dict:
