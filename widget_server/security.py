@@ -136,6 +136,8 @@ def token_matches(token: str | None, stored_hash: str | None) -> bool:
 FORM_TOKEN = "widget-form-token"  # noqa: S105 - a salt, not a secret
 NOTIFY_CONFIRM = "widget-server notify-confirm"
 UNSUBSCRIBE = "widget-server unsubscribe"
+MODERATION_LINK = "widget-server moderation-link"  # approve/spam/delete links in the admin's mail
+MODERATION_LINK_MAX_AGE = 14 * 86400
 
 
 class TokenExpired(ValueError):

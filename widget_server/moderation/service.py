@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from .. import clock
 from ..clock import iso
 from ..comments import learning, service, threads
-from ..errors import APIError
+from ..errors import APIError, ValidationError
 from ..extensions import db
 from ..models import (
     DELETED,
@@ -33,6 +33,7 @@ from ..models import (
     Thread,
 )
 from ..pagination import keyset_page
+from ..security import MODERATION_LINK, MODERATION_LINK_MAX_AGE, TokenExpired, TokenInvalid, unsign
 
 ACTIONS = ("approve", "spam", "delete")
 BAN_KINDS = ("ip", "email")
@@ -41,11 +42,13 @@ BAN_KINDS = ("ip", "email")
 # --- the audit log -----------------------------------------------------------------------
 
 
-def audit(actor: AdminToken | None, action: str, target: str, **details) -> AuditEntry:
-    """Record one admin action by ``actor`` (an admin token; None: the system)."""
-    if actor is not None:
+def audit(actor: AdminToken | str | None, action: str, target: str, **details) -> AuditEntry:
+    """Record one admin action by ``actor`` (an admin token; a name such as "mail link"; None:
+    the system)."""
+    if isinstance(actor, AdminToken):
         details.setdefault("token_id", actor.id)
-    entry = AuditEntry(at=clock.now(), actor=actor.name if actor is not None else "system",
+    name = actor.name if isinstance(actor, AdminToken) else actor or "system"
+    entry = AuditEntry(at=clock.now(), actor=name,
                        action=action, target=target,
                        details=json.dumps(details, ensure_ascii=False, separators=(",", ":")))
     db.session.add(entry)
@@ -71,7 +74,8 @@ def _context(comment: Comment) -> dict:
     return {"url": comment.thread.url, "number": comment.number}
 
 
-def change_state(actor: AdminToken | None, comment: Comment, action: str, *, as_spam: bool = False) -> bool:
+def change_state(actor: AdminToken | str | None, comment: Comment, action: str, *,
+                 as_spam: bool = False) -> bool:
     """Approve, mark as spam or delete (``as_spam``: delete as spam) one comment. True if its state
     changed. Each decision teaches the learning filter (approving a spam comment: restoring it)."""
     before = comment.state
@@ -93,6 +97,27 @@ def change_state(actor: AdminToken | None, comment: Comment, action: str, *, as_
         service.set_state(comment, wanted)  # publishing announces it (delivery.events)
     audit(actor, action, _target(comment), **{"from": before, "to": comment.state}, **context)
     return True
+
+
+MAIL_LINK_ACTOR = "mail link"
+
+
+def link_decision(token: str) -> tuple[Comment, str]:
+    """The comment and action a moderation link in the admin's mail names (400 if it is forged
+    or older than ``MODERATION_LINK_MAX_AGE``, 404 if the comment is gone)."""
+    try:
+        payload, _issued = unsign(MODERATION_LINK, token, max_age=MODERATION_LINK_MAX_AGE)
+    except TokenExpired:
+        raise ValidationError({"token": "has expired: moderate it on the moderation page"}) from None
+    except TokenInvalid:
+        raise ValidationError({"token": "is not valid"}) from None
+    if (not isinstance(payload, dict) or payload.get("a") not in ACTIONS
+            or not isinstance(payload.get("c"), int)):
+        raise ValidationError({"token": "is not valid"})
+    comment = db.session.get(Comment, payload["c"])
+    if comment is None:
+        raise APIError(404, "not_found", "that comment no longer exists")
+    return comment, payload["a"]
 
 
 def bulk(actor: AdminToken | None, action: str, ids: list[int]) -> int:
