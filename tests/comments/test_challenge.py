@@ -195,3 +195,11 @@ def test_the_cost_adapts_to_what_is_known_of_the_client(db_session, app, frozen_
         _stored(SPAM, "192.0.2.14", n)
     assert challenge.cost("192.0.2.14") == (base * 64, "newcomer+burst+recent spam")
     assert db_session.execute(select(func.count()).select_from(Comment)).scalar_one() == 16
+
+
+def test_spent_challenges_are_swept_once_expired(app, bot, frozen_clock, monkeypatch):
+    monkeypatch.setattr(challenge, "CLEANUP_ONE_IN", 1)  # sweep on every post
+    assert send(bot, payload(new_challenge(bot)), text="first").status_code == 201
+    frozen_clock.advance(seconds=app.config["POW_TTL"] + 1)
+    assert send(bot, payload(new_challenge(bot)), text="second").status_code == 201
+    assert count(app, SpentChallenge) == 1  # the first one's row is gone, the second's is kept

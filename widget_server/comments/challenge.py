@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from altcha import create_challenge_v1, extract_params_v1, verify_solution_v1
@@ -42,6 +43,7 @@ MAX_PAYLOAD = 2048  # characters of base64: a real payload is about 400
 FIELDS = {"algorithm": str, "challenge": str, "number": int, "salt": str, "signature": str}
 BURST_WINDOW = timedelta(minutes=10)
 FAILURE_WINDOW = timedelta(days=1)
+CLEANUP_ONE_IN = 50  # posts per sweep of expired spent challenges
 
 
 def _key() -> str:
@@ -142,8 +144,8 @@ def check(raw: object) -> None:
 def _spend(challenge: str, expires_at) -> bool:
     """Record the challenge as used; False if it already was (by any instance)."""
     session = db.session
-    now = clock.now()
-    session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at < now))
+    if secrets.randbelow(CLEANUP_ONE_IN) == 0:  # now and then, not on every post: it takes a write lock
+        session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at < clock.now()))
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     inserted = session.execute(
         insert(SpentChallenge).values(challenge=challenge, expires_at=expires_at)
