@@ -44,8 +44,17 @@ export default function openReport({ api, element, errorText, language, comment,
   if (open && open.dataset.report) return open.querySelector("input").focus();
   const words = { ...STRINGS.en, ...STRINGS[language] };
   const id = `ws-report-${++formCount}`;
-  const choices = REASONS.map((reason, i) => element("label", { class: "ck" },
-    element("input", { type: "radio", name: id, value: reason, checked: i === 0 }), words[reason]));
+  const choices = REASONS.map((reason, i) => {
+    const radio = element("input", { type: "radio", name: id, value: reason, checked: i === 0 });
+    // One choice a line, each radio 24 px (WCAG 2.2 target size). Set through the CSSOM: a host
+    // page's strict CSP refuses style attributes in markup, never these.
+    radio.style.inlineSize = radio.style.blockSize = "24px";
+    const label = element("label", { class: "ck" }, radio, words[reason]);
+    label.style.display = "flex";
+    label.style.alignItems = "center";
+    label.style.gap = "0.5em";
+    return label;
+  });
   const note = element("textarea", { id: id + "-n", rows: 2, maxlength: MAX_NOTE, part: "textarea" });
   const noteLabel = element("label", { for: note.id, text: words.noteOptional });
   const line = element("p", { class: "er", role: "alert", part: "error" });
