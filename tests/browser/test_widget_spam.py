@@ -29,7 +29,8 @@ def test_the_proof_of_work_is_fetched_when_the_reader_starts_writing(page: Page,
     spent_before = len(rows(widget_site, SpentChallenge))
     with page.expect_request(lambda r: r.url.endswith("/api/v1/challenge")):
         root.locator("textarea").first.type("Typed by a person")
-    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/api/v1/comments")) as answer:
+    posted = lambda r: r.request.method == "POST" and r.url.endswith("/api/v1/comments")  # noqa: E731
+    with page.expect_response(posted) as answer:
         root.get_by_role("button", name="Post comment").click()
     assert answer.value.status == 201
     assert "altcha" in answer.value.request.post_data_json
