@@ -25,7 +25,7 @@ folder = Path(tempfile.mkdtemp(prefix="compare-"))
 url = f"sqlite:///{folder / 'p.db'}"
 prepare(url, folder)
 app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "INSTANCE_PATH": str(folder),
-                  "ALLOWED_ORIGINS": [seeding.SITE], "RATELIMIT_ENABLED": False})
+                  "ALLOWED_ORIGINS": [seeding.SITE], "RATELIMIT_ENABLED": False, "POW": "off"})
 client = app.test_client()
 paths = {kind: "/api/v1/comments?url=" + quote(page, safe="")
          for kind, page in (("hot", seeding.HOT), ("small", seeding.SMALL))}

@@ -28,7 +28,7 @@ def main() -> None:
     url = f"sqlite:///{folder / 'p.db'}"
     prepare(url, folder)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "INSTANCE_PATH": str(folder),
-                      "ALLOWED_ORIGINS": [seeding.SITE], "RATELIMIT_ENABLED": False})
+                      "ALLOWED_ORIGINS": [seeding.SITE], "RATELIMIT_ENABLED": False, "POW": "off"})
     client = app.test_client()
     paths = {"hot": "/api/v1/comments?url=" + quote(seeding.HOT, safe=""),
              "small": "/api/v1/comments?url=" + quote(seeding.SMALL, safe=""),

@@ -249,7 +249,7 @@ def prepare(url: str, folder: Path) -> int:
     from widget_server.models import Thread
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "INSTANCE_PATH": str(folder),
-                      "ALLOWED_ORIGINS": [seeding.SITE], "RATELIMIT_ENABLED": False})
+                      "ALLOWED_ORIGINS": [seeding.SITE], "RATELIMIT_ENABLED": False, "POW": "off"})
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -274,7 +274,7 @@ def run_backend(backend: str, args, folder: Path) -> list[dict]:
         thread_id = prepare(url, folder)
         common = {"WIDGET_DATABASE_URL": url, "WIDGET_SECRET_KEY": SECRET,
                   "WIDGET_INSTANCE_PATH": str(folder), "WIDGET_ALLOWED_ORIGINS": seeding.SITE,
-                  "WIDGET_RATELIMIT_ENABLED": "false"}
+                  "WIDGET_RATELIMIT_ENABLED": "false", "WIDGET_POW": "off"}
         app = Server(f"{backend}-app", "widget_server:create_app()", common, folder, args.workers,
                      args.threads)
         base = None

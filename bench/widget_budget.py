@@ -43,7 +43,8 @@ METRICS = ("ScriptDuration", "TaskDuration", "LayoutDuration", "RecalcStyleDurat
 def start_server(instance: Path):
     app = create_app({"DATABASE_URL": f"sqlite:///{instance / 'bench.db'}", "INSTANCE_PATH": str(instance),
                       "SECRET_KEY": "bench", "ALLOWED_ORIGINS": ["*"], "RATELIMIT_ENABLED": False,
-                      "SPAM_MIN_SECONDS": 0, "SPAM_DUPLICATE_WINDOW": 0, "SPAM_MAX_LINKS": 10_000})
+                      "POW": "off", "SPAM_MIN_SECONDS": 0, "SPAM_DUPLICATE_WINDOW": 0,
+                      "SPAM_MAX_LINKS": 10_000})
     with app.app_context():
         from flask_migrate import upgrade
 

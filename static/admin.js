@@ -144,6 +144,10 @@
     if (c.held_reason && (c.state === "pending" || c.state === "spam")) {
       parts.push(el("p", { class: "reason", text: `Why ${STATE_LABELS[c.state]}: ${c.held_reason}` }));
     }
+    if (c.reports && c.reports.length) { // readers' reports, newest first, each reason with its note
+      parts.push(el("p", { class: "reason", text: `Reported by ${c.reports.length} reader${c.reports.length > 1 ? "s" : ""}: `
+        + c.reports.map((r) => r.reason.replace("_", " ") + (r.note ? ` (\u201c${r.note}\u201d)` : "")).join("; ") }));
+    }
     parts.push(el("p", { class: "text", text: c.text || "(no text: deleted)" }));
     if (c.author.website) parts.push(el("p", { class: "hint url", text: `Website: ${c.author.website}` }));
     parts.push(el("p", { class: "hint", text: `Comment id ${c.id} · address hash ${(c.ip_hash || "").slice(0, 12)}` }));
@@ -180,7 +184,8 @@
     const state = $("search-state").value;
     const url = $("search-url").value.trim();
     if (q) params.set("q", q);
-    if (state) params.set("state", state);
+    if (state === "reported") params.set("reported", "1"); // any state, with readers' reports
+    else if (state) params.set("state", state);
     if (url) params.set("url", url);
     return params;
   }

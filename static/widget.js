@@ -26,7 +26,7 @@
     name: "Name", email: "E-mail", site: "Website", opt: "optional", comma: ", ", notShown: "never shown",
     post: "Post comment", preview: "Preview",
     cancel: "Cancel", reply: "Reply", replyTo: "Reply to #{n}", like: "Like",
-    edit: "Edit", del: "Delete", save: "Save", delQ: "Delete this comment?", delYes: "Yes, delete",
+    edit: "Edit", del: "Delete", report: "Report", save: "Save", delQ: "Delete this comment?", delYes: "Yes, delete",
     anon: "Anonymous", deleted: "This comment was deleted.", edited: "edited",
     pending: "Awaiting moderation: only you can see this comment.",
     held: "Thank you! Your comment will appear once it is approved.",
@@ -132,6 +132,8 @@
     accountModule = null;
     throw { unreachable: true };
   }));
+  let powModule; // proof of work: /widget-pow.js, when a reader starts writing (docs/moderation.md)
+  const pow = () => powModule ||= import(ORIGIN + "/widget-pow.js").then((module) => module.default(api));
   const renewSession = () => loadAccount().then((account) => account.refresh()); // rejects, signed out, if it cannot
   const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
   // host-site sign-in: data-sso, or widgetServer.sso(token) (null: signed out) after the page's own sign-in
@@ -407,13 +409,14 @@ ol{list-style:none;margin:0;padding:0}
     thread.empty.hidden = thread.list.children.length > 0;
     goToPermalink(thread);
   }
-  // Comments held for moderation are shown to their author only, fetched with the edit token.
+  // Comments held for moderation (or shadowed) are shown to their author only, fetched with the edit token.
   function showPending(thread) {
     return Promise.all(Object.entries(editTokens).map(async ([id, { token, page, pending }]) => {
-      if (!pending || page !== PAGE || thread.records.has(+id)) return;
+      if (page !== PAGE || thread.records.has(+id)) return;
       try {
         const { data } = await api("GET", "/comments/" + id, { editToken: token });
-        if (data.state === "pending") return insertComment(thread, data, thread.records.get(data.parent_id));
+        // held; or own, published to its author's eyes but in no page of the whole thread (shadowed)
+        if (data.state === "pending" || !pending && thread.more.hidden) return insertComment(thread, data, thread.records.get(data.parent_id));
         editTokens[id].pending = false;
       } catch (error) {
         if (error.status === 404) delete editTokens[id];
@@ -467,6 +470,9 @@ ol{list-style:none;margin:0;padding:0}
       case "delete": return askDelete(target);
       case "confirm-delete": return deleteComment(thread, record, target.parentNode);
       case "cancel-delete": return cancelDelete(target.parentNode);
+      case "report": // the form is in /widget-report.js, loaded on the first press
+        return import(ORIGIN + "/widget-report.js").then((module) => module.default(
+          { api, element, errorText, language, comment: record.comment, button: target }), () => announce(thread, strings.net));
     }
   }
 
@@ -508,7 +514,8 @@ ol{list-style:none;margin:0;padding:0}
           element("span", { class: "sr", text: strings.like + " " }), comment.likes ? numberFormat.format(comment.likes) : ""),
         !thread.locked && comment.state === "published"
           && actionButton("reply", strings.reply, null, { "aria-expanded": "false" }),
-        mine && actionButton("edit", strings.edit), mine && actionButton("delete", strings.del))));
+        mine && actionButton("edit", strings.edit), mine && actionButton("delete", strings.del),
+        !mine && comment.state === "published" && actionButton("report", strings.report, null, { "aria-expanded": "false" }))));
     if (comment.replies && comment.replies.length) {
       const replies = element("ol", { class: "r", part: "replies" });
       for (const reply of comment.replies) replies.append(renderComment(thread, reply, depth + 1));
@@ -700,7 +707,10 @@ ol{list-style:none;margin:0;padding:0}
         case "preview": return showPreview(parts);
       }
     });
-    text.addEventListener("input", () => { parts.preview.hidden = true; });
+    text.addEventListener("input", () => {
+      parts.preview.hidden = true;
+      if (serverConfig.pow && !(session && !parts.anonymous.checked)) pow().then((work) => work.start(), () => {});
+    });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       postComment(thread, parent, parts);
@@ -748,6 +758,7 @@ ol{list-style:none;margin:0;padding:0}
     try {
       // a token close to its end is renewed first; a 401 renews and tries once more
       if (asAccount && sessionEndsSoon()) await renewSession();
+      if (serverConfig.pow && !asAccount) body.altcha = await (await pow()).take();
       const send = () => api("POST", "/comments", { body, bearer: asAccount && session.token });
       const { data, status } = await send().catch((error) => {
         if (error.status === 401 && asAccount) return renewSession().then(send);

@@ -12,6 +12,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
 from support import factories
 from support.app import (
     PG_URL,
@@ -26,6 +27,7 @@ from support.app import (
     scratch_postgres_database,
     wipe,
 )
+from support.pow import SolvingClient
 
 from widget_server import clock, create_app
 from widget_server.extensions import db
@@ -39,6 +41,15 @@ def no_env_file():
     yield
     if not named:
         os.environ.pop("WIDGET_ENV_FILE", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clients_solve_challenges():
+    """Every app's test client solves a (cheap) proof of work before it posts a comment, as the
+    widget does; tests of the proof of work itself use a plain FlaskClient (support/pow.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "test_client_class", SolvingClient)
+        yield
 
 
 @pytest.fixture(scope="session", params=database_backends())

@@ -1,8 +1,10 @@
 """No request body, header or query of any shape makes the server answer 500."""
 from __future__ import annotations
 
+import base64
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.app import PAGE
@@ -14,7 +16,7 @@ JSON_VALUES = st.recursive(
     max_leaves=12,
 )
 FIELDS = ["url", "title", "parent_id", "author", "email", "website", "text", "form_token", "homepage",
-          "anonymous", "notify"]
+          "anonymous", "notify", "altcha"]
 BODIES = st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=len(FIELDS)).map(
     lambda body: {"url": PAGE, "text": "fuzz", **body}) | JSON_VALUES
 # Anything a client could put in a header (newlines cannot be sent at all).
@@ -33,6 +35,31 @@ def assert_clean(response):
 @given(body=BODIES)
 def test_post_comment_bodies(client, body):
     assert_clean(client.post("/api/v1/comments", data=json.dumps(body), content_type="application/json"))
+
+
+@pytest.mark.parametrize("config_overrides", [{"POW": "off"}], indirect=True)
+@FUZZ
+@given(body=BODIES)
+def test_post_comment_bodies_past_the_proof_of_work(client, body):
+    """The same bodies with proof of work off, so they reach the write path itself."""
+    assert_clean(client.post("/api/v1/comments", data=json.dumps(body), content_type="application/json"))
+
+
+@FUZZ
+@given(altcha=JSON_VALUES | st.text(max_size=300) | st.binary(max_size=200).map(
+    lambda raw: base64.b64encode(raw).decode()))
+def test_proof_of_work_payloads(client, altcha):
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": "fuzz", "altcha": altcha})
+    assert_clean(response)
+    assert response.status_code == 400
+
+
+@FUZZ
+@given(body=JSON_VALUES | st.dictionaries(st.sampled_from(["reason", "note"]), JSON_VALUES, max_size=2),
+       comment_id=st.integers(min_value=0, max_value=2**40))
+def test_report_bodies(client, body, comment_id):
+    assert_clean(client.post(f"/api/v1/comments/{comment_id}/report", data=json.dumps(body),
+                             content_type="application/json"))
 
 
 @FUZZ

@@ -184,6 +184,18 @@ def widget_account_js():
     return serve("widget-account.js", "text/javascript")
 
 
+@bp.get("/widget-pow.js")
+def widget_pow_js():
+    """The proof-of-work solver: an ES module the widget imports when a reader starts writing."""
+    return serve("widget-pow.js", "text/javascript")
+
+
+@bp.get("/widget-report.js")
+def widget_report_js():
+    """The form of a reader's report: an ES module the widget imports on the first "Report"."""
+    return serve("widget-report.js", "text/javascript")
+
+
 @bp.get("/widget-i18n/<lang>.json")
 def widget_strings(lang: str):
     """The widget's strings in one language other than English, fetched alongside the thread."""

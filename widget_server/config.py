@@ -38,6 +38,16 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind and parse_p
 )
 
 MODERATION_MODES = ("off", "all", "first")
+
+
+def _probability(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise ConfigError(f"{PREFIX}{name} must be a number above 0 and at most 1, not {raw!r}")
+    return value
 DEFAULT_BIND = "127.0.0.1:8000"
 METRICS_TOKEN_MIN = 16
 SSO_SECRET_MIN = 32  # 256 bits of a random key, written out
@@ -61,6 +71,9 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
                        "posting: a burst and an hourly budget per client"),
     "RATELIMIT_LIKE": ("30 per minute", _rate_limit, "likes per client"),
     "RATELIMIT_PREVIEW": ("60 per minute", _rate_limit, "previews per client"),
+    "RATELIMIT_CHALLENGE": ("30 per minute;300 per hour", _rate_limit,
+                            "proof-of-work challenges handed to one client"),
+    "RATELIMIT_REPORT": ("5 per minute;20 per hour", _rate_limit, "reports of comments per client"),
     "RATELIMIT_EDIT": ("10 per minute;60 per hour", _rate_limit,
                        "edits and deletions of own comments per client (one budget for both)"),
     "RATELIMIT_ADMIN_AUTH": ("10 per minute", _rate_limit,
@@ -81,6 +94,23 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "BLOCKED_WORDS_FILE": (None, _str, "a file of blocked words, one per line (# starts a comment)"),
     "AKISMET_KEY": (None, _str, "Akismet API key; unset: no outside spam check, nothing leaves the machine"),
     "AKISMET_URL": ("https://rest.akismet.com", _str, "Akismet API base URL"),
+    # Proof of work, reports and trust (docs/moderation.md, issue 14).
+    "POW": ("on", _choice(("on", "off")), "on: a post through the JSON API needs a solved ALTCHA "
+            "challenge (GET /api/v1/challenge; signed-in readers are exempt); off: none needed"),
+    "POW_COST": ("2000000", _bounded(10), "the challenge's maxnumber for a newcomer's first comment "
+                 "(the expected work is half of it); trusted posters pay an eighth, bursts and "
+                 "recent failures up to 64 times as much"),
+    "POW_TTL": ("1800", _bounded(30), "seconds a challenge can be solved and used (once)"),
+    "REPORT_THRESHOLD": ("3", _bounded(1), "reports from distinct readers that hold a published comment "
+                         "for review"),
+    "FILTER": ("on", _choice(("on", "off")), "the learning filter: scores new comments by what the "
+               "moderators marked as spam or published"),
+    "FILTER_THRESHOLD": ("0.9", _probability, "a new comment the filter scores at least this spam-like is "
+                         "held for moderation"),
+    "FILTER_MIN_TRAINING": ("10", _bounded(1), "comments of each kind (spam, published) the filter must "
+                            "have learned before it scores"),
+    "TRUST_MIN_APPROVED": ("3", _bounded(1), "published comments (and no spam) that make a poster "
+                           "trusted: least proof of work"),
     # Reader accounts, reply notifications, mail and webhooks (docs/accounts.md).
     "ACCOUNTS": ("auto", _choice(("auto", "true", "false")),
                  "reader accounts: true, false, or auto (on when WIDGET_SMTP_URL is set)"),

@@ -55,6 +55,8 @@ SECTIONS = (
     # edit_token_hash: lets an author keep editing, so it is a secret.
     Section("comments", derived=("html", "email_key"), secret=("edit_token_hash",)),
     Section("likes"),
+    # Readers' reports (issue 14): the reporter is a keyed hash, like an address hash.
+    Section("reports"),
     Section("subscriptions"),
     Section("bans"),
     Section("admin_tokens"),
@@ -70,6 +72,10 @@ LEFT_OUT = {
     "email_tokens": "single-use sign-up and reset links that expire within hours; readers ask again",
     "alembic_version": "the schema's migration mark: the new server has its own",
     "comment_counts": "per-day counts for /admin's stats, kept by triggers as the comments are restored",
+    "spent_challenges": "proof-of-work challenges already used, which expire within half an hour",
+    "filter_tokens": "the learning filter's counts: `widget-server filter-train` learns them again "
+                     "from the restored comments (spam as spam, published as not)",
+    "filter_labels": "what the filter learned each comment as: rebuilt with the counts by filter-train",
     "sign_in_flows": "provider sign-ins under way, which expire within ten minutes",
     "provider_clients": "registrations with Mastodon instances: the new server registers again on "
                         "first use, under its own callback address",
@@ -77,7 +83,7 @@ LEFT_OUT = {
 
 # Columns whose values are keyed with the instance secret (security._keyed): they match new
 # posts, likes and bans only under the secret that made them.
-KEYED = ("comments.ip_hash", "likes.voter_hash", "bans.value (kind ip)")
+KEYED = ("comments.ip_hash", "likes.voter_hash", "bans.value (kind ip)", "reports.reporter")
 
 
 def encode(value):

@@ -191,6 +191,57 @@ class Ban(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100), default="")
+    # A shadow ban takes the poster's comments as if nothing happened: they are kept as spam and
+    # shown as published to their author only (comments/screening.py).
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class SpentChallenge(db.Model):
+    """A proof-of-work challenge already used for a post (comments/challenge.py): kept until it
+    would have expired anyway, so a solution is accepted once, whichever instance sees it."""
+
+    __tablename__ = "spent_challenges"
+
+    challenge: Mapped[str] = mapped_column(String(128), primary_key=True)  # the public SHA-256 hex
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Report(db.Model):
+    """A reader's report of a comment (comments/reports.py): one per reader and comment."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("comment_id", "reporter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    # A keyed hash of the reader: their account, else their canonical address (IPv6 by /64).
+    reporter: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))  # spam, abusive, off_topic, illegal
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class FilterToken(db.Model):
+    """The learning filter's counts (comments/learning.py): in how many comments the moderators
+    marked as spam, and in how many they published, a feature occurs. One shared table, so every
+    instance scores with what any moderator taught."""
+
+    __tablename__ = "filter_tokens"
+
+    token: Mapped[str] = mapped_column(String(80), primary_key=True)
+    spam: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ham: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class FilterLabel(db.Model):
+    """What the filter learned a comment as, and from which features: a changed decision
+    (spam, then restored) unlearns exactly what it learned."""
+
+    __tablename__ = "filter_labels"
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(8))  # "spam" or "ham"
+    tokens: Mapped[str] = mapped_column(Text, default="")  # the features, one per line
 
 
 class AuditEntry(db.Model):

@@ -77,6 +77,11 @@ def imported_ip_hash(ip: str | None) -> str:
     return ip_hash(ip) if client_address(ip) != UNKNOWN_CLIENT else ""
 
 
+def derived_key(purpose: str) -> str:
+    """A key for one purpose (the ALTCHA HMAC key), derived from the instance secret."""
+    return _keyed("key", purpose)
+
+
 def voter_hash(ip: str | None) -> str:
     return _keyed("voter", client_address(ip))[:32]
 
@@ -138,6 +143,8 @@ def token_matches(token: str | None, stored_hash: str | None) -> bool:
 FORM_TOKEN = "widget-form-token"  # noqa: S105 - a salt, not a secret
 NOTIFY_CONFIRM = "widget-server notify-confirm"
 UNSUBSCRIBE = "widget-server unsubscribe"
+MODERATION_LINK = "widget-server moderation-link"  # approve/spam/delete links in the admin's mail
+MODERATION_LINK_MAX_AGE = 14 * 86400
 
 
 class TokenExpired(ValueError):

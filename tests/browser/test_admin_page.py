@@ -286,3 +286,21 @@ def test_tables_fit_a_phone_screen(page, live_server, token, api):
     page.set_viewport_size({"width": 1280, "height": 800})     # back to an ordinary table
     expect(page.locator("#threads thead")).to_be_visible()
     assert page.evaluate(CELLS_BROKEN_ACROSS_LINES) == []
+
+
+def test_reported_comments_are_listed_with_their_reasons(page, live_server, token, api):
+    url = page_url(live_server, "reported")
+    reported = post(api, url, "Counterfeit watches here")["comment"]["id"]
+    post(api, url, "Nobody reports this one")
+    for n, (reason, note) in enumerate([("spam", ""), ("illegal", "Sells counterfeit goods")]):
+        answer = api.post(f"/api/v1/comments/{reported}/report", json={"reason": reason, "note": note},
+                          environ_base={"REMOTE_ADDR": f"198.51.100.{60 + n}"})
+        assert answer.status_code == 202
+    sign_in(page, live_server, token)
+    page.get_by_label("State").select_option("reported")
+    page.get_by_label("Page URL").fill(url)
+    page.get_by_role("button", name="Search").click()
+    recent = page.locator("#recent-list li.comment")
+    expect(recent).to_have_count(1)
+    expect(recent.first).to_contain_text(
+        "Reported by 2 readers: illegal (\u201cSells counterfeit goods\u201d); spam")

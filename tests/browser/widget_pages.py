@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from support.app import LiveServer, base_config, migrate_database
+from support.pow import solved
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -204,5 +205,7 @@ def seed(site: LiveServer, url: str, text: str = "A comment", **fields) -> dict:
 
 
 def post_raw(site: LiveServer, body: dict) -> int:
-    return site.app.test_client().post("/api/v1/comments", data=json.dumps(body),
-                                        content_type="application/json").status_code
+    """Post the body as raw JSON bytes (with a solved proof of work, as the widget sends)."""
+    client = site.app.test_client()
+    body = {**body, "altcha": solved(client)}
+    return client.post("/api/v1/comments", data=json.dumps(body), content_type="application/json").status_code

@@ -8,7 +8,7 @@ from support.app import IN_CI, PAGE
 from support.sanitizer import html_problems, plain_text_problems, url_problems
 from support.xss import TABLE, Payload, load_shared
 
-from widget_server.comments.render import render
+from widget_server.comments.render import render, render_visible, shows_something
 
 RENDERED = [
     ("*em* and **strong**", "<p><em>em</em> and <strong>strong</strong></p>"),
@@ -162,3 +162,50 @@ def test_render_from_many_threads_at_once():
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+# --- emptiness, judged after cleaning (issue 14) ---------------------------------------------
+
+LOOKS_EMPTY = [
+    "\u200b\u200b\u200b",  # zero-width spaces
+    " \u200b\n\u2060\u200d\t",  # with word joiner, zero-width joiner, whitespace
+    "\ufeff",  # a byte-order mark
+    "&nbsp;&nbsp;",  # entities that render as spaces
+    "&#8203;",  # a zero-width space spelled as an entity
+    "**\u200b**",  # emphasis around nothing visible
+    "\u3164\u115f",  # Hangul fillers
+    "\u2800",  # the blank Braille pattern
+    "[](https://example.org/)",  # a link without text
+    "---",  # a rule alone
+    "> \u200b",  # a quote of nothing
+    "- ",  # an empty list item
+    "```\n\n```",  # an empty code block
+]
+SHOWS_SOMETHING = ["a", "0", "\u2026", "\U0001f642", "\U0001f468\u200d\U0001f469", "\\", "<p></p>", "`x`",
+                   "[link](https://example.org/)"]
+
+
+@pytest.mark.parametrize("text", LOOKS_EMPTY)
+def test_text_that_renders_to_nothing_visible_is_refused(text, client):
+    response = client.post("/api/v1/comments", json={"url": PAGE, "text": text})
+    assert response.status_code == 400, response.json
+    assert response.json["error"]["fields"] == {"text": "must not be empty"}
+    assert client.get("/api/v1/comments", query_string={"url": PAGE}).json["comments"] == []
+    preview = client.post("/api/v1/preview", json={"text": text})
+    assert preview.status_code == 400 and "text" in preview.json["error"]["fields"]
+
+
+@pytest.mark.parametrize("text", SHOWS_SOMETHING)
+def test_text_with_anything_visible_is_taken(text, app_context):
+    assert shows_something(render(text))
+    assert render_visible(text) == render(text)
+
+
+def test_an_edit_to_nothing_visible_is_refused_and_changes_nothing(client, post):
+    posted = post("Something to say")
+    edit = client.patch(f"/api/v1/comments/{posted['comment']['id']}", json={"text": "\u200b&nbsp;"},
+                        headers={"X-Edit-Token": posted["edit_token"]})
+    assert edit.status_code == 400 and edit.json["error"]["fields"] == {"text": "must not be empty"}
+    mine = client.get(f"/api/v1/comments/{posted['comment']['id']}",
+                      headers={"X-Edit-Token": posted["edit_token"]}).json
+    assert mine["text"] == "Something to say" and mine["edited_at"] is None

@@ -16,6 +16,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 from support.app import SITE
+from support.pow import payload
 from support.processes import Gunicorn, ThrowawayPostgres, ThrowawayRedis, http, migrate, wait_for
 
 
@@ -209,7 +210,9 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path):
     migrate(url, tmp_path)
     server = Gunicorn(env_for(url, tmp_path, WIDGET_RATELIMIT_ENABLED="false"), tmp_path / "g.log",
                       workers=1, threads=2).start()
-    body = json.dumps({"url": f"{SITE}/2026/slow-upload", "text": "sent in two halves"}).encode()
+    altcha = payload(server.get("/api/v1/challenge").json)
+    body = json.dumps({"url": f"{SITE}/2026/slow-upload", "text": "sent in two halves",
+                       "altcha": altcha}).encode()
     head = (f"POST /api/v1/comments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:

@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from support.pow import TEST_COST, payload
 from support.processes import free_port, http, wait_for
+
+import widget_server
 
 ASSETS = ["/demo", "/demo.css", "/widget.js", "/widget-account.js", "/widget-i18n/de.json",
           "/widget-i18n/account/ar.json", "/admin", "/admin.js", "/admin.css", "/healthz", "/readyz"]
@@ -46,7 +49,7 @@ class Served:
 def _env(instance: Path, **settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("WIDGET_", "PROMETHEUS_"))}
     env.update(WIDGET_INSTANCE_PATH=str(instance), WIDGET_SECRET_KEY="serve-test",
-               **{f"WIDGET_{k}": v for k, v in settings.items()})
+               WIDGET_POW_COST=str(TEST_COST), **{f"WIDGET_{k}": v for k, v in settings.items()})
     return env
 
 
@@ -84,7 +87,9 @@ def test_serve_migrates_sqlite_and_serves_every_asset(serve):
     for _round in range(3):  # more requests than the worker has threads: none may hang
         for path in ASSETS:
             assert http("GET", served.base + path, timeout=10).status == 200, path
-    created = http("POST", served.base + "/api/v1/comments", {"url": f"{served.base}/demo", "text": "served"})
+    altcha = payload(http("GET", served.base + "/api/v1/challenge").json)
+    created = http("POST", served.base + "/api/v1/comments",
+                   {"url": f"{served.base}/demo", "text": "served", "altcha": altcha})
     assert created.status == 201, created.json
 
 

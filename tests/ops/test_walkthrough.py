@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 from support.app import PG_URL, REDIS_URL, require_service
 from support.nginx import Nginx, nginx_binary
+from support.pow import payload
 from support.processes import free_port, http, need_binary, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,10 +268,18 @@ def test_the_demo_page_through_nginx(deployment):
     assert widget.status == 200 and widget.body
 
 
+def solved(proxy) -> str:
+    """A proof of work at the deployment's own (default) cost, solved as a reader's browser would."""
+    challenge = proxy.request("GET", "/api/v1/challenge", headers={"Origin": SITE})
+    assert challenge.status == 200, challenge.body
+    return payload(challenge.json)
+
+
 def test_a_comment_is_posted_and_read_through_nginx(deployment):
     proxy, origin = deployment.proxy, {"Origin": SITE}
     posted = proxy.request("POST", "/api/v1/comments", headers=origin,
-                           body={"url": PAGE, "author": "Ann", "text": "Following the walkthrough"})
+                           body={"url": PAGE, "author": "Ann", "text": "Following the walkthrough",
+                                 "altcha": solved(proxy)})
     assert posted.status == 201, posted.body
     read = proxy.request("GET", f"/api/v1/comments?url={PAGE}", headers=origin)
     assert read.status == 200
@@ -292,7 +301,8 @@ def test_backup_and_restore(deployment, tmp_path):
     proxy = deployment.proxy
     text = f"Kept across a restore {uuid.uuid4().hex}"
     assert proxy.request("POST", "/api/v1/comments", headers={"Origin": SITE},
-                         body={"url": PAGE, "author": "Bo", "text": text}).status == 201
+                         body={"url": PAGE, "author": "Bo", "text": text,
+                               "altcha": solved(proxy)}).status == 201
 
     # The nightly line: pg_dump [options] widget > file
     cron = block_with("pg_dump")

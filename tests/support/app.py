@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
+from support.pow import TEST_COST
 from widget_server import create_app
 from widget_server.extensions import db
 
@@ -82,6 +83,7 @@ def base_config(database_url: str, instance: Path, **overrides) -> dict:
         "INSTANCE_PATH": str(instance),
         "ALLOWED_ORIGINS": [SITE],
         "RATELIMIT_ENABLED": False,
+        "POW_COST": TEST_COST,  # on, but solved in microseconds (support/pow.py)
         # Unique per test: Redis-backed limits of one test never leak into another.
         "RATELIMIT_NAMESPACE": f"widget-test-{uuid.uuid4().hex[:8]}",
     }

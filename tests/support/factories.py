@@ -50,6 +50,15 @@ def comment(text: str = "A comment", url: str = PAGE, *, client: str = "192.0.2.
     return stored
 
 
+def stored_comment(text: str = "A comment", url: str = PAGE, *, state: str = "published",
+                   address: str = "192.0.2.1", **fields) -> Comment:
+    """A comment from ``address``, then put in ``state`` as a moderator or a rule would."""
+    stored = comment(text, url, client=address, **fields)
+    stored.state = state
+    db.session.commit()
+    return stored
+
+
 STAND_IN_HASH = "$argon2id$stand-in"  # noqa: S105 - not a password: no password matches it
 
 

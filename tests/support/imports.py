@@ -98,7 +98,7 @@ def build_threads(client, post, app, admin_token) -> list[int]:
 
 def build_everything(client, post, app, admin_token) -> None:
     """Rows in every table an export holds: build_threads, plus an account with a provider identity,
-    subscriptions, bans
+    a reader's report, subscriptions, bans
     (with their audit entries), mail and webhooks both sent and still to send."""
     first = build_threads(client, post, app, admin_token)[0]
     headers = {"Authorization": f"Bearer {admin_token}"}
@@ -106,6 +106,8 @@ def build_everything(client, post, app, admin_token) -> None:
                                                    "reason": "trolling"}, headers=headers).status_code == 201
     assert client.post("/api/v1/admin/bans", json={"kind": "ip", "comment_id": first, "expires_in": 3600},
                        headers=headers).status_code == 201
+    assert client.post(f"/api/v1/comments/{first}/report", json={"reason": "off_topic"},
+                       environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 202
     with app.app_context():
         reader = factories.user("Ann Reader", password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA")
         db.session.execute(update(Comment).where(Comment.id == first).values(user_id=reader.id))

@@ -18,9 +18,9 @@ from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
 from ..models import PENDING, PUBLISHED, SPAM, Comment
 from ..security import token_matches
-from . import reading, service, tree
+from . import challenge, reading, reports, screening, service, tree
 from .post import Client, NewComment, post
-from .render import render
+from .render import render_visible
 from .views import public_comment
 
 bp = Blueprint("reader", __name__, url_prefix="/api/v1")
@@ -66,22 +66,38 @@ def get_thread():
 @bp.post("/comments")
 @rate_limit("RATELIMIT_POST", deduct_when=_not_a_mistake)
 def create_comment():
-    new = NewComment.parse(web.json_body())
+    data = web.json_body()
+    new = NewComment.parse(data)
     require_page_allowed(new.url)
     # An optional Authorization: Bearer <session token>; 401 if it is stale.
     account = identity.posting_account(web.bearer_token())
+    if account is None and current_app.config["POW"] == "on":
+        # Here, not in post(): the no-script form and imports cannot do the work.
+        challenge.check(data.get("altcha"))
     comment, token = post(new, account, _client())
     db.session.commit()
     COMMENTS_CREATED.labels(comment.state).inc()
-    status = 201 if comment.state == PUBLISHED else 202
+    status = 201 if comment.state == PUBLISHED or screening.shadowed(comment) else 202
     body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
     return jsonify(body), status
 
 
+@bp.get("/challenge")
+@rate_limit("RATELIMIT_CHALLENGE")
+def get_challenge():
+    """A proof-of-work challenge, its cost fitted to this client (comments/challenge.py)."""
+    response = jsonify(challenge.issue(web.client_address()))
+    response.headers["Cache-Control"] = "no-store"  # each one is single use
+    return response
+
+
 def _as_its_author_sees_it(comment: Comment) -> dict:
     """Spam (honeypot, Akismet) is shown to its author exactly like a held comment, in every
-    answer that takes the edit token: bots learn nothing (audit finding 7)."""
+    answer that takes the edit token: bots learn nothing (audit finding 7). A shadow-banned
+    poster's comment is shown to them as published (only there: never in a shared answer)."""
+    if screening.shadowed(comment):
+        return public_comment(comment, state=PUBLISHED)
     return public_comment(comment, state=PENDING if comment.state == SPAM else None)
 
 
@@ -95,7 +111,11 @@ def get_comment(comment_id: int):
     body = _as_its_author_sees_it(comment) | {"replies": []}
     if owner:
         body |= {"text": comment.text, "editable_until": iso(service.editable_until(comment))}
-    return jsonify(body)
+    response = jsonify(body)
+    response.vary.add("X-Edit-Token")
+    if token:  # the author's own view (held, shadowed, the source text): never in a shared cache
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.patch("/comments/<int:comment_id>")
@@ -128,6 +148,18 @@ def like_comment(comment_id: int):
     likes = service.like(comment_id, web.client_address())
     db.session.commit()
     return jsonify({"likes": likes})
+
+
+@bp.post("/comments/<int:comment_id>/report")
+@rate_limit("RATELIMIT_REPORT")
+def report_comment(comment_id: int):
+    """A reader's report (comments/reports.py): 202 whether it is new or a repeat."""
+    new = reports.NewReport.parse(web.json_body())
+    account = identity.posting_account(web.bearer_token())
+    reporter = reports.reporter_key(account.id if account else None, web.client_address())
+    reports.report(comment_id, new, reporter)
+    db.session.commit()
+    return jsonify({"received": True}), 202
 
 
 @bp.get("/counts")
@@ -167,4 +199,4 @@ def preview():
     text = comment_text(web.json_body(), errors)
     if errors:
         raise ValidationError(errors)
-    return jsonify({"html": render(text)})
+    return jsonify({"html": render_visible(text)})

@@ -18,10 +18,10 @@ from .. import clock, fields, names
 from ..delivery import events
 from ..errors import APIError, ValidationError
 from ..extensions import db
-from ..models import MAX_DEPTH, PENDING, PUBLISHED, Comment, Thread, User
+from ..models import MAX_DEPTH, PENDING, PUBLISHED, SPAM, Comment, Thread, User
 from ..security import ip_hash, new_token, token_hash
 from . import screening, threads
-from .render import render
+from .render import render_visible
 
 
 @dataclass(frozen=True)
@@ -91,15 +91,16 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
     The caller commits. Refusals raise ``APIError`` before anything is written.
     """
     author = identity(new, account)                                    # 1. identity
-    screening.check_not_banned(client.address, author.email)           # 2. ban check
+    shadow = screening.check_not_banned(client.address, author.email)  # 2. ban check
     thread = threads.get_or_create(new.url, new.title)                 # 3. thread
     if thread.locked:
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")
     parent = parent_for(thread, new.parent_id)                         # 4. parent
-    html = render(new.text)                                            # 5. render
+    html = render_visible(new.text)                                    # 5. render
     verdict = screening.screen(new, author, html, thread, client)      # 6. screening
-    state, reason = verdict or (new.held and (PENDING, new.held)) or moderation_state(  # 7. state
-        author.email, current_app.config)
+    state, reason = ((SPAM, screening.SHADOW_REASON) if shadow                    # 7. state
+                     else verdict or (new.held and (PENDING, new.held))
+                     or moderation_state(author.email, current_app.config, author.user_id))
     number = threads.next_number(thread.id)                            # 8. number
     token = new_token()
     comment = Comment(                                                 # 9. insert
@@ -155,9 +156,13 @@ def parent_for(thread: Thread, parent_id: int | None) -> Comment | None:
     return parent
 
 
-def moderation_state(email: str | None, config: Mapping[str, object]) -> tuple[str, str | None]:
-    """The state WIDGET_MODERATION gives a new comment, and why it is held (if it is)."""
+def moderation_state(email: str | None, config: Mapping[str, object],
+                     user_id: int | None = None) -> tuple[str, str | None]:
+    """The state WIDGET_MODERATION gives a new comment, and why it is held (if it is).
+    A trusted account (``trusted_account``) skips pre-moderation."""
     mode = config["MODERATION"]
+    if mode != "off" and user_id is not None and trusted_account(user_id, config):
+        return PUBLISHED, None
     if mode == "all":
         return PENDING, "every new comment waits for approval (moderation: all)"
     if mode == "first":
@@ -170,3 +175,16 @@ def moderation_state(email: str | None, config: Mapping[str, object]) -> tuple[s
         if not known:
             return PENDING, "the first comment from this e-mail address (moderation: first)"
     return PUBLISHED, None
+
+
+def trusted_account(user_id: int, config: Mapping[str, object]) -> bool:
+    """An account with ``WIDGET_TRUST_MIN_APPROVED`` published comments and none marked spam.
+
+    Only accounts: their address was proven at sign-up, while anybody can type an e-mail
+    address into an anonymous post (which is why ``first`` mode trusts only published ones).
+    """
+    published, spam = db.session.execute(
+        select(func.count().filter(Comment.state == PUBLISHED), func.count().filter(Comment.state == SPAM))
+        .where(Comment.user_id == user_id)
+    ).one()
+    return published >= config["TRUST_MIN_APPROVED"] and not spam

@@ -67,6 +67,7 @@ def public_config(config: Mapping[str, object]) -> dict:
             "max_text_length": config["MAX_TEXT_LENGTH"], "page_size": config["PAGE_SIZE"],
             "accounts": accounts_enabled(config), "anonymous_posting": config["ANONYMOUS_POSTING"],
             "notifications": bool(config.get("SMTP_URL")),
+            "pow": config["POW"] == "on",  # the widget solves a challenge for each anonymous post
             # The form's limits, from the model columns: the widget keeps no copy of its own.
             "max_author_length": fields.MAX_AUTHOR, "max_email_length": fields.MAX_EMAIL,
             "max_website_length": fields.MAX_WEBSITE}

@@ -17,8 +17,10 @@ tests/test_render_bounds.py holds every shape known to be costly to a bound.
 """
 from __future__ import annotations
 
+import html as html_lib
 import re
 import threading
+import unicodedata
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -28,6 +30,8 @@ from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
+
+from ..errors import ValidationError
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "a", "em", "strong", "del", "s", "code", "pre",
@@ -222,3 +226,28 @@ def render(text: str) -> str:
     """Render reader-supplied Markdown to sanitized HTML."""
     html = _markdown().render(text)
     return _cleaner().clean(html).strip()
+
+
+# Characters that show nothing: format characters (zero-width space and joiners, bidi marks,
+# the BOM, soft hyphen), separators, controls, lone combining marks, and the letters and
+# symbols that are drawn blank (Hangul fillers, the blank Braille pattern, variation selectors).
+_BLANK_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5")
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def shows_something(html: str) -> bool:
+    """Whether sanitized HTML has a character a reader can see (``<p></p>``, a link without
+    text, a rule or a string of zero-width spaces has none)."""
+    text = html_lib.unescape(_TAG_RE.sub("", html))
+    return any(ch not in _BLANK_CHARACTERS and unicodedata.category(ch) not in _BLANK_CATEGORIES
+               for ch in text)
+
+
+def render_visible(text: str) -> str:
+    """``render``, refusing a text that renders to nothing visible (400 on ``text``): emptiness
+    is judged after cleaning, so no invisible character or empty markup makes a comment."""
+    html = render(text)
+    if not shows_something(html):
+        raise ValidationError({"text": "must not be empty"})
+    return html

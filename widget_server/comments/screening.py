@@ -16,7 +16,9 @@ of: refuse (raise ``APIError``), a state to store the comment in (``spam`` or
    within ``WIDGET_SPAM_DUPLICATE_WINDOW``:
    409 ``duplicate``;
 4. more than ``WIDGET_SPAM_MAX_LINKS`` links, or a blocked word: held (pending);
-5. Akismet, only when ``WIDGET_AKISMET_KEY`` is set: spam is stored as spam.
+5. the learning filter (``learning.py``), trained by the moderators: above
+   ``WIDGET_FILTER_THRESHOLD``, held with its score;
+6. Akismet, only when ``WIDGET_AKISMET_KEY`` is set: spam is stored as spam.
 
 All time checks use ``clock.now()``, so tests can freeze and move time.
 """
@@ -36,7 +38,7 @@ from ..errors import APIError
 from ..extensions import db
 from ..models import DELETED, PENDING, SPAM, Ban, Comment, Thread
 from ..security import FORM_TOKEN, TokenInvalid, ip_hash, ip_hashes, sign, unsign
-from . import akismet
+from . import akismet, learning
 
 if TYPE_CHECKING:
     from .post import Author, Client, NewComment
@@ -52,20 +54,34 @@ def form_token(url: str) -> str:
 # --- bans ------------------------------------------------------------------------------------
 
 
+# What a shadow-banned poster's comment is held as (spam), and how its author's view knows it.
+SHADOW_REASON = "shadow ban: shown to its author only"
+
+
 def active_ban(client_address: str, email: str | None) -> Ban | None:
-    """The ban, if any, that applies to a poster from this address with this e-mail."""
+    """The ban, if any, that applies to a poster from this address with this e-mail (a real
+    ban before a shadow one). A temporary ban ends by itself at ``expires_at``."""
     who = and_(Ban.kind == "ip", Ban.value.in_(ip_hashes(client_address)))
     if email:
         who = or_(who, and_(Ban.kind == "email", Ban.value == email.strip().lower()))
     now = clock.now()
     return db.session.execute(
-        select(Ban).where(who, or_(Ban.expires_at.is_(None), Ban.expires_at > now)).limit(1)
+        select(Ban).where(who, or_(Ban.expires_at.is_(None), Ban.expires_at > now))
+        .order_by(Ban.shadow, Ban.id).limit(1)
     ).scalar_one_or_none()
 
 
-def check_not_banned(client_address: str, email: str | None) -> None:
-    if active_ban(client_address, email) is not None:
+def check_not_banned(client_address: str, email: str | None) -> bool:
+    """Refuse a banned poster (403); True if the poster is shadow-banned (post, but unseen)."""
+    ban = active_ban(client_address, email)
+    if ban is not None and not ban.shadow:
         raise APIError(403, "banned", "you cannot comment here")
+    return ban is not None
+
+
+def shadowed(comment) -> bool:
+    """A shadow-banned poster's comment: its author is shown it as published, nobody else sees it."""
+    return comment.state == SPAM and comment.held_reason == SHADOW_REASON
 
 
 # --- the rules -------------------------------------------------------------------------------
@@ -178,6 +194,10 @@ def screen(new: NewComment, author: Author, html: str, thread: Thread,
     word = blocked_word(new.text, author)
     if word:
         return PENDING, f"blocked word \u201c{word}\u201d"
+    if cfg["FILTER"] == "on":
+        judged = learning.score(new.text, html, author.name, author.email, author.website)
+        if judged is not None and judged.score >= cfg["FILTER_THRESHOLD"]:
+            return PENDING, judged.reason
     if cfg.get("AKISMET_KEY") and akismet.is_spam(new, author, client):
         return SPAM, "Akismet says spam"
     return None

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import DELETED, PENDING, PUBLISHED, SPAM, Comment, Like, Thread
 from ..security import token_matches, voter_hash
 from . import threads
-from .render import render
+from .render import render_visible
 
 
 def get_or_404(comment_id: int) -> Comment:
@@ -56,8 +56,9 @@ def edit(comment: Comment, text: str) -> Comment:
     pressed without a change) changes nothing: no "edited" mark, no new thread version."""
     if text == comment.text:
         return comment
+    html = render_visible(text)  # before any change: a refusal leaves the comment as it was
     comment.text = text
-    comment.html = render(text)
+    comment.html = html
     comment.edited_at = clock.now()
     threads.touch(comment.thread_id)
     return comment

@@ -39,6 +39,11 @@ def comment_approved(comment: Comment) -> None:
     webhooks.emit(webhooks.APPROVED, comment)
 
 
+def comment_reported(comment: Comment, reason: str, note: str) -> None:
+    """A reader reported a comment as illegal content: the admin hears of it at once."""
+    notifications.admin_report(comment, reason, note)
+
+
 def comment_deleted(comment: Comment) -> None:
     """A comment was deleted, by its author, a moderator or an account deletion."""
     webhooks.emit(webhooks.DELETED, comment)

@@ -19,6 +19,7 @@ from .. import clock
 from ..extensions import db
 from ..hosts import base_url
 from ..models import PENDING, PUBLISHED, Comment, Subscription
+from ..security import MODERATION_LINK, sign
 from ..urls import permalink
 from . import mail
 from .subscriptions import confirm_token, unsubscribe_token
@@ -107,6 +108,30 @@ def admin(comment: Comment) -> None:
               ("quote", _quote(comment.text))]
     if not held:
         blocks.append(("link", "Read it on the page", _link(comment)))
+    blocks.append(("p", "Moderate it from here (each link opens a page with one button; "
+                        "opening a link changes nothing):"))
+    for action, words in (("approve", "Approve it") if held else (None, None), ("spam", "Mark it as spam"),
+                          ("delete", "Delete it")):
+        if action:
+            token = sign(MODERATION_LINK, {"c": comment.id, "a": action})
+            blocks.append(("link", words, f"{base_url()}/admin/mail?token={token}"))
     blocks.append(("link", "Open the moderation page", f"{base_url()}/admin"))
     subject = f"{'Held for moderation' if held else 'New comment'} on \u201c{label}\u201d"
     mail.enqueue(address, "admin-held" if held else "admin-new", subject, blocks, capped=False)
+
+
+def admin_report(comment: Comment, reason: str, note: str) -> None:
+    """Tell WIDGET_ADMIN_EMAIL at once that a reader reported a comment (illegal content)."""
+    address = current_app.config.get("ADMIN_EMAIL")
+    if not address:
+        return
+    label = _page_label(comment)
+    blocks = [("p", f"A reader reported comment #{comment.number} on \u201c{label}\u201d "
+                    f"({comment.thread.url}) as {reason.replace('_', ' ')} content. Their explanation:"),
+              ("quote", _quote(note)),
+              ("p", f"The comment, by {comment.author or 'Anonymous'}:"),
+              ("quote", _quote(comment.text)),
+              ("link", "Read it on the page", _link(comment)),
+              ("link", "Open the moderation page", f"{base_url()}/admin")]
+    subject = f"Reported as illegal: comment #{comment.number} on \u201c{label}\u201d"
+    mail.enqueue(address, "admin-report", subject, blocks, capped=False)

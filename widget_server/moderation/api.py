@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import Blueprint, Response, g, jsonify, request
 
 from .. import fields, web
-from ..comments import threads
+from ..comments import reports, threads
 from ..comments.service import get_or_404
 from ..errors import APIError, ValidationError
 from ..extensions import db, rate_limit
@@ -55,7 +55,8 @@ def admin_required(view):
 
 
 def _view(comment: Comment) -> dict:
-    return comment_view(comment, moderation.parents_of([comment]))
+    return comment_view(comment, moderation.parents_of([comment]),
+                        reports.reports_of([comment.id]).get(comment.id, []))
 
 
 def _time_and_id(key) -> tuple[datetime, int]:
@@ -103,9 +104,11 @@ def list_comments():
         if thread is None:
             return jsonify({"comments": [], "next_cursor": None})
         thread_id = thread.id
-    rows, more = moderation.search(state, thread_id, q, limit, after)
+    reported = request.args.get("reported") in ("1", "true")
+    rows, more = moderation.search(state, thread_id, q, limit, after, reported=reported)
     parents = moderation.parents_of(rows)
-    return jsonify({"comments": [comment_view(c, parents) for c in rows],
+    found = reports.reports_of([c.id for c in rows])
+    return jsonify({"comments": [comment_view(c, parents, found.get(c.id, [])) for c in rows],
                     "next_cursor": next_cursor(rows, more, lambda c: (c.created_at.isoformat(), c.id))})
 
 
@@ -139,7 +142,8 @@ def spam_comment(comment_id: int):
 @admin_required
 def delete_comment(comment_id: int):
     web.bodyless()
-    moderation.change_state(g.admin, get_or_404(comment_id), "delete")
+    as_spam = request.args.get("as") == "spam"  # delete as spam: the learning filter learns it
+    moderation.change_state(g.admin, get_or_404(comment_id), "delete", as_spam=as_spam)
     db.session.commit()
     return Response(status=204)
 
@@ -250,6 +254,8 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
     if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)
                                    or not 60 <= expires_in <= MAX_BAN_SECONDS):
         errors["expires_in"] = f"must be null (forever) or seconds between 60 and {MAX_BAN_SECONDS}"
+    if not isinstance(data.get("shadow", False), bool):
+        errors["shadow"] = "must be true or false"
     if errors:
         raise ValidationError(errors)
     return kind, comment, value, " ".join(reason.split()), expires_in
@@ -258,8 +264,10 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
 @bp.post("/bans")
 @admin_required
 def create_ban():
-    kind, comment, value, reason, expires_in = _ban_fields(web.json_body())
-    ban = moderation.add_ban(g.admin, kind, moderation.ban_value(kind, comment, value), reason, expires_in)
+    data = web.json_body()
+    kind, comment, value, reason, expires_in = _ban_fields(data)
+    ban = moderation.add_ban(g.admin, kind, moderation.ban_value(kind, comment, value), reason, expires_in,
+                             shadow=data.get("shadow", False))
     db.session.commit()
     return jsonify({"ban": ban_view(ban)}), 201
 

@@ -16,8 +16,8 @@ from sqlalchemy import delete, func, or_, select, tuple_
 
 from .. import clock
 from ..clock import iso
-from ..comments import service, threads
-from ..errors import APIError
+from ..comments import learning, service, threads
+from ..errors import APIError, ValidationError
 from ..extensions import db
 from ..models import (
     DELETED,
@@ -30,9 +30,11 @@ from ..models import (
     Ban,
     Comment,
     CommentCount,
+    Report,
     Thread,
 )
 from ..pagination import keyset_page
+from ..security import MODERATION_LINK, MODERATION_LINK_MAX_AGE, TokenExpired, TokenInvalid, unsign
 from . import search as search_text
 from .search import like_escaped
 
@@ -43,11 +45,13 @@ BAN_KINDS = ("ip", "email")
 # --- the audit log -----------------------------------------------------------------------
 
 
-def audit(actor: AdminToken | None, action: str, target: str, **details) -> AuditEntry:
-    """Record one admin action by ``actor`` (an admin token; None: the system)."""
-    if actor is not None:
+def audit(actor: AdminToken | str | None, action: str, target: str, **details) -> AuditEntry:
+    """Record one admin action by ``actor`` (an admin token; a name such as "mail link"; None:
+    the system)."""
+    if isinstance(actor, AdminToken):
         details.setdefault("token_id", actor.id)
-    entry = AuditEntry(at=clock.now(), actor=actor.name if actor is not None else "system",
+    name = actor.name if isinstance(actor, AdminToken) else actor or "system"
+    entry = AuditEntry(at=clock.now(), actor=name,
                        action=action, target=target,
                        details=json.dumps(details, ensure_ascii=False, separators=(",", ":")))
     db.session.add(entry)
@@ -73,9 +77,14 @@ def _context(comment: Comment) -> dict:
     return {"url": comment.thread.url, "number": comment.number}
 
 
-def change_state(actor: AdminToken | None, comment: Comment, action: str) -> bool:
-    """Approve, mark as spam or delete one comment. True if its state changed."""
+def change_state(actor: AdminToken | str | None, comment: Comment, action: str, *,
+                 as_spam: bool = False) -> bool:
+    """Approve, mark as spam or delete (``as_spam``: delete as spam) one comment. True if its state
+    changed. Each decision teaches the learning filter (approving a spam comment: restoring it)."""
     before = comment.state
+    label = learning.SPAM if action == "spam" or as_spam else learning.HAM if action == "approve" else None
+    if label is not None and before != DELETED and comment.text:
+        learning.learn(comment, label)
     if action == "delete":
         if before == DELETED:
             return False
@@ -91,6 +100,27 @@ def change_state(actor: AdminToken | None, comment: Comment, action: str) -> boo
         service.set_state(comment, wanted)  # publishing announces it (delivery.events)
     audit(actor, action, _target(comment), **{"from": before, "to": comment.state}, **context)
     return True
+
+
+MAIL_LINK_ACTOR = "mail link"
+
+
+def link_decision(token: str) -> tuple[Comment, str]:
+    """The comment and action a moderation link in the admin's mail names (400 if it is forged
+    or older than ``MODERATION_LINK_MAX_AGE``, 404 if the comment is gone)."""
+    try:
+        payload, _issued = unsign(MODERATION_LINK, token, max_age=MODERATION_LINK_MAX_AGE)
+    except TokenExpired:
+        raise ValidationError({"token": "has expired: moderate it on the moderation page"}) from None
+    except TokenInvalid:
+        raise ValidationError({"token": "is not valid"}) from None
+    if (not isinstance(payload, dict) or payload.get("a") not in ACTIONS
+            or not isinstance(payload.get("c"), int)):
+        raise ValidationError({"token": "is not valid"})
+    comment = db.session.get(Comment, payload["c"])
+    if comment is None:
+        raise APIError(404, "not_found", "that comment no longer exists")
+    return comment, payload["a"]
 
 
 def bulk(actor: AdminToken | None, action: str, ids: list[int]) -> int:
@@ -122,8 +152,9 @@ def set_locked(actor: AdminToken | None, thread: Thread, locked: bool) -> None:
 
 
 def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
-           after: tuple[datetime, int] | None) -> tuple[list[Comment], bool]:
+           after: tuple[datetime, int] | None, *, reported: bool = False) -> tuple[list[Comment], bool]:
     """Comments newest first, filtered, after the key ``after``; whether more follow.
+    ``reported``: only comments readers have reported.
 
     The key is a row comparison, ``(created_at, id) < (at, id)``: with every filter there is an
     index ending in (created_at, id) that walks straight to it, however deep the page.
@@ -131,6 +162,8 @@ def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
     query = select(Comment).order_by(Comment.created_at.desc(), Comment.id.desc())
     if state:
         query = query.where(Comment.state == state)
+    if reported:
+        query = query.where(Comment.id.in_(select(Report.comment_id)))
     if thread_id is not None:
         query = query.where(Comment.thread_id == thread_id)
     if after is not None:
@@ -157,14 +190,18 @@ def ban_value(kind: str, comment: Comment | None, value: str) -> str:
     return value.strip().lower() if kind == "email" else value.strip()
 
 
-def add_ban(actor: AdminToken | None, kind: str, value: str, reason: str, expires_in: int | None) -> Ban:
+def add_ban(actor: AdminToken | None, kind: str, value: str, reason: str, expires_in: int | None,
+            *, shadow: bool = False) -> Ban:
+    """A ban (``expires_in`` seconds: a temporary one, which ends by itself); ``shadow``: the
+    poster's comments are taken but shown to nobody but their author."""
     now = clock.now()
     ban = Ban(kind=kind, value=value, reason=reason, created_at=now,
               expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
-              created_by=actor.name if actor is not None else "")
+              created_by=actor.name if actor is not None else "", shadow=shadow)
     db.session.add(ban)
     db.session.flush()
-    audit(actor, "ban", f"ban {ban.id}", kind=kind, reason=reason, expires_at=iso(ban.expires_at))
+    audit(actor, "ban", f"ban {ban.id}", kind=kind, reason=reason, expires_at=iso(ban.expires_at),
+          shadow=shadow)
     return ban
 
 

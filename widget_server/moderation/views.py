@@ -11,7 +11,7 @@ from datetime import datetime
 from .. import clock
 from ..clock import iso
 from ..comments.views import public_comment
-from ..models import PUBLISHED, AuditEntry, Ban, Comment, Thread
+from ..models import PUBLISHED, AuditEntry, Ban, Comment, Report, Thread
 
 
 def admin_comment(c: Comment) -> dict:
@@ -26,11 +26,12 @@ def excerpt(text: str, length: int = 140) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def comment_view(comment: Comment, parents: dict[int, Comment]) -> dict:
-    """The admin view of API.md plus the thread and parent context for the page."""
+def comment_view(comment: Comment, parents: dict[int, Comment], reports: list[Report] = ()) -> dict:
+    """The admin view of API.md plus the thread and parent context and readers' reports for the page."""
     view = admin_comment(comment)
     view.update({"thread_id": comment.thread_id, "thread_locked": bool(comment.thread.locked),
-                 "parent": None})
+                 "parent": None,
+                 "reports": [{"reason": r.reason, "note": r.note, "at": iso(r.created_at)} for r in reports]})
     parent = parents.get(comment.parent_id) if comment.parent_id is not None else None
     if parent is not None:
         view["parent"] = {"id": parent.id, "number": parent.number, "author": parent.author,
@@ -46,7 +47,8 @@ def ban_view(ban: Ban, now: datetime | None = None) -> dict:
     now = now or clock.now()
     return {"id": ban.id, "kind": ban.kind, "value": ban.value, "reason": ban.reason,
             "created_at": iso(ban.created_at), "expires_at": iso(ban.expires_at),
-            "created_by": ban.created_by, "active": ban.expires_at is None or ban.expires_at > now}
+            "created_by": ban.created_by, "active": ban.expires_at is None or ban.expires_at > now,
+            "shadow": bool(ban.shadow)}
 
 
 def audit_view(entry: AuditEntry) -> dict:

@@ -211,6 +211,19 @@ def token_revoke(token_id: int) -> None:
     click.echo(f"revoked admin token {token_id} ({row.name})")
 
 
+@main.command("filter-train")
+@needs_database
+def filter_train() -> None:
+    """Teach the learning filter every stored comment it has not learned: spam (an imported spam
+    folder too) as spam, published comments as not spam (docs/moderation.md)."""
+    from ..comments import learning
+    from ..extensions import db
+
+    learned = learning.train_stored({"spam": learning.SPAM, "published": learning.HAM})
+    db.session.commit()
+    click.echo(f"learned {learned} comments", err=True)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
 @click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(0.5),
