@@ -20,8 +20,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from support.pow import TEST_COST, payload
 from support.processes import free_port, http, wait_for
 
-import widget_server
-
 ASSETS = ["/demo", "/demo.css", "/widget.js", "/widget-account.js", "/widget-i18n/de.json",
           "/widget-i18n/account/ar.json", "/admin", "/admin.js", "/admin.css", "/healthz", "/readyz"]
 METRICS_TOKEN = "metrics-token-for-serve-tests"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from .. import clock, fields, names
 from ..delivery import events
