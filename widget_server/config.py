@@ -15,11 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from . import providers
-from .config_values import (  # noqa: F401 - ConfigError, parse_bind and parse_public_url are used from here
+from .config_values import (  # noqa: F401 - ConfigError, parse_bind, parse_public_url, check_database are used from here
     LOG_LEVELS,
     PREFIX,
     ConfigError,
@@ -32,6 +30,7 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind and parse_p
     _networks,
     _rate_limit,
     _str,
+    check_database,
     parse_bind,
     parse_public_url,
     plain_http_url,
@@ -230,34 +229,6 @@ def database_url(configured: str | None, instance_path: Path) -> str:
         if configured.startswith(prefix):
             return "postgresql+psycopg://" + configured[len(prefix):]
     return configured
-
-
-# The Python package that provides a database driver's module, for the one-line error.
-DRIVER_PACKAGES = {"MySQLdb": "mysqlclient", "pymysql": "PyMySQL", "psycopg2": "psycopg2-binary",
-                   "psycopg": "psycopg[binary]", "pg8000": "pg8000", "mariadb": "mariadb"}
-
-
-def check_database(url: str) -> None:
-    """Refuse a database URL SQLAlchemy cannot use here (its driver missing, say), before anything
-    connects. The message never repeats the URL: it may hold a password."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ConfigError(f"{PREFIX}DATABASE_URL must be a database URL such as "
-                          "postgresql://user:password@host/name or sqlite:////path/comments.db") from None
-    try:
-        dialect = parsed.get_dialect()
-    except NoSuchModuleError:
-        raise ConfigError(f"{PREFIX}DATABASE_URL: unknown kind of database {parsed.drivername!r}; "
-                          "use postgresql://... or sqlite:///...") from None
-    try:
-        dialect.import_dbapi()
-    except ImportError as exc:
-        package = DRIVER_PACKAGES.get(str(exc.name).split(".")[0], exc.name)
-        raise ConfigError(f"{PREFIX}DATABASE_URL: {parsed.drivername}:// needs the Python package "
-                          f"{package}, which is not installed: pip install '{package}' into the server's "
-                          "environment (or use postgresql://, whose driver comes with widget-server)"
-                          ) from None
 
 
 def flask_config(settings: Mapping[str, object], instance_path: Path) -> dict[str, object]:

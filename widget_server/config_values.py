@@ -6,6 +6,8 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 PREFIX = "WIDGET_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -117,3 +119,31 @@ def parse_bind(raw: str) -> tuple[str, int] | None:
     if raw.isdigit() or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"{PREFIX}BIND must be HOST:PORT (or unix:PATH), not {raw!r}")
     return host.strip("[]").lower(), int(port)
+
+
+# The Python package that provides a database driver's module, for the one-line error.
+DRIVER_PACKAGES = {"MySQLdb": "mysqlclient", "pymysql": "PyMySQL", "psycopg2": "psycopg2-binary",
+                   "psycopg": "psycopg[binary]", "pg8000": "pg8000", "mariadb": "mariadb"}
+
+
+def check_database(url: str) -> None:
+    """Refuse a database URL SQLAlchemy cannot use here (its driver missing, say), before anything
+    connects. The message never repeats the URL: it may hold a password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"{PREFIX}DATABASE_URL must be a database URL such as "
+                          "postgresql://user:password@host/name or sqlite:////path/comments.db") from None
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ConfigError(f"{PREFIX}DATABASE_URL: unknown kind of database {parsed.drivername!r}; "
+                          "use postgresql://... or sqlite:///...") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        package = DRIVER_PACKAGES.get(str(exc.name).split(".")[0], exc.name)
+        raise ConfigError(f"{PREFIX}DATABASE_URL: {parsed.drivername}:// needs the Python package "
+                          f"{package}, which is not installed: pip install '{package}' into the server's "
+                          "environment (or use postgresql://, whose driver comes with widget-server)"
+                          ) from None
