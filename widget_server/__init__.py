@@ -87,6 +87,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     # 2. extensions
+    from .comments import live
     from .comments.reading import ReadCache
     from .extensions import MIGRATIONS, db, limiter, migrate
 
@@ -97,6 +98,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(db.engine)
     app.extensions["widget_read_cache"] = ReadCache()
+    live.init_app(app)  # the event streams' slots (the change feed: delivery.events.init_app)
 
     # 3. request hooks, in the order they run: the request id and access log first, then an
     #    unknown Host is refused (hosts), then the origin check and CORS headers; errors

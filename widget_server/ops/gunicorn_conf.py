@@ -32,8 +32,12 @@ except _config.ConfigError as exc:
 bind = str(_settings["BIND"])
 _default_workers = min(multiprocessing.cpu_count(), 4) if _settings["REDIS_URL"] else 1
 workers = int(_settings["WORKERS"] or _default_workers)  # type: ignore[call-overload]
-worker_class = "gthread"
+# gthread: each request holds a thread (and an event stream holds it for minutes, so at most
+# half of them may: comments/live.py). gevent: a greenlet per connection, for a process that
+# holds thousands of event streams (docs/architecture.md, "Live updates").
+worker_class = str(_settings["WORKER_CLASS"])
 threads = int(_settings["THREADS"])  # type: ignore[call-overload]
+worker_connections = int(_settings["STREAMS_MAX"]) + 100  # type: ignore[call-overload]  # gevent only
 timeout = 30
 graceful_timeout = 20  # finish in-flight requests on SIGTERM before exiting
 keepalive = 5
