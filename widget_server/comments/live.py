@@ -33,6 +33,21 @@ RETRY_MS = 3000  # what EventSource waits before it reconnects by itself
 LIFETIME = 600  # seconds a stream stays open; the client reconnects with Last-Event-ID
 OUTAGE_CHECK = 1.0  # seconds between looks at the log while the feed is down
 RETRY_AFTER = "10"
+_CLOSE = object()  # put in every open stream's queue when the process shuts down
+_OPEN: set[queue.SimpleQueue] = set()
+
+
+def close_all() -> None:
+    """End every open stream of this process now (gunicorn's SIGTERM, ops/gunicorn_conf.py):
+    a graceful shutdown need not wait for them, and their clients reconnect elsewhere with
+    Last-Event-ID. Safe in a signal handler: SimpleQueue.put is reentrant."""
+    for _attempt in range(3):
+        try:
+            for heard in tuple(_OPEN):
+                heard.put(_CLOSE)
+            return
+        except RuntimeError:  # the set changed while it was copied: once more
+            continue
 
 
 class Slots:
@@ -103,6 +118,7 @@ def stream(app: Flask, url: str, version: tuple | None, last_event_id: int | Non
             heard.put(change)
 
     feed.subscribe(listener)
+    _OPEN.add(heard)
     thread_id, current = version if version else (None, 0)
     last = current if last_event_id is None else min(last_event_id, current)
     heartbeat = float(app.config["STREAMS_HEARTBEAT"])
@@ -119,6 +135,8 @@ def stream(app: Flask, url: str, version: tuple | None, last_event_id: int | Non
                     change = heard.get(timeout=heartbeat if feed.fresh() else OUTAGE_CHECK)
                 except queue.Empty:
                     change = None if not feed.fresh() else False  # feed down: look at the log itself
+                if change is _CLOSE:
+                    return
                 if time.monotonic() - written >= heartbeat:
                     written = time.monotonic()
                     yield b": heartbeat\n\n"
@@ -133,6 +151,7 @@ def stream(app: Flask, url: str, version: tuple | None, last_event_id: int | Non
                         continue
                 yield from send(_missed(app, thread_id, url, last))
         finally:
+            _OPEN.discard(heard)
             feed.unsubscribe(listener)
             app.extensions["widget_stream_slots"].give_back(client)
 

@@ -232,6 +232,10 @@ class Feed:
             FEED_LOST.inc()
             log.warning("change feed lost (%s: %s): reads check versions per request until it is back",
                         self.mode, why)
+            with self._lock:
+                listeners = list(self._listeners)
+            for listener in listeners:
+                listener(None)  # streams wake up and watch the log themselves meanwhile
 
     def _regained(self) -> None:
         """Anything may have been missed: forget what is known, and tell the streams to look."""

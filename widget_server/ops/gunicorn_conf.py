@@ -138,6 +138,20 @@ def on_exit(server):
         shutil.rmtree(_own_metrics_dir, ignore_errors=True)
 
 
+def post_worker_init(worker):
+    """On SIGTERM, end the worker's open event streams first: a graceful shutdown then waits
+    only for ordinary requests (streams would hold it for graceful_timeout)."""
+    import signal
+
+    from widget_server.comments import live
+
+    def handle_exit(sig, frame):
+        live.close_all()
+        worker.handle_exit(sig, frame)
+
+    signal.signal(signal.SIGTERM, handle_exit)
+
+
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
