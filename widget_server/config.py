@@ -129,6 +129,9 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
                     "widget polls"),
     "STREAMS_PER_CLIENT": ("4", _bounded(1), "open event streams per client address and process"),
     "STREAMS_HEARTBEAT": ("15", _bounded(1), "seconds between heartbeats on an idle event stream"),
+    "STREAMS_LIFETIME": ("600", _bounded(0), "seconds an event stream stays open before the client "
+                         "reconnects "
+                         "(with Last-Event-ID, missing nothing); 0: a stream sends what was missed and ends"),
     "MAX_REQUESTS": ("200000", _bounded(0), "requests before a worker is recycled (with jitter); 0: never"),
     "ENV_FILE": (None, _str, "a file of WIDGET_* settings (KEY=value lines) that the server and every "
                  "command read; the real environment wins; unset: .env in the instance folder, if any"),

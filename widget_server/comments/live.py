@@ -30,7 +30,6 @@ from ..metrics import STREAMS, STREAMS_REFUSED
 from ..models import Thread, ThreadChange
 
 RETRY_MS = 3000  # what EventSource waits before it reconnects by itself
-LIFETIME = 600  # seconds a stream stays open; the client reconnects with Last-Event-ID
 OUTAGE_CHECK = 1.0  # seconds between looks at the log while the feed is down
 RETRY_AFTER = "10"
 _CLOSE = object()  # put in every open stream's queue when the process shuts down
@@ -122,6 +121,7 @@ def stream(app: Flask, url: str, version: tuple | None, last_event_id: int | Non
     thread_id, current = version if version else (None, 0)
     last = current if last_event_id is None else min(last_event_id, current)
     heartbeat = float(app.config["STREAMS_HEARTBEAT"])
+    lifetime = float(app.config["STREAMS_LIFETIME"])  # then the client reconnects with Last-Event-ID
 
     def events() -> Iterator[bytes]:
         nonlocal last, thread_id
@@ -130,7 +130,7 @@ def stream(app: Flask, url: str, version: tuple | None, last_event_id: int | Non
             if last < current:
                 yield from send(_missed(app, thread_id, url, last))
             opened = written = time.monotonic()
-            while written - opened < LIFETIME:
+            while time.monotonic() - opened < lifetime:
                 try:
                     change = heard.get(timeout=heartbeat if feed.fresh() else OUTAGE_CHECK)
                 except queue.Empty:
