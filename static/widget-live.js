@@ -28,7 +28,7 @@ export default function live({ thread, page, origin, language, api, element, ins
   thread.shadow.querySelector("section").append(region);
   if (!styleSheet) (styleSheet = new CSSStyleSheet()).replaceSync(CSS);
   thread.shadow.adoptedStyleSheets = [...thread.shadow.adoptedStyleSheets, styleSheet];
-  let lastId = "", delay = POLL_FIRST, source;
+  let lastId = "", delay = POLL_FIRST, source, count, countTimer;
 
   function showWaiting() {
     for (const id of waiting.keys()) if (thread.records.has(id)) waiting.delete(id); // one's own, posted here
@@ -62,8 +62,15 @@ export default function live({ thread, page, origin, language, api, element, ins
   function changed(comment) {
     const record = thread.records.get(comment.id);
     if (record) {
-      record.comment = { ...record.comment, ...comment };
-      rerenderComment(thread, record);
+      const next = { ...record.comment, ...comment };
+      if (JSON.stringify(next) === JSON.stringify(record.comment)) return; // shown already: a change made here
+      record.comment = next;
+      // One's own comment (its edit and delete buttons are here) is changed by this page itself,
+      // which may not have had its answer yet; an open editor is left alone too.
+      if (record.item.querySelector(":scope>div textarea, :scope>div [data-action=delete]")) return;
+      const active = thread.shadow.activeElement;
+      const item = rerenderComment(thread, record);
+      if (active && record.item !== item && !active.isConnected) item.focus(); // focus stays where it was
     } else if (waiting.has(comment.id)) {
       if (comment.state === "deleted") waiting.delete(comment.id);
       else waiting.set(comment.id, comment);
@@ -79,7 +86,16 @@ export default function live({ thread, page, origin, language, api, element, ins
   function onThread(event) {
     lastId = event.lastEventId || lastId;
     const { change, thread: info } = JSON.parse(event.data);
-    if (change === "count") setCount(thread, info.comment_count);
+    if (change === "count") {
+      // The server's count wins, a moment later: this page's own post or deletion may still be
+      // counting itself (the event can come before the answer).
+      count = info.comment_count;
+      clearTimeout(countTimer);
+      countTimer = setTimeout(function apply() {
+        if (thread.posting) countTimer = setTimeout(apply, 1e3);
+        else setCount(thread, count);
+      }, 1e3);
+    }
   }
 
   function connect() {

@@ -183,7 +183,7 @@ def widget_account_js():
 
 @bp.get("/widget-live.js")
 def widget_live_js():
-    """Live updates of an open thread (docs/live.md): an ES module the widget imports once the thread shows."""
+    """Live updates of an open thread (docs/live.md): an ES module the widget imports once it shows."""
     return serve("widget-live.js", "text/javascript")
 
 
