@@ -124,6 +124,7 @@ def main() -> None:
         finally:
             app.stop()
             streams.stop()
+            lost = (folder / "streams.log").read_text(errors="replace").count("change feed lost")
     lat = sorted(found["latencies_ms"])
     p50, p99 = statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
     transport = "Redis pub/sub" if args.redis else "the polled change log (no Redis)"
@@ -136,7 +137,8 @@ def main() -> None:
           f"| stream process (one gevent worker) RSS with {args.streams} streams | "
           f"{sum(found['rss_mb']):.0f} MB |\n"
           f"| post's 201 → event at every open stream, p50 / p99 ({len(lat)} deliveries) | "
-          f"{p50:.0f} / {p99:.0f} ms |")
+          f"{p50:.0f} / {p99:.0f} ms |\n"
+          f"| times the stream process lost the change feed during the run | {lost} |")
 
 
 if __name__ == "__main__":

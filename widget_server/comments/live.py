@@ -149,7 +149,7 @@ def stream(app: Flask, url: str, version: tuple | None, last_event_id: int | Non
                     if change.version == last + 1:
                         yield from send([change])
                         continue
-                yield from send(_missed(app, thread_id, url, last))
+                yield from send(_missed(app, thread_id, url, last, shared=change is None))
         finally:
             _OPEN.discard(heard)
             feed.unsubscribe(listener)
@@ -166,6 +166,21 @@ def stream(app: Flask, url: str, version: tuple | None, last_event_id: int | Non
     return events()
 
 
-def _missed(app: Flask, thread_id: int | None, url: str, after: int) -> list[Change]:
-    with app.app_context():
-        return missed(thread_id, url, after)
+_RECENT_LOCK = threading.Lock()
+
+
+def _missed(app: Flask, thread_id: int | None, url: str, after: int, shared: bool = False) -> list[Change]:
+    """``missed``; ``shared``: an answer a moment old will do (after the feed was lost or came
+    back every open stream looks at once: one query per thread, not one per stream)."""
+    key = (url, after)
+    recent = app.extensions.setdefault("widget_stream_missed", {})  # this app's database only
+    with _RECENT_LOCK:
+        found = recent.get(key)
+        if shared and found is not None and time.monotonic() - found[0] < OUTAGE_CHECK / 2:
+            return found[1]
+        with app.app_context():
+            changes = missed(thread_id, url, after)
+        if len(recent) > 10_000:
+            recent.clear()
+        recent[key] = (time.monotonic(), changes)
+        return changes
