@@ -408,6 +408,8 @@ ol{list-style:none;margin:0;padding:0}
     await showPending(thread);
     thread.empty.hidden = thread.list.children.length > 0;
     goToPermalink(thread);
+    thread.sse ||= import(ORIGIN + "/widget-live.js").then((m) => m.default({ thread, page: PAGE, origin: ORIGIN, language,
+      api, element, insertComment, rerenderComment, setCount }), () => {}); // live updates, once: docs/live.md
   }
   // Comments held for moderation (or shadowed) are shown to their author only, fetched with the edit token.
   function showPending(thread) {

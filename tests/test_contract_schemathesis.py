@@ -57,7 +57,9 @@ PASSWORD = "correct horse battery"
 # Mail is only queued (no outbox thread): tests read the links from the queue.
 SITE_CONFIG = {"ACCOUNTS": "true", "SMTP_URL": "smtp://127.0.0.1:9?from=comments@blog.example",
                "OUTBOX_THREAD": False, "PUBLIC_URL": "https://comments.example",
-               "PASSWORD_HASH_PARAMETERS": argon2.profiles.CHEAPEST}
+               "PASSWORD_HASH_PARAMETERS": argon2.profiles.CHEAPEST,
+               # The test client reads an answer to its end: event streams answer what was missed and end.
+               "STREAMS_LIFETIME": 0}
 FAST = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much,
         HealthCheck.data_too_large]
 

@@ -69,7 +69,7 @@ def test_minifying_strips_comments_and_whitespace_only():
         assert kept in compact
 
 
-@pytest.mark.parametrize("name", ["widget.js", "widget-account.js"])
+@pytest.mark.parametrize("name", ["widget.js", "widget-account.js", "widget-live.js"])
 def test_the_only_html_inserted_is_the_servers_sanitized_field(name):
     """Reader text goes in with textContent; innerHTML takes only a server answer's `html` field."""
     source = (STATIC_DIR / name).read_text("utf-8")
@@ -82,14 +82,16 @@ def test_the_only_html_inserted_is_the_servers_sanitized_field(name):
         assert sink not in code, sink
 
 
-def test_account_module_is_served_like_the_widget(client):
-    response = client.get("/widget-account.js", headers=GZIP)
+@pytest.mark.parametrize("path", ["/widget-account.js", "/widget-live.js"])
+def test_the_on_demand_modules_are_served_like_the_widget(client, path):
+    response = client.get(path, headers=GZIP)
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.mimetype == "text/javascript"  # an ES module needs a JavaScript type and CORS
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert gzip.decompress(response.data).startswith(b'"use strict";const EN={')
-    again = client.get("/widget-account.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert len(response.data) <= 6 * 1024  # an on-demand module's own budget
+    again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
 
 

@@ -87,6 +87,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     # 2. extensions
+    from .comments import live
     from .comments.html import html_cache
     from .comments.reading import ReadCache
     from .comments.trees import ThreadTrees
@@ -102,6 +103,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app.extensions["widget_tree_cache"] = ThreadTrees(app.config["TREE_CACHE_BYTES"])
     # comments/html.py: threads as HTML, bounded by bytes like the JSON pages they are drawn from.
     app.extensions["widget_html_cache"] = html_cache(app.config["READ_CACHE_BYTES"] // 2)
+    live.init_app(app)  # the event streams' slots (the change feed: delivery.events.init_app)
 
     # 3. request hooks, in the order they run: the request id and access log first, then an
     #    unknown Host is refused (hosts), then the origin check and CORS headers; errors

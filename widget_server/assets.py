@@ -196,6 +196,12 @@ def widget_report_js():
     return serve("widget-report.js", "text/javascript")
 
 
+@bp.get("/widget-live.js")
+def widget_live_js():
+    """Live updates of an open thread (docs/live.md): an ES module the widget imports once it shows."""
+    return serve("widget-live.js", "text/javascript")
+
+
 @bp.get("/widget-i18n/<lang>.json")
 def widget_strings(lang: str):
     """The widget's strings in one language other than English, fetched alongside the thread."""

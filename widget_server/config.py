@@ -56,7 +56,8 @@ PAGE_SIZE_MAX = 200  # the API's largest ?limit= (comments/api.py)
 # name -> (default, parser, meaning). The README's configuration table mirrors this.
 SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "DATABASE_URL": (None, _str, "SQLAlchemy URL; default: an SQLite file in the instance folder"),
-    "REDIS_URL": (None, _str, "Redis for shared rate limits; unset: in-process memory"),
+    "REDIS_URL": (None, _str, "Redis for shared rate limits and the change feed between instances; unset: "
+                  "in-process memory, and the instances on one machine share changes through the database"),
     "ALLOWED_ORIGINS": ("", _list, "comma-separated site origins whose pages may have threads"),
     "SECRET_KEY": (None, _str, "keys IP hashes and signatures; default: generated into the instance folder"),
     "TRUSTED_PROXIES": ("0", _int, "reverse-proxy hops allowed to set X-Forwarded-For"),
@@ -168,6 +169,17 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
                 "(at most 4): without Redis the rate limits live in process memory, one process keeps "
                 "them exact"),
     "THREADS": ("8", _bounded(1), "threads per gunicorn worker"),
+    "WORKER_CLASS": ("gthread", _choice(("gthread", "gevent")), "gunicorn worker class: gthread, or gevent "
+                     "for a process that holds many event streams (the compose file's `streams` service)"),
+    # Live updates (GET /api/v1/events, docs/live.md).
+    "STREAMS_MAX": ("1000", _bounded(0), "open event streams per process (with gthread workers at most "
+                    "half of WIDGET_THREADS, so streams never take every thread); past it 503 and the "
+                    "widget polls"),
+    "STREAMS_PER_CLIENT": ("4", _bounded(1), "open event streams per client address and process"),
+    "STREAMS_HEARTBEAT": ("15", _bounded(1), "seconds between heartbeats on an idle event stream"),
+    "STREAMS_LIFETIME": ("600", _bounded(0), "seconds an event stream stays open before the client "
+                         "reconnects "
+                         "(with Last-Event-ID, missing nothing); 0: a stream sends what was missed and ends"),
     "MAX_REQUESTS": ("200000", _bounded(0), "requests before a worker is recycled (with jitter); 0: never"),
     "ENV_FILE": (None, _str, "a file of WIDGET_* settings (KEY=value lines) that the server and every "
                  "command read; the real environment wins; unset: .env in the instance folder, if any"),

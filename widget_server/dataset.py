@@ -76,6 +76,8 @@ LEFT_OUT = {
     "filter_tokens": "the learning filter's counts: `widget-server filter-train` learns them again "
                      "from the restored comments (spam as spam, published as not)",
     "filter_labels": "what the filter learned each comment as: rebuilt with the counts by filter-train",
+    "thread_changes": "the change feed's log, from which open event streams resume: a restored "
+                      "server starts its own from the restored threads",
     "sign_in_flows": "provider sign-ins under way, which expire within ten minutes",
     "provider_clients": "registrations with Mastodon instances: the new server registers again on "
                         "first use, under its own callback address",

@@ -434,3 +434,21 @@ class WebhookDelivery(_Deliverable, db.Model):
     event: Mapped[str] = mapped_column(String(32))
     url: Mapped[str] = mapped_column(String(2048))
     body: Mapped[str] = mapped_column(Text)  # the exact JSON bytes that are signed and sent
+
+
+class ThreadChange(db.Model):
+    """One row per thread version (delivery/feed.py): what changed, for the other instances'
+    caches and for open event streams resuming with Last-Event-ID. Written in the transaction
+    that bumps the version, so a row exists exactly when its change was committed."""
+
+    __tablename__ = "thread_changes"
+    __table_args__ = (UniqueConstraint("thread_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(Integer)  # no foreign key: the log outlives nothing it needs
+    url: Mapped[str] = mapped_column(String(2048))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="")  # comment | thread | "" (cache only)
+    change: Mapped[str] = mapped_column(String(16), default="")
+    data: Mapped[str] = mapped_column(Text, default="")  # the event's JSON, as streams send it
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

@@ -35,6 +35,9 @@ __all__ = ["base_url", "closed_site", "held_site", "hosts", "widget_site"]
 AXE_JS = Path(__import__("axe_playwright_python").__file__).with_name("axe.min.js")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 RELAXED_SPAM = {"SPAM_MIN_SECONDS": 0, "SPAM_DUPLICATE_WINDOW": 0, "SPAM_MAX_LINKS": 10_000}
+# Every page opens an event stream (widget-live.js): the test server (a thread per request, not
+# gunicorn) may hold 32 of them, and a closed page's stream ends at the next heartbeat.
+LIVE_STREAMS = {"THREADS": 64, "STREAMS_HEARTBEAT": 1}
 
 
 def _start(tmp_path_factory, name: str, port: int = 0, **overrides) -> Iterator[LiveServer]:
@@ -50,7 +53,8 @@ def _start(tmp_path_factory, name: str, port: int = 0, **overrides) -> Iterator[
 def create_app_for(url: str, instance: Path, **overrides):
     from widget_server import create_app
 
-    return create_app(base_config(url, instance, **{"ALLOWED_ORIGINS": ["*"], **RELAXED_SPAM, **overrides}))
+    return create_app(base_config(url, instance, **{"ALLOWED_ORIGINS": ["*"], **RELAXED_SPAM, **LIVE_STREAMS,
+                                                    **overrides}))
 
 
 @pytest.fixture(scope="session")

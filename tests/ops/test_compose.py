@@ -112,9 +112,15 @@ def test_the_proxy_sets_x_forwarded_for_itself_and_hides_operations_endpoints(re
     assert "ssl_certificate " in conf and "listen 443 ssl" in conf
     # Every ${...} is filled in by the nginx image from the proxy's environment.
     proxy_env = resolved["services"]["proxy"]["environment"]
-    assert set(re.findall(r"\$\{(\w+)\}", conf)) == {"WIDGET_DOMAIN", "WIDGET_UPSTREAM", "WIDGET_ACCESS_LOG"}
+    assert set(re.findall(r"\$\{(\w+)\}", conf)) == {
+        "WIDGET_DOMAIN", "WIDGET_UPSTREAM", "WIDGET_STREAMS_UPSTREAM", "WIDGET_ACCESS_LOG"}
     assert set(re.findall(r"\$\{(\w+)\}", conf)) <= set(proxy_env)
     assert (proxy_env["WIDGET_UPSTREAM"], proxy_env["WIDGET_ACCESS_LOG"]) == ("app:8000", "/dev/stdout")
+    # Event streams go to the gevent service, unbuffered (docs/live.md; test_nginx.py runs it).
+    assert proxy_env["WIDGET_STREAMS_UPSTREAM"] == "streams:8000"
+    assert resolved["services"]["streams"]["environment"]["WIDGET_WORKER_CLASS"] == "gevent"
+    events = re.search(r"location = /api/v1/events \{(.*?)\}", conf, re.DOTALL).group(1)
+    assert "proxy_buffering off;" in events and "proxy_pass http://widget_streams;" in events
     # Behaviour (unknown hosts refused, no tokens in the log) is checked in a real nginx: test_nginx.py.
     assert re.search(r"listen 80 default_server;\s*listen 443 ssl default_server;", conf)
     log_format = re.search(r"log_format widget_json .*?';", conf, re.DOTALL).group(0)

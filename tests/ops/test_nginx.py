@@ -6,6 +6,7 @@ forwarding headers itself, and serves neither /metrics nor /readyz.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import uuid
 
@@ -113,3 +114,34 @@ def test_the_access_log_holds_no_token_query_or_client_address(proxy, app_server
     written = proxy.log_text("access.log") + proxy.log_text("main.log")
     assert not [s for s in secrets if s in written]
     assert "127.0.0.1 -" not in written  # nothing fell through to a log format with the address
+
+
+def read_event(response, name: str) -> dict:
+    """The data of the next event called ``name`` on an open stream (blocking, with the socket's timeout)."""
+    current = None
+    while True:
+        line = response.readline().decode().rstrip("\n")
+        if line.startswith("event: "):
+            current = line[7:]
+        elif line.startswith("data: ") and current == name:
+            return json.loads(line[6:])
+
+
+def test_live_events_pass_through_the_proxy_unbuffered(proxy):
+    page = f"{SITE}/live-{uuid.uuid4().hex[:8]}"
+    connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    try:
+        connection.request("GET", f"/api/v1/events?url={page}", headers={"Host": DOMAIN})
+        stream = connection.getresponse()
+        assert stream.status == 200
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        # Thirteen bytes, long before any buffer would fill: they come only if nothing buffers.
+        assert stream.readline() == b"retry: 3000\n"
+        posted = proxy.request("POST", "/api/v1/comments", body={"url": page, "text": "through nginx"},
+                               headers={"Origin": SITE})
+        assert posted.status == 201, posted.body
+        created = read_event(stream, "comment")
+        assert (created["change"], created["comment"]["html"]) == ("created", "<p>through nginx</p>")
+        assert read_event(stream, "thread")["thread"]["comment_count"] == 1
+    finally:
+        connection.close()

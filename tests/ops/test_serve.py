@@ -20,6 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from support.pow import TEST_COST, payload
 from support.processes import free_port, http, wait_for
 
+from widget_server.extensions import MIGRATIONS
+
 ASSETS = ["/demo", "/demo.css", "/widget.js", "/widget-account.js", "/widget-i18n/de.json",
           "/widget-i18n/account/ar.json", "/admin", "/admin.js", "/admin.css", "/healthz", "/readyz"]
 METRICS_TOKEN = "metrics-token-for-serve-tests"
@@ -105,9 +107,9 @@ def test_every_log_line_under_serve_is_json_and_said_once(serve):
         by_logger.setdefault(record["logger"], []).append(record.get("msg") or record.get("route"))
     warnings = [r["msg"] for r in records if r["level"] == "warning"]
     assert len(warnings) == 1 and warnings[0].startswith("WIDGET_ACCOUNTS=true without WIDGET_SMTP_URL")
-    migrations = Path(__file__).resolve().parents[2] / "widget_server" / "migrations" / "versions"
-    ran = len(list(migrations.glob("*.py")))  # every migration, once (a branch's new ones included)
-    assert len(by_logger["alembic.runtime.migration"]) == ran  # the migrations that ran, nothing else
+    migrations = list((MIGRATIONS / "versions").glob("*.py"))
+    # The migrations that ran, nothing else.
+    assert len(by_logger["alembic.runtime.migration"]) == len(migrations)
     assert all(m.startswith("Running upgrade") for m in by_logger["alembic.runtime.migration"])
     assert any("Listening at" in m for m in by_logger["gunicorn.error"])
     probes = [r for r in records if r.get("route") == "/readyz"]

@@ -203,10 +203,11 @@ class Deployment:
         assignments = block_with("envsubst").split("envsubst", 1)[0]
         names = dict(re.findall(r"(WIDGET_\w+)=(\S+)", assignments))
         assert names == {"WIDGET_DOMAIN": DOMAIN, "WIDGET_UPSTREAM": "127.0.0.1:8000",
+                         "WIDGET_STREAMS_UPSTREAM": "127.0.0.1:8000",
                          "WIDGET_ACCESS_LOG": "/var/log/nginx/widget-access.log"}
         (shell_format,) = command("envsubst")[:1]
         values = {"WIDGET_DOMAIN": DOMAIN, "WIDGET_UPSTREAM": f"127.0.0.1:{self.port}",
-                  "WIDGET_ACCESS_LOG": access_log}
+                  "WIDGET_STREAMS_UPSTREAM": f"127.0.0.1:{self.port}", "WIDGET_ACCESS_LOG": access_log}
         envsubst = need_binary("envsubst", "envsubst", "apt-get install gettext-base")
         done = subprocess.run([envsubst, shell_format],
                               input=(ROOT / "deploy" / "nginx.conf.template").read_text(), text=True,

@@ -4,7 +4,8 @@ The template is the one the compose file's proxy runs, changed only where a test
 must differ, and each change is checked to have applied (a template edit that
 breaks one fails here, loudly, rather than testing something else):
 
-- ``${WIDGET_DOMAIN}`` is ``domain``, ``${WIDGET_UPSTREAM}`` is ``upstream`` (or the
+- ``${WIDGET_DOMAIN}`` is ``domain``, ``${WIDGET_UPSTREAM}`` is ``upstream``,
+  ``${WIDGET_STREAMS_UPSTREAM}`` is ``streams`` (default: ``upstream``) (or the
   caller passes ``filled``: the template as envsubst filled it in, docs/deploy.md);
 - TLS is left out (``ssl_*`` and ``http2`` lines dropped): ``listen 443 ssl`` becomes
   a plain-HTTP port on 127.0.0.1 (``port``), ``listen 80`` another (``http_port``),
@@ -48,8 +49,9 @@ def nginx_binary() -> str:
 
 class Nginx:
     def __init__(self, upstream: str, domain: str = "comments.test", template: Path = TEMPLATE,
-                 filled: str | None = None):
+                 filled: str | None = None, streams: str | None = None):
         self.binary = nginx_binary()
+        self.streams = streams or upstream
         self.upstream, self.domain, self.template, self.filled = upstream, domain, template, filled
         self.port, self.http_port, self.health_port = free_port(), free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -73,6 +75,7 @@ class Nginx:
         if self.filled is None:  # what the nginx image (compose) or envsubst (docs/deploy.md) does
             sub(r"\$\{WIDGET_DOMAIN\}", self.domain)
             sub(r"\$\{WIDGET_UPSTREAM\}", self.upstream)
+            sub(r"\$\{WIDGET_STREAMS_UPSTREAM\}", self.streams)
             sub(r"\$\{WIDGET_ACCESS_LOG\}", "/dev/stdout")
         assert "${" not in text, "a variable of the template was not filled in"
         sub(r"^(\s*)listen 443 ssl\b", rf"\g<1>listen 127.0.0.1:{self.port}")

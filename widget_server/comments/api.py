@@ -17,8 +17,8 @@ from ..extensions import db, rate_limit
 from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
 from ..models import PENDING, PUBLISHED, SPAM, Comment
-from ..security import token_matches
-from . import challenge, reading, reports, screening, service, tree
+from ..security import client_hash, token_matches
+from . import challenge, live, reading, reports, screening, service, tree
 from .post import Client, NewComment, post
 from .render import render_visible
 from .views import public_comment
@@ -44,6 +44,16 @@ _edit_limit = rate_limit("RATELIMIT_EDIT", shared_scope="edit", deduct_when=_not
 def _client() -> Client:
     return Client(web.client_address(), request.headers.get("User-Agent", ""),
                   request.headers.get("Referer", ""))
+
+
+def _readable_url() -> str:
+    """The ``url`` argument, normalized, of a page whose site is allowed, or the error."""
+    errors: dict[str, str] = {}
+    url = reading.page_url(request.args.get("url"), errors)
+    if errors:
+        raise ValidationError(errors)
+    reading.require_allowed(url)
+    return url
 
 
 @bp.get("/comments")
@@ -190,6 +200,22 @@ def get_counts():
     response = jsonify({"counts": {raw: found.get(url, 0) for raw, url in normalized.items()}})
     response.headers["Cache-Control"] = THREAD_CACHE_CONTROL
     return response
+
+
+@bp.get("/events")
+def thread_events():
+    """Server-Sent Events of one thread (docs/live.md); 503 and Retry-After past the caps."""
+    url = _readable_url()
+    raw = request.headers.get("Last-Event-ID", request.args.get("last_event_id", "")).strip()
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        raise ValidationError({"Last-Event-ID": "must be a whole number (an event's id)"})
+    client = client_hash(web.client_address())
+    current_app.extensions["widget_stream_slots"].take(client, current_app.config)
+    version = reading.thread_version(url)
+    events = live.stream(current_app._get_current_object(), url, version, int(raw) if raw else None, client)
+    # No buffering anywhere: nginx reads X-Accel-Buffering, caches read no-store.
+    return Response(events, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @bp.post("/preview")

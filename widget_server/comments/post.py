@@ -22,6 +22,7 @@ from ..models import MAX_DEPTH, PENDING, PUBLISHED, SPAM, Comment, Thread, User
 from ..security import ip_hash, new_token, token_hash
 from . import screening, threads
 from .render import render_visible
+from .views import public_comment
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
     db.session.flush()
     events.comment_created(comment, notify=author.email if new.notify else None,  # 10. event
                            notify_proven=author.user_id is not None)
+    if state == PUBLISHED:  # open pages of the thread hear of it (after the commit)
+        events.comment_shown(thread.id, "created", public_comment(comment))
     return comment, token
 
 

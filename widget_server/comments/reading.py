@@ -1,11 +1,13 @@
 """The read path: a thread's JSON and comment counts, served from memory while nothing changed.
 
 Serialized thread responses are cached in-process, keyed by the thread's
-``version`` (read from the database in one cheap query on every request), so
-a change made through any instance is seen at once by every other: a stale
-entry is simply never asked for again and ages out of the LRU. No
-cross-instance invalidation is needed. Counts are cached the same way, by the
-versions of the threads asked for.
+``version``. While the change feed (``delivery/feed.py``) is live, the version
+comes from it: every instance hears of every committed change, so a cached
+read (and a 304) asks the database nothing. While it is not, the version is
+read from the database in one cheap query per request, as a change made
+through any instance is seen at once that way too. A stale entry is simply
+never asked for again and ages out of the LRU. Counts are cached the same way,
+by the versions of the threads asked for.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from .. import clock, fields
 from ..cache import ByteLRU
 from ..config import accounts_enabled
 from ..cors import require_page_allowed
+from ..delivery.feed import MISSING
 from ..extensions import db, memo
 from ..metrics import CACHE
 from ..models import Comment, Thread
@@ -57,7 +60,7 @@ class ReadCache(ByteLRU):
 _THREADS = Thread.__table__
 _COMMENTS = Comment.__table__
 _VERSION_QUERY = select(_THREADS.c.id, _THREADS.c.version).where(_THREADS.c.url == bindparam("url"))
-_VERSIONS_QUERY = select(_THREADS.c.url, _THREADS.c.version).where(
+_VERSIONS_QUERY = select(_THREADS.c.url, _THREADS.c.id, _THREADS.c.version).where(
     _THREADS.c.url.in_(bindparam("urls", expanding=True)))
 
 
@@ -96,12 +99,23 @@ def _read_connection():
     return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
+def thread_version(url: str) -> tuple | None:
+    """(thread id, version) of ``url``'s thread, or None: from the change feed while it is live,
+    else one cheap query (remembered by the feed, unless it moved on meanwhile)."""
+    feed = current_app.extensions["widget_feed"]
+    version = feed.version(url)
+    if version is MISSING:
+        generation = feed.generation
+        with _read_connection() as connection:
+            row = connection.execute(_VERSION_QUERY, {"url": url}).first()
+        version = tuple(row) if row else None
+        feed.remember(url, version, generation)
+    return version
+
+
 def thread_page(url: str, sort: str, limit: int, cursor: str | None) -> Entry:
     """One page of the thread of (normalized, allowed) ``url``: from the cache if its version stands."""
-    # One cheap query for the thread's version: the cache key moves on with every change.
-    with _read_connection() as connection:
-        version = connection.execute(_VERSION_QUERY, {"url": url}).first()
-    key = (url, tuple(version) if version else None, sort, limit, cursor)
+    key = (url, thread_version(url), sort, limit, cursor)
     cache = current_app.extensions["widget_read_cache"]
     entry = cache.get(key)
     CACHE.labels("hit" if entry else "miss").inc()
@@ -114,8 +128,17 @@ def thread_page(url: str, sort: str, limit: int, cursor: str | None) -> Entry:
 def counts(urls: list[str]) -> dict[str, int]:
     """Published comments per (normalized) page URL, keyed like threads by the versions of the
     threads asked for: one index lookup per page instead of counting comments, until one changes."""
-    with _read_connection() as connection:
-        versions = tuple(sorted(map(tuple, connection.execute(_VERSIONS_QUERY, {"urls": urls}))))
+    feed = current_app.extensions["widget_feed"]
+    known = [feed.version(url) for url in urls]
+    if any(v is MISSING for v in known):
+        generation = feed.generation
+        with _read_connection() as connection:
+            rows = connection.execute(_VERSIONS_QUERY, {"urls": urls})
+            found = {url: (thread_id, v) for url, thread_id, v in rows}
+        known = [found.get(url) for url in urls]
+        for url, version in zip(urls, known, strict=True):
+            feed.remember(url, version, generation)
+    versions = tuple(sorted((url, v[1]) for url, v in zip(urls, known, strict=True) if v is not None))
     counted = memo("widget_counts")
     key = (tuple(urls), versions)
     found = counted.get(key)

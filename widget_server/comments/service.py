@@ -20,6 +20,7 @@ from ..models import DELETED, PENDING, PUBLISHED, SPAM, Comment, Like, Thread
 from ..security import token_matches, voter_hash
 from . import threads
 from .render import render_visible
+from .views import public_comment
 
 
 def get_or_404(comment_id: int) -> Comment:
@@ -61,6 +62,8 @@ def edit(comment: Comment, text: str) -> Comment:
     comment.html = html
     comment.edited_at = clock.now()
     threads.touch(comment.thread_id)
+    if comment.state == PUBLISHED:
+        events.comment_shown(comment.thread_id, "edited", public_comment(comment))
     return comment
 
 
@@ -70,13 +73,15 @@ def remove(comment: Comment) -> None:
     Whoever deletes it (its author, an admin, an account deletion), the event is
     queued here, in the same transaction; spam was never announced, so its end is not either.
     """
-    announced = comment.state != SPAM
+    announced, shown = comment.state != SPAM, comment.state == PUBLISHED
     comment.state = DELETED
     comment.text = comment.html = comment.author = ""
     comment.email = comment.website = None
     comment.edit_token_hash = None
     comment.pinned = False
     threads.touch(comment.thread_id)
+    if shown:
+        events.comment_shown(comment.thread_id, "deleted", public_comment(comment))
     if announced:
         events.comment_deleted(comment)
 
@@ -87,7 +92,10 @@ def set_state(comment: Comment, state: str) -> None:
     comment.state = state
     threads.touch(comment.thread_id)
     if state == PUBLISHED and before != PUBLISHED:
+        events.comment_shown(comment.thread_id, "approved", public_comment(comment))
         events.comment_approved(comment)
+    elif before == PUBLISHED and state != PUBLISHED:  # marked as spam: gone from readers' pages
+        events.comment_shown(comment.thread_id, "deleted", public_comment(comment))
 
 
 def like(comment_id: int, client_ip: str) -> int:

@@ -5,6 +5,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
+from ..delivery import events
 from ..extensions import db
 from ..models import Thread
 
@@ -31,17 +32,24 @@ def get_or_create(url: str, title: str = "") -> Thread:
 
 
 def next_number(thread_id: int) -> int:
-    """Hand out the next per-thread comment number atomically (row lock on PostgreSQL)."""
-    return db.session.execute(
+    """Hand out the next per-thread comment number atomically (row lock on PostgreSQL);
+    the version moves on with it (``touch``)."""
+    number, url, version = db.session.execute(
         update(Thread)
         .where(Thread.id == thread_id)
         .values(last_number=Thread.last_number + 1, version=Thread.version + 1)
-        .returning(Thread.last_number)
-    ).scalar_one()
+        .returning(Thread.last_number, Thread.url, Thread.version)
+    ).one()
+    events.thread_changed(thread_id, url, version)
+    return number
 
 
-def touch(thread_id: int) -> None:
-    """Mark the thread changed: readers' caches and ETags move on."""
-    db.session.execute(
+def touch(thread_id: int) -> int:
+    """Mark the thread changed: readers' caches and ETags move on, and every instance hears
+    of it after the commit (``events.thread_changed``). The new version is the change's id."""
+    url, version = db.session.execute(
         update(Thread).where(Thread.id == thread_id).values(version=Thread.version + 1)
-    )
+        .returning(Thread.url, Thread.version)
+    ).one()
+    events.thread_changed(thread_id, url, version)
+    return version

@@ -10,7 +10,24 @@ from __future__ import annotations
 from flask import Flask
 
 from ..models import PENDING, PUBLISHED, SPAM, Comment
-from . import mail, notifications, outbox, subscriptions, webhooks
+from . import feed, mail, notifications, outbox, subscriptions, webhooks
+
+
+def thread_changed(thread_id: int, url: str, version: int) -> None:
+    """A thread's version moved on (``comments.threads``): after the commit every instance's
+    cache hears of it (``feed``), and it is logged for event streams to resume from."""
+    feed.bumped(thread_id, url, version)
+
+
+def comment_shown(thread_id: int, change: str, view: dict) -> None:
+    """What readers' open pages are told of a comment (``created``, ``edited``, ``deleted``,
+    ``approved``, ``pinned``, ``unpinned``): its public view, after the thread's latest change."""
+    feed.describe(thread_id, "comment", {"change": change, "comment": view})
+
+
+def thread_shown(thread_id: int, change: str, view: dict) -> None:
+    """What open pages are told of the thread itself (``locked``, ``unlocked``)."""
+    feed.describe(thread_id, "thread", {"change": change, "thread": view})
 
 
 def comment_created(comment: Comment, *, notify: str | None, notify_proven: bool) -> None:
@@ -68,3 +85,4 @@ def init_app(app: Flask) -> None:
     mail.check_settings(app.config)
     webhooks.check_settings(app.config)
     outbox.init_app(app, [mail.SENDER, webhooks.SENDER])
+    feed.init_app(app)

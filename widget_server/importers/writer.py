@@ -94,8 +94,8 @@ def write(st: Stage, options: Options, targets: list[str], bar=None) -> None:
                                 [(dbid, row[0]) for dbid, row in zip(ids, rows, strict=True)])
             if bar is not None:
                 bar.update(len(rows))
-        db.session.execute(update(Thread).where(Thread.id == thread.id)
-                           .values(last_number=highest, version=Thread.version + 1))
+        db.session.execute(update(Thread).where(Thread.id == thread.id).values(last_number=highest))
+        thread_service.touch(thread.id)  # caches everywhere move on (the change feed)
     _link(st)
     if restore_ids and db.engine.dialect.name == "postgresql":
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('comments', 'id'),"

@@ -17,6 +17,8 @@ from sqlalchemy import delete, func, or_, select, tuple_
 from .. import clock
 from ..clock import iso
 from ..comments import learning, service, threads
+from ..comments.views import public_comment
+from ..delivery import events
 from ..errors import APIError, ValidationError
 from ..extensions import db
 from ..models import (
@@ -141,6 +143,7 @@ def set_pinned(actor: AdminToken | None, comment: Comment, pinned: bool) -> None
     if bool(comment.pinned) != pinned:
         comment.pinned = pinned
         threads.touch(comment.thread_id)
+        events.comment_shown(comment.thread_id, "pinned" if pinned else "unpinned", public_comment(comment))
     audit(actor, "pin" if pinned else "unpin", _target(comment), **_context(comment))
 
 
@@ -148,6 +151,8 @@ def set_locked(actor: AdminToken | None, thread: Thread, locked: bool) -> None:
     if bool(thread.locked) != locked:
         thread.locked = locked
         threads.touch(thread.id)
+        events.thread_shown(thread.id, "locked" if locked else "unlocked",
+                            {"url": thread.url, "locked": locked})
     audit(actor, "lock" if locked else "unlock", f"thread {thread.id}", url=thread.url)
 
 

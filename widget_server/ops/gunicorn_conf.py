@@ -32,8 +32,12 @@ except _config.ConfigError as exc:
 bind = str(_settings["BIND"])
 _default_workers = min(multiprocessing.cpu_count(), 4) if _settings["REDIS_URL"] else 1
 workers = int(_settings["WORKERS"] or _default_workers)  # type: ignore[call-overload]
-worker_class = "gthread"
+# gthread: each request holds a thread (and an event stream holds it for minutes, so at most
+# half of them may: comments/live.py). gevent: a greenlet per connection, for a process that
+# holds thousands of event streams (docs/architecture.md, "Live updates").
+worker_class = str(_settings["WORKER_CLASS"])
 threads = int(_settings["THREADS"])  # type: ignore[call-overload]
+worker_connections = int(_settings["STREAMS_MAX"]) + 100  # type: ignore[call-overload]  # gevent only
 timeout = 30
 graceful_timeout = 20  # finish in-flight requests on SIGTERM before exiting
 keepalive = 5
@@ -132,6 +136,20 @@ def on_exit(server):
         import shutil
 
         shutil.rmtree(_own_metrics_dir, ignore_errors=True)
+
+
+def post_worker_init(worker):
+    """On SIGTERM, end the worker's open event streams first: a graceful shutdown then waits
+    only for ordinary requests (streams would hold it for graceful_timeout)."""
+    import signal
+
+    from widget_server.comments import live
+
+    def handle_exit(sig, frame):
+        live.close_all()
+        worker.handle_exit(sig, frame)
+
+    signal.signal(signal.SIGTERM, handle_exit)
 
 
 def child_exit(server, worker):

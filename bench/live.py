@@ -1,0 +1,145 @@
+"""Live updates under load: open event streams held by one gevent process while reads run.
+
+    .venv/bin/python bench/live.py --streams 1000 --posts 20 --redis redis://127.0.0.1:6379/1
+
+One SQLite database (seeded as bench/run.py seeds it); the app (gunicorn gthread, as in
+run.py) and a stream process (gunicorn gevent, one worker: the compose file's `streams`
+service) share it, and hear each other through Redis (``--redis``) or, without it, by
+polling the change log. Reports, all measured in this run:
+
+- the hot thread's read req/s on the app without open streams, then with ``--streams``
+  streams open on the stream process (the ratio of the two: what the streams cost the reads
+  on this 2-core machine, where both processes share the cores);
+- the stream process's resident memory with the streams open;
+- post → event: from each post's 201 to the event's arrival at every open stream, p50/p99.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import seed as seeding  # noqa: E402
+from bench.run import SECRET, Scenario, Server, lua_script, prepare, wrk  # noqa: E402
+
+THREAD = "/api/v1/comments?url=" + quote(seeding.HOT, safe="")
+
+
+async def open_stream(port: int, page: str, ready: asyncio.Event, heard: list, count: list):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**20)
+    path = f"/api/v1/events?url={quote(page, safe='')}"
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    await writer.drain()
+    status = await reader.readline()
+    assert b" 200 " in status, status
+    while (await reader.readline()).strip():
+        pass  # headers
+    count[0] += 1
+    if count[0] >= count[1]:
+        ready.set()
+    while True:
+        line = await reader.readline()
+        if not line:
+            return
+        if b"event: comment" in line:
+            heard.append(time.monotonic())
+
+
+def post(port: int, page: str, n: int) -> float:
+    body = json.dumps({"url": page, "text": f"live benchmark post {n} {time.time()}"}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/comments", data=body,
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our own server
+        assert answer.status == 201
+    return time.monotonic()
+
+
+async def measure(app: Server, streams: Server, args) -> dict:
+    heard: list[float] = []
+    ready, count = asyncio.Event(), [0, args.streams]
+    tasks = [asyncio.create_task(open_stream(streams.port, seeding.SMALL, ready, heard, count))
+             for _ in range(args.streams)]
+    await asyncio.wait_for(ready.wait(), 120)
+    await asyncio.sleep(1)
+    rss = streams.worker_rss_mb()
+    latencies = []
+    for n in range(args.posts):
+        heard.clear()
+        answered = await asyncio.to_thread(post, app.port, seeding.SMALL, n)
+        deadline = time.monotonic() + 30
+        while len(heard) < args.streams and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        latencies += [max(0.0, at - answered) * 1000 for at in heard]
+        missing = args.streams - len(heard)
+        assert missing == 0, f"{missing} streams did not hear of post {n} within 30 s"
+        await asyncio.sleep(0.2)
+    reads = await asyncio.to_thread(read_rps, app, args)
+    for task in tasks:
+        task.cancel()
+    return {"rss_mb": rss, "latencies_ms": latencies, "reads": reads}
+
+
+def read_rps(app: Server, args) -> float:
+    scenario = Scenario("hot thread", "GET", THREAD, {"Accept-Encoding": "gzip"})
+    return wrk(app.port, lua_script(Path(args.folder), scenario, scenario.headers), args.duration, 8)["rps"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--posts", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds of read load per measure")
+    parser.add_argument("--redis", default="",
+                        help="WIDGET_REDIS_URL for both (default: none, the log is polled)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="widget-bench-live-") as tmp:
+        folder = Path(tmp)
+        args.folder = tmp
+        url = f"sqlite:///{folder / 'bench.db'}"
+        prepare(url, folder)
+        common = {"WIDGET_DATABASE_URL": url, "WIDGET_SECRET_KEY": SECRET, "WIDGET_INSTANCE_PATH": tmp,
+                  "WIDGET_ALLOWED_ORIGINS": seeding.SITE, "WIDGET_RATELIMIT_ENABLED": "false",
+                  "WIDGET_SPAM_DUPLICATE_WINDOW": "0", "WIDGET_SPAM_MIN_SECONDS": "0"}
+        if args.redis:
+            common["WIDGET_REDIS_URL"] = args.redis
+        app = Server("app", "widget_server:create_app()", common, folder, 2, 4)
+        streams = Server("streams", "widget_server:create_app()",
+                         {**common, "WIDGET_WORKER_CLASS": "gevent",
+                          "WIDGET_STREAMS_MAX": str(args.streams + 100),
+                          "WIDGET_STREAMS_PER_CLIENT": str(args.streams + 100)}, folder, 1, 1)
+        try:
+            wrk(app.port, lua_script(folder, Scenario("warm", "GET", THREAD, {}), {}), 2, 8)
+            alone = read_rps(app, args)
+            found = asyncio.run(measure(app, streams, args))
+        finally:
+            app.stop()
+            streams.stop()
+            lost = (folder / "streams.log").read_text(errors="replace").count("change feed lost")
+    lat = sorted(found["latencies_ms"])
+    p50, p99 = statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
+    transport = "Redis pub/sub" if args.redis else "the polled change log (no Redis)"
+    print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: `python bench/live.py "
+          f"{' '.join(sys.argv[1:])}` ({transport})\n\n"
+          f"| measure | value |\n|---|---:|\n"
+          f"| hot thread reads without streams (app, req/s) | {alone:.0f} |\n"
+          f"| the same with {args.streams} open streams on the stream process | {found['reads']:.0f} |\n"
+          f"| ratio with / without | {found['reads'] / alone:.2f} |\n"
+          f"| stream process (one gevent worker) RSS with {args.streams} streams | "
+          f"{sum(found['rss_mb']):.0f} MB |\n"
+          f"| post's 201 → event at every open stream, p50 / p99 ({len(lat)} deliveries) | "
+          f"{p50:.0f} / {p99:.0f} ms |\n"
+          f"| times the stream process lost the change feed during the run | {lost} |")
+
+
+if __name__ == "__main__":
+    main()
