@@ -398,5 +398,22 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
     },
   };
 
-  return { open, refresh };
+  // ---- the host site's own sign-in (docs/accounts.md, "SSO"): its signed token for a session.
+  // A token already traded (kept beside the session) is not traded again on the next page view.
+  const SSO_KEY = "widget-server:sso";
+  async function sso(token) {
+    if (!token) return setSession(null);
+    let traded = null;
+    try { traded = JSON.parse(localStorage.getItem(SSO_KEY)); } catch { /* storage blocked */ }
+    if (getSession() && traded === token) return;
+    try {
+      const { data } = await api("POST", "/auth/sso", { body: { token } });
+      try { localStorage.setItem(SSO_KEY, JSON.stringify(token)); } catch { /* private mode */ }
+      setSession(data);
+    } catch (error) {
+      console.warn("[widget-server]", errorText(error));
+    }
+  }
+
+  return { open, refresh, sso };
 }

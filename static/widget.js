@@ -136,9 +136,8 @@
   const pow = () => powModule ||= import(ORIGIN + "/widget-pow.js").then((module) => module.default(api));
   const renewSession = () => loadAccount().then((account) => account.refresh()); // rejects, signed out, if it cannot
   const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
-  // host-site sign-in: data-sso, or widgetServer.sso(token) (null: signed out) after the page's own sign-in
-  const sso = (token) => !token ? setSession(null) : (session && load("sso") == token) || api("POST", "/auth/sso",
-    { body: { token } }).then(({ data }) => { store("sso", token); setSession(data); }, (e) => console.warn(LOG, errorText(e)));
+  // host-site sign-in (in /widget-account.js): data-sso, or widgetServer.sso(token) (null: signed out)
+  const sso = (token) => loadAccount().then((account) => account.sso(token), () => {});
   window.widgetServer = { sso };
   if (options.sso) sso(options.sso);
 
