@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+# The suite runs on every core; PYTEST_ARGS='-n 0' runs it in one process (easier to debug).
+PYTEST_ARGS ?= -n auto --dist loadscope --durations=25
 
 .PHONY: run test install install-test test-tools lint bench clean
 

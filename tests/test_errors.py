@@ -135,7 +135,7 @@ def test_unexpected_exception_is_a_plain_500(app, client, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr(reader, "render", boom)
+    monkeypatch.setattr(reader, "render_visible", boom)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = client.post(f"{API}/preview", json={"text": "x"})
     error = assert_error_shape(response, 500, "server_error")

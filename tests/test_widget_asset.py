@@ -176,3 +176,10 @@ def test_the_demo_includes_its_thread_and_nojs_leaves_the_script_out(client):
     assert re.search(r'<noscript><p><a href="http://[^"]+/t\?url=http', demo)
     plain = client.get("/demo?nojs").get_data(as_text=True)
     assert '<div class="widget-server">' in plain and "widget.js" not in plain
+    assert '<span data-comments-count="/demo">0 comments</span>' in plain  # a number without scripts too
+
+
+def test_the_demo_byline_counts_its_thread_on_the_server(client, post):
+    post("First", url="http://127.0.0.1:8000/demo")
+    plain = client.get("/demo?nojs").get_data(as_text=True)
+    assert '<span data-comments-count="/demo">1 comment</span>' in plain

@@ -277,7 +277,10 @@ def demo():
     url = base_url() + "/demo"
     view = html.View(html.FRAGMENT, url, lang=lang, theme=theme)
     fragment = Markup(html.render(view).body(reading.form_token(url)).decode())  # noqa: S704 - our own render
-    page = render_template("demo.html", theme=theme, lang=lang, fragment=fragment,
+    # The byline's count is drawn here too (the widget keeps it current), so a reader without
+    # scripts sees a number as well.
+    count = locale.words(lang).count(reading.counts([url]).get(url, 0))
+    page = render_template("demo.html", theme=theme, lang=lang, fragment=fragment, count=count,
                            nojs="nojs" in request.args, noscript_link=html.thread_link(view))
     response = Response(page, mimetype="text/html")
     # The demo is held to the same strict policy we promise site owners works.

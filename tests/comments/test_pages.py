@@ -185,6 +185,21 @@ def test_thread_page_is_a_whole_page_with_a_form_and_no_script(client, post):
     assert comments_in(markup)[0]["properties"]["text"] == "One"
 
 
+@pytest.mark.parametrize(("query", "status", "says"), [
+    ({"url": "https://elsewhere.example/post"}, 403, "Comments are not available on this page."),
+    ({}, 400, "This link does not lead to a discussion: url is required."),
+    ({"url": PAGE, "sort": "sideways"}, 400, "sort must be one of"),
+])
+def test_a_thread_page_that_cannot_be_shown_is_a_page_for_the_reader(client, query, status, says):
+    """Readers reach /t from a link: they get HTML in their words, never the owner's JSON hint."""
+    response = client.get("/t", query_string=query)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    markup = response.get_data(as_text=True)
+    assert says in markup
+    assert "WIDGET_" not in markup and '"error"' not in markup
+
+
 def _form(client, **params) -> dict:
     markup = get_html(client, "/t", **params).get_data(as_text=True)
     return {"url": PAGE, "form_token": TOKEN.search(markup).group(1), "author": "Nina",

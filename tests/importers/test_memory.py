@@ -39,4 +39,6 @@ def test_a_complete_export_and_its_restore_do_not_grow_with_the_data():
     assert figures["large"]["file_mb"] > 4
     for step in ("export", "restore"):
         grown_kb = figures["large"][step]["peak_kb"] - figures["small"][step]["peak_kb"]
-        assert figures[f"{step}_ratio"] < 1.1 and grown_kb < 3 * 1024, figures
+        # Holding the rows would cost more than the file's own bytes (Python objects are larger
+        # than their JSON); streaming stays well under it, whatever else the machine is doing.
+        assert figures[f"{step}_ratio"] < 1.1 and grown_kb < figures["large"]["file_mb"] * 1024, figures

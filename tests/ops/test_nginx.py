@@ -13,6 +13,7 @@ import uuid
 import pytest
 from flask import Flask
 from support.nginx import Nginx
+from support.pow import payload
 from support.processes import Gunicorn, migrate
 
 from widget_server.security import ip_hash
@@ -137,8 +138,10 @@ def test_live_events_pass_through_the_proxy_unbuffered(proxy):
         assert stream.headers["Content-Type"].startswith("text/event-stream")
         # Thirteen bytes, long before any buffer would fill: they come only if nothing buffers.
         assert stream.readline() == b"retry: 3000\n"
-        posted = proxy.request("POST", "/api/v1/comments", body={"url": page, "text": "through nginx"},
-                               headers={"Origin": SITE})
+        challenge = proxy.request("GET", "/api/v1/challenge", headers={"Origin": SITE})
+        assert challenge.status == 200, challenge.body
+        posted = proxy.request("POST", "/api/v1/comments", headers={"Origin": SITE}, body={
+            "url": page, "text": "through nginx", "altcha": payload(json.loads(challenge.body))})
         assert posted.status == 201, posted.body
         created = read_event(stream, "comment")
         assert (created["change"], created["comment"]["html"]) == ("created", "<p>through nginx</p>")

@@ -69,8 +69,25 @@ def fragment():
 
 @bp.get("/t")
 def thread_page():
-    """The thread on a page of our own: readers without JavaScript, the widget's <noscript> link."""
-    return _answer(_view(html.PAGE), {"Content-Security-Policy": PAGE_CSP})
+    """The thread on a page of our own: readers without JavaScript, the widget's <noscript> link.
+    Readers land here from a link, so a page that cannot be shown is a short HTML page for them,
+    not the JSON error (whose wording is for the site owner)."""
+    try:
+        view = _view(html.PAGE)
+    except APIError as exc:
+        return _unavailable(exc)
+    return _answer(view, {"Content-Security-Policy": PAGE_CSP})
+
+
+def _unavailable(exc: APIError) -> Response:
+    if exc.status == 403:  # a page on a site this server does not serve
+        message = "Comments are not available on this page."
+    else:
+        message = "This link does not lead to a discussion: " + "; ".join(
+            f"{name} {problem}" for name, problem in (exc.fields or {}).items()) + "."
+    response = web.link_page(exc.status, title="No comments here", message=message)
+    response.headers.update(exc.headers)
+    return response
 
 
 # --- the plain form ---------------------------------------------------------------------------

@@ -129,20 +129,24 @@ def move_command(old, new, rules, dry_run, progress) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     verb = "would " if dry_run else ""
+
+    def many(n: int, noun: str) -> str:
+        return f"{n} {noun}" + ("" if n == 1 else "s")
+
     _warn_outside(done)
     for item in done:
         if item.merged:
             numbers = f", numbered {item.first_number}-{item.last_number}" if item.comments else ""
-            click.echo(f"{item.old} -> {item.new}: {verb}merge {item.comments} comments into the thread "
-                       f"there{numbers}")
+            moved = many(item.comments, "comment")
+            click.echo(f"{item.old} -> {item.new}: {verb}merge {moved} into the thread there{numbers}")
         else:
-            click.echo(f"{item.old} -> {item.new}: {verb}move {item.comments} comments")
+            click.echo(f"{item.old} -> {item.new}: {verb}move {many(item.comments, 'comment')}")
     if dry_run:
         db.session.rollback()
-        click.echo(f"dry run: {len(done)} threads would move; nothing was changed")
+        click.echo(f"dry run: {many(len(done), 'thread')} would move; nothing was changed")
         return
     db.session.commit()
-    click.echo(f"moved {len(done)} threads" if done else "no thread matched: nothing was moved")
+    click.echo(f"moved {many(len(done), 'thread')}" if done else "no thread matched: nothing was moved")
 
 
 def _warn_outside(done) -> None:
