@@ -4,9 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The suite runs in three workers (many tests wait on servers they start, so one more than the
-# two cores of CI); PYTEST_ARGS='-n 0' runs it in one process (easier to debug).
-PYTEST_ARGS ?= -n 3 --dist loadscope --durations=25
+# The suite runs on every core; PYTEST_ARGS='-n 0' runs it in one process (easier to debug).
+PYTEST_ARGS ?= -n auto --dist loadscope --durations=25
 
 .PHONY: run test install install-test test-tools lint bench clean
 

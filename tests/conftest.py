@@ -32,22 +32,6 @@ from support.pow import SolvingClient
 from widget_server import clock, create_app
 from widget_server.extensions import db
 
-# The modules that take longest (servers started and stopped, bounds waited out), run first:
-# with the suite spread over workers (`-n`, module by module), a long module picked up last
-# would leave the other workers idle while it runs.
-LONGEST_FIRST = ("ops/test_live_instances.py", "importers/test_memory.py", "ops/test_two_instances.py",
-                 "ops/test_faults.py", "test_bench.py", "comments/test_render.py", "ops/test_walkthrough.py",
-                 "browser/test_server_rendering.py", "comments/test_learning.py")
-
-
-def pytest_collection_modifyitems(items):
-    def rank(item) -> int:
-        path = item.nodeid.split("::")[0].removeprefix("tests/")
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items.sort(key=rank)  # stable: the order within and after these modules is unchanged
-
-
 
 @pytest.fixture(scope="session", autouse=True)
 def no_env_file():
