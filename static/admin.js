@@ -9,6 +9,8 @@
   const $ = (id) => document.getElementById(id);
 
   let token = null;
+  let me = null;                       // GET /me: the token's name, site and role, and the sites it sees
+  let site = "";                       // the site the lists show ("": every site, global tokens only)
   let recentCursor = null;
   let threadsCursor = null;
   let auditCursor = null;
@@ -79,12 +81,55 @@
     }
   }
 
+  // The lists ask for the chosen site; a site's token always sees its own, so it never needs to.
+  function scoped(params) {
+    if (site) params.set("site", site);
+    return params;
+  }
+
   // --- signing in and out ------------------------------------------------------------------------
+
+  // Show only what this token may use: the site switcher for a global token, the settings and
+  // the moderators' tokens for a global token or a site's owner.
+  function applyRole() {
+    const global = me.token.role === "global";
+    const owner = global || me.token.role === "owner";
+    const where = global ? "every site" : `site ${me.token.site}`;
+    $("whoami").textContent = `${me.token.name}: ${global ? "global admin" : me.token.role} of ${where}.`;
+    $("site-picker").hidden = !global;
+    if (global) {
+      const picker = $("site-switch");
+      picker.replaceChildren(el("option", { value: "", text: "All sites" }),
+        ...me.sites.map((name) => el("option", { value: name, text: name })));
+      picker.value = me.sites.includes(site) ? site : "";
+      site = picker.value;
+    } else {
+      site = "";
+    }
+    $("team").hidden = !owner;
+    $("team-link").hidden = !owner;
+    $("ban-where").hidden = !global;
+    refreshSiteParts();
+  }
+
+  // The parts that depend on the chosen site: the settings (one site only) and the ban scope.
+  function refreshSiteParts() {
+    const global = me.token.role === "global";
+    const settingsSite = global ? site : me.token.site;
+    $("settings").hidden = !settingsSite;
+    $("settings-link").hidden = !settingsSite;
+    $("settings-site").textContent = settingsSite || "";
+    $("settings-form").hidden = !(global || me.token.role === "owner");
+    $("token-role-field").hidden = !(global && site);
+    $("ban-here").textContent = site ? `this site (${site})` : "this site";
+    $("ban-here").disabled = global && !site;
+    if (global && !site) $("ban-scope").value = "";
+  }
 
   async function signIn(value) {
     token = value;
     try {
-      await api("GET", "/stats?days=1");
+      me = await api("GET", "/me");
     } catch (error) {
       token = null;
       $("signin-error").textContent = error instanceof AuthError
@@ -99,12 +144,14 @@
     $("session").hidden = false;
     $("signin-error").textContent = "";
     $("token").value = "";
+    applyRole();
     await refreshAll();
     $("queue-title").focus();
   }
 
   function signOut(message) {
     token = null;
+    me = null;
     sessionStorage.removeItem(STORE);
     $("app").hidden = true;
     $("session").hidden = true;
@@ -179,7 +226,7 @@
   }
 
   function searchQuery() {
-    const params = new URLSearchParams({ limit: "25" });
+    const params = scoped(new URLSearchParams({ limit: "25" }));
     const q = $("search-q").value.trim();
     const state = $("search-state").value;
     const url = $("search-url").value.trim();
@@ -191,7 +238,7 @@
   }
 
   async function loadQueue() {
-    const data = await api("GET", "/comments?state=pending&limit=100");
+    const data = await api("GET", `/comments?${scoped(new URLSearchParams({ state: "pending", limit: "100" }))}`);
     fill("queue-list", data.comments, false);
     $("queue-badge").textContent = String(data.comments.length) + (data.next_cursor ? "+" : "");
   }
@@ -250,7 +297,7 @@
   // --- threads, bans, audit ------------------------------------------------------------------------
 
   async function loadThreads(append = false) {
-    const params = new URLSearchParams({ limit: "20" });
+    const params = scoped(new URLSearchParams({ limit: "20" }));
     if (append && threadsCursor) params.set("cursor", threadsCursor);
     const data = await api("GET", `/threads?${params}`);
     const body = $("threads-body");
@@ -273,7 +320,7 @@
   }
 
   async function loadBans() {
-    const data = await api("GET", "/bans");
+    const data = await api("GET", `/bans?${scoped(new URLSearchParams())}`);
     const body = $("bans-body");
     body.replaceChildren();
     for (const b of data.bans) {
@@ -283,6 +330,7 @@
         el("td", { class: "wide url", "data-label": "Value" }, el("span", { class: "mono", text: b.value })),
         el("td", { class: "wide", "data-label": "Reason", text: b.reason }),
         el("td", { "data-label": "Until", text: b.active ? until : `${until} (expired)` }),
+        el("td", { "data-label": "Where", text: b.site || "every site" }),
         el("td", { "data-label": "By", text: b.created_by }),
         el("td", { class: "act" }, el("button", { type: "button", "data-ban": String(b.id), text: "Lift",
           "aria-label": `Lift ban ${b.id} on ${b.kind === "ip" ? "address" : "e-mail"} ${b.value}` }))));
@@ -301,14 +349,15 @@
   }
 
   async function loadAudit(append = false) {
-    const params = new URLSearchParams({ limit: "25" });
+    const params = scoped(new URLSearchParams({ limit: "25" }));
     if (append && auditCursor) params.set("cursor", auditCursor);
     const data = await api("GET", `/audit?${params}`);
     const body = $("audit-body");
     if (!append) body.replaceChildren();
     for (const e of data.entries) {
       body.append(el("tr", {}, el("td", { class: "when" }, el("time", { dateTime: e.at, text: when(e.at) })),
-        el("td", { "data-label": "Who", text: e.actor }), el("td", { "data-label": "Action", text: e.action }),
+        el("td", { "data-label": "Who", text: e.actor }), el("td", { "data-label": "Site", text: e.site || "every site" }),
+        el("td", { "data-label": "Action", text: e.action }),
         el("td", { "data-label": "On", text: e.target }),
         el("td", { class: "wide url", text: describe(e.details) })));
     }
@@ -316,10 +365,81 @@
     $("audit-more").hidden = !auditCursor;
   }
 
+  // --- moderators' tokens and the site's settings (global tokens and site owners) ------------------
+
+  async function loadTokens() {
+    const data = await api("GET", `/tokens?${scoped(new URLSearchParams())}`);
+    const body = $("tokens-body");
+    body.replaceChildren();
+    for (const t of data.tokens) {
+      const mayRevoke = !t.revoked && (me.token.role === "global" || t.role === "moderator");
+      body.append(el("tr", { class: t.revoked ? "expired" : "" },
+        el("td", { class: "wide", "data-label": "Name", text: t.name }),
+        el("td", { "data-label": "Role", text: t.role }),
+        el("td", { "data-label": "Site", text: t.site || "every site" }),
+        el("td", { "data-label": "Last used", text: t.last_used_at ? when(t.last_used_at) : "never" }),
+        el("td", { class: "act" }, mayRevoke ? el("button", { type: "button", "data-revoke": String(t.id),
+          text: "Revoke", "aria-label": `Revoke token ${t.name}` }) : el("span", { text: t.revoked ? "revoked" : "" }))));
+    }
+  }
+
+  async function createToken() {
+    const name = $("token-name").value.trim();
+    if (!name) {
+      say("Give the new token a name: who will use it.", true);
+      $("token-name").focus();
+      return;
+    }
+    const body = { name };
+    const forSite = me.token.role === "global" ? site : me.token.site;
+    if (forSite) {
+      body.site = forSite;
+      body.role = me.token.role === "global" ? $("token-role").value : "moderator";
+    }
+    const data = await run(() => api("POST", "/tokens", body));
+    if (!data) return;
+    $("token-form").reset();
+    $("token-secret").textContent = data.secret;
+    $("token-made").hidden = false;
+    await afterChange(`Created token ${data.token.name} (${data.token.role}${data.token.site ? ` of ${data.token.site}` : ""}). Copy it now: it is shown only once.`);
+  }
+
+  function settingsSite() {
+    return me.token.role === "global" ? site : me.token.site;
+  }
+
+  async function loadSettings() {
+    const data = await api("GET", `/sites/${encodeURIComponent(settingsSite())}`);
+    const shown = data.site.settings || {};
+    const list = $("settings-list");
+    list.replaceChildren();
+    for (const [key, value] of Object.entries(shown)) {
+      list.append(el("dt", { text: key }), el("dd", { text: String(value) }));
+    }
+    $("settings-empty").hidden = Object.keys(shown).length > 0;
+  }
+
+  async function saveSettings() {
+    const key = $("setting-key").value.trim();
+    const value = $("setting-value").value.trim();
+    if (!key) {
+      say("Name the setting to change (for example moderation).", true);
+      $("setting-key").focus();
+      return;
+    }
+    const body = value ? { settings: { [key]: value } } : { reset: [key] };
+    const done = await run(() => api("PATCH", `/sites/${encodeURIComponent(settingsSite())}`, body));
+    if (!done) return;
+    $("settings-form").reset();
+    await afterChange(value ? `Set ${key} to ${value}.` : `${key} is the server's value again.`);
+  }
+
   async function refreshAll() {
     await run(async () => {
-      const [stats] = await Promise.all([api("GET", "/stats?days=30"), loadQueue(), loadRecent(),
-        loadThreads(), loadBans(), loadAudit()]);
+      const owner = me.token.role !== "moderator";
+      const [stats] = await Promise.all([api("GET", `/stats?${scoped(new URLSearchParams({ days: "30" }))}`),
+        loadQueue(), loadRecent(), loadThreads(), loadBans(), loadAudit(),
+        owner ? loadTokens() : null, $("settings").hidden ? null : loadSettings()]);
       drawChart(stats);
     });
   }
@@ -472,6 +592,13 @@
           .then((data) => data && afterChange(`${action === "lock" ? "Locked" : "Unlocked"} ${data.thread.url}.`));
         return;
       }
+      const revokeButton = target.closest("[data-revoke]");
+      if (revokeButton) {
+        const id = revokeButton.dataset.revoke;
+        run(() => api("DELETE", `/tokens/${id}`).then(() => true))
+          .then((ok) => ok && afterChange(`Revoked token ${id}.`));
+        return;
+      }
       const banButton = target.closest("[data-ban]");
       if (banButton) {
         run(() => api("DELETE", `/bans/${banButton.dataset.ban}`).then(() => true))
@@ -503,11 +630,26 @@
       const duration = $("ban-duration").value;
       const body = { kind: $("ban-kind").value, comment_id: commentId, reason: $("ban-reason").value.trim(),
         expires_in: duration ? Number(duration) : null };
+      if (me.token.role === "global") body.site = $("ban-scope").value && site ? site : null;
       run(() => api("POST", "/bans", body)).then((data) => {
         if (!data) return;
         $("ban-form").reset();
         afterChange(`Banned the ${body.kind === "ip" ? "address" : "e-mail"} of comment ${commentId}'s author.`);
       });
+    });
+    $("site-switch").addEventListener("change", (event) => {
+      site = event.target.value;
+      recentCursor = threadsCursor = auditCursor = null;
+      refreshSiteParts();
+      refreshAll().then(() => say(site ? `Showing site ${site}.` : "Showing every site."));
+    });
+    $("token-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      createToken();
+    });
+    $("settings-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      saveSettings();
     });
     document.addEventListener("keydown", onKey);
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import exists, func, select
 
-from .. import clock, fields, names
+from .. import clock, fields, names, sites
 from ..delivery import events
 from ..errors import APIError, ValidationError
 from ..extensions import db
@@ -92,7 +92,8 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
     The caller commits. Refusals raise ``APIError`` before anything is written.
     """
     author = identity(new, account)                                    # 1. identity
-    shadow = screening.check_not_banned(client.address, author.email)  # 2. ban check
+    shadow = screening.check_not_banned(client.address, author.email,   # 2. ban check (here or
+                                        sites.for_url(new.url).id)      #    on every site)
     thread = threads.get_or_create(new.url, new.title)                 # 3. thread
     if thread.locked:
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")

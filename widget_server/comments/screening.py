@@ -58,22 +58,24 @@ def form_token(url: str) -> str:
 SHADOW_REASON = "shadow ban: shown to its author only"
 
 
-def active_ban(client_address: str, email: str | None) -> Ban | None:
-    """The ban, if any, that applies to a poster from this address with this e-mail (a real
-    ban before a shadow one). A temporary ban ends by itself at ``expires_at``."""
+def active_ban(client_address: str, email: str | None, site_id: int | None = None) -> Ban | None:
+    """The ban, if any, that applies to a poster from this address with this e-mail on the site
+    ``site_id``: one on every site or one on that site (a real ban before a shadow one). A
+    temporary ban ends by itself at ``expires_at``."""
     who = and_(Ban.kind == "ip", Ban.value.in_(ip_hashes(client_address)))
     if email:
         who = or_(who, and_(Ban.kind == "email", Ban.value == email.strip().lower()))
     now = clock.now()
     return db.session.execute(
-        select(Ban).where(who, or_(Ban.expires_at.is_(None), Ban.expires_at > now))
+        select(Ban).where(who, or_(Ban.expires_at.is_(None), Ban.expires_at > now),
+                          or_(Ban.site_id.is_(None), Ban.site_id == site_id))
         .order_by(Ban.shadow, Ban.id).limit(1)
     ).scalar_one_or_none()
 
 
-def check_not_banned(client_address: str, email: str | None) -> bool:
-    """Refuse a banned poster (403); True if the poster is shadow-banned (post, but unseen)."""
-    ban = active_ban(client_address, email)
+def check_not_banned(client_address: str, email: str | None, site_id: int | None = None) -> bool:
+    """Refuse a poster banned here (403); True if the poster is shadow-banned (post, but unseen)."""
+    ban = active_ban(client_address, email, site_id)
     if ban is not None and not ban.shadow:
         raise APIError(403, "banned", "you cannot comment here")
     return ban is not None

@@ -4,10 +4,11 @@ thread locks, pins, the audit log and statistics.
 Every state-changing request must be JSON (``web.json_body()``; a bodyless
 DELETE is the exception). The work itself is in ``moderation.service``, which
 is told who acts (``g.admin``, the token this request authenticated with).
+Rows are taken by id through ``access`` (another site's row is 404 for a site's
+token) and lists are narrowed to ``guard.site_scope()``.
 """
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime
 
@@ -15,13 +16,13 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from .. import fields, web
 from ..comments import reports, threads
-from ..comments.service import get_or_404
-from ..errors import APIError, ValidationError
+from ..errors import ValidationError
 from ..extensions import db, rate_limit
-from ..models import STATES, Ban, Comment, Thread
+from ..models import STATES, Comment
 from ..pagination import decode_cursor, next_cursor, whole_numbers
-from . import auth
+from . import access
 from . import service as moderation
+from .guard import admin_required, site_scope
 from .views import audit_view, ban_view, comment_view, thread_view
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
@@ -37,18 +38,6 @@ MAX_QUERY = 200
 MAX_REASON = 300
 MAX_BAN_SECONDS = 10 * 365 * 86400
 _IP_HASH_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-def admin_required(view):
-    """Authenticate the bearer token (401 otherwise) and keep it in ``g.admin`` for the view."""
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        g.admin = auth.authenticate(web.bearer_token())
-        if auth.record_use(g.admin):
-            db.session.commit()
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -98,14 +87,15 @@ def list_comments():
     limit = web.int_arg("limit", 50, 1, 200)
     cursor = request.args.get("cursor") or None
     after = decode_cursor(cursor, _time_and_id) if cursor else None
+    site_id = site_scope()
     thread_id = None
     if url is not None:
         thread = threads.find(url)
-        if thread is None:
+        if thread is None:  # another site's page lists nothing, as a page never commented on
             return jsonify({"comments": [], "next_cursor": None})
         thread_id = thread.id
     reported = request.args.get("reported") in ("1", "true")
-    rows, more = moderation.search(state, thread_id, q, limit, after, reported=reported)
+    rows, more = moderation.search(state, thread_id, q, limit, after, reported=reported, site_id=site_id)
     parents = moderation.parents_of(rows)
     found = reports.reports_of([c.id for c in rows])
     return jsonify({"comments": [comment_view(c, parents, found.get(c.id, [])) for c in rows],
@@ -115,12 +105,12 @@ def list_comments():
 @bp.get("/comments/<int:comment_id>")
 @admin_required
 def get_comment(comment_id: int):
-    return jsonify({"comment": _view(get_or_404(comment_id))})
+    return jsonify({"comment": _view(access.comment(g.admin, comment_id))})
 
 
 def _state_action(comment_id: int, action: str):
     web.json_body()
-    comment = get_or_404(comment_id)
+    comment = access.comment(g.admin, comment_id)
     moderation.change_state(g.admin, comment, action)
     db.session.commit()
     return jsonify({"comment": _view(comment)})
@@ -143,7 +133,7 @@ def spam_comment(comment_id: int):
 def delete_comment(comment_id: int):
     web.bodyless()
     as_spam = request.args.get("as") == "spam"  # delete as spam: the learning filter learns it
-    moderation.change_state(g.admin, get_or_404(comment_id), "delete", as_spam=as_spam)
+    moderation.change_state(g.admin, access.comment(g.admin, comment_id), "delete", as_spam=as_spam)
     db.session.commit()
     return Response(status=204)
 
@@ -165,14 +155,14 @@ def bulk_action():
         errors["ids"] = "must contain only positive integers"
     if errors:
         raise ValidationError(errors)
-    affected = moderation.bulk(g.admin, action, sorted(set(ids)))
+    affected = moderation.bulk(g.admin, action, sorted(set(ids)), site_id=access.own_site(g.admin))
     db.session.commit()
     return jsonify({"affected": affected})
 
 
 def _pin(comment_id: int, pinned: bool):
     web.json_body()
-    comment = get_or_404(comment_id)
+    comment = access.comment(g.admin, comment_id)
     moderation.set_pinned(g.admin, comment, pinned)
     db.session.commit()
     return jsonify({"comment": _view(comment)})
@@ -197,15 +187,13 @@ def unpin_comment(comment_id: int):
 @admin_required
 def list_threads():
     limit = web.int_arg("limit", 50, 1, 200)
-    rows, more = moderation.thread_list(_query_text(), limit, _id_cursor())
+    rows, more = moderation.thread_list(_query_text(), limit, _id_cursor(), site_id=site_scope())
     return jsonify({"threads": rows, "next_cursor": next_cursor(rows, more, lambda t: [t["id"]])})
 
 
 def _lock(thread_id: int, locked: bool):
     web.json_body()
-    thread = db.session.get(Thread, thread_id)
-    if thread is None:
-        raise APIError(404, "not_found", "no such thread")
+    thread = access.thread(g.admin, thread_id)
     moderation.set_locked(g.admin, thread, locked)
     db.session.commit()
     return jsonify({"thread": thread_view(thread)})
@@ -240,7 +228,7 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
         elif value is not None:
             errors["value"] = "give comment_id or value, not both"
         else:
-            comment = get_or_404(comment_id)
+            comment = access.comment(g.admin, comment_id)
     elif not isinstance(value, str) or not value.strip():
         errors["comment_id"] = "give comment_id (ban that comment's author) or value"
     elif kind == "ip" and not _IP_HASH_RE.match(value.strip()):
@@ -256,6 +244,8 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
         errors["expires_in"] = f"must be null (forever) or seconds between 60 and {MAX_BAN_SECONDS}"
     if not isinstance(data.get("shadow", False), bool):
         errors["shadow"] = "must be true or false"
+    if data.get("site") is not None and not isinstance(data["site"], str):
+        errors["site"] = "must be a site's name, or null for every site"
     if errors:
         raise ValidationError(errors)
     return kind, comment, value, " ".join(reason.split()), expires_in
@@ -266,8 +256,9 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
 def create_ban():
     data = web.json_body()
     kind, comment, value, reason, expires_in = _ban_fields(data)
+    site_id = access.ban_site(g.admin, data.get("site"), named="site" in data)
     ban = moderation.add_ban(g.admin, kind, moderation.ban_value(kind, comment, value), reason, expires_in,
-                             shadow=data.get("shadow", False))
+                             shadow=data.get("shadow", False), site_id=site_id)
     db.session.commit()
     return jsonify({"ban": ban_view(ban)}), 201
 
@@ -275,17 +266,14 @@ def create_ban():
 @bp.get("/bans")
 @admin_required
 def list_bans():
-    return jsonify({"bans": [ban_view(b) for b in moderation.list_bans()]})
+    return jsonify({"bans": [ban_view(b) for b in moderation.list_bans(site_scope())]})
 
 
 @bp.delete("/bans/<int:ban_id>")
 @admin_required
 def delete_ban(ban_id: int):
     web.bodyless()
-    ban = db.session.get(Ban, ban_id)
-    if ban is None:
-        raise APIError(404, "not_found", "no such ban")
-    moderation.remove_ban(g.admin, ban)
+    moderation.remove_ban(g.admin, access.ban(g.admin, ban_id))
     db.session.commit()
     return Response(status=204)
 
@@ -297,7 +285,7 @@ def delete_ban(ban_id: int):
 @admin_required
 def audit_log():
     limit = web.int_arg("limit", 50, 1, 200)
-    rows, more = moderation.audit_page(limit, _id_cursor())
+    rows, more = moderation.audit_page(limit, _id_cursor(), site_scope())
     return jsonify({"entries": [audit_view(e) for e in rows],
                     "next_cursor": next_cursor(rows, more, lambda e: [e.id])})
 
@@ -306,6 +294,6 @@ def audit_log():
 @admin_required
 def statistics():
     days = web.int_arg("days", 30, 1, 365)
-    found = moderation.stats(days)
+    found = moderation.stats(days, site_scope())
     db.session.commit()  # the fold of past days' counts
     return jsonify(found)

@@ -13,11 +13,20 @@ from ..models import AdminToken
 from ..security import new_token, token_hash
 
 
-def create_token(name: str) -> str:
-    """Store a new admin token's hash and return the token (shown once). The caller commits."""
+def create_token(name: str, site_id: int | None = None, role: str | None = None) -> str:
+    """Store a new admin token's hash and return the token (shown once): a global one, or one of
+    the site ``site_id`` with ``role`` (moderation/access.py). The caller commits."""
+    return create(name, site_id, role)[1]
+
+
+def create(name: str, site_id: int | None = None, role: str | None = None) -> tuple[AdminToken, str]:
+    """The new token's row (flushed, so it has its id) and the token itself."""
     token = new_token()
-    db.session.add(AdminToken(name=name, token_hash=token_hash(token)))
-    return token
+    row = AdminToken(name=name, token_hash=token_hash(token), site_id=site_id,
+                     role=role if site_id is not None else None)
+    db.session.add(row)
+    db.session.flush()
+    return row, token
 
 
 def authenticate(presented: str | None) -> AdminToken:

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select, update
 from ..extensions import db
 from ..models import AdminToken, Comment, Thread
 from ..urls import BadURL, normalize_page_url
+from . import access
 from .service import audit
 
 BATCH = 500
@@ -104,7 +105,8 @@ def move(old_url: str, new_url: str, actor: AdminToken | None = None) -> Moved:
     if target is None:
         thread.url = new_url
         thread.version = Thread.version + 1
-        audit(actor, "move", f"thread {thread.id}", old=old_url, new=new_url, comments=count, merged=False)
+        audit(actor, "move", f"thread {thread.id}", old=old_url, new=new_url, comments=count, merged=False,
+              site_id=access.thread_site(thread))
         db.session.flush()
         return Moved(old_url, new_url, count, merged=False)
     highest = db.session.execute(select(func.max(Comment.number))
@@ -131,7 +133,8 @@ def move(old_url: str, new_url: str, actor: AdminToken | None = None) -> Moved:
     target.created_at = min(target.created_at, thread.created_at)
     target.version = max(target.version, thread.version) + 1  # past every version either had
     audit(actor, "move", f"thread {target.id}", old=old_url, new=new_url, comments=count, merged=True,
-          from_thread=thread.id, numbers=[start + 1, number] if count else [])
+          from_thread=thread.id, numbers=[start + 1, number] if count else [],
+          site_id=access.thread_site(target))
     db.session.flush()
     db.session.execute(delete(Thread).where(Thread.id == thread.id))  # empty now
     db.session.expunge(thread)

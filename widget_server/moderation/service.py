@@ -37,6 +37,7 @@ from ..models import (
 )
 from ..pagination import keyset_page
 from ..security import MODERATION_LINK, MODERATION_LINK_MAX_AGE, TokenExpired, TokenInvalid, unsign
+from . import access
 from . import search as search_text
 from .search import like_escaped
 
@@ -47,22 +48,24 @@ BAN_KINDS = ("ip", "email")
 # --- the audit log -----------------------------------------------------------------------
 
 
-def audit(actor: AdminToken | str | None, action: str, target: str, **details) -> AuditEntry:
+def audit(actor: AdminToken | str | None, action: str, target: str, *, site_id: int | None = None,
+          **details) -> AuditEntry:
     """Record one admin action by ``actor`` (an admin token; a name such as "mail link"; None:
-    the system)."""
+    the system) on the site ``site_id`` (None: every site, for a global ban or token)."""
     if isinstance(actor, AdminToken):
         details.setdefault("token_id", actor.id)
     name = actor.name if isinstance(actor, AdminToken) else actor or "system"
-    entry = AuditEntry(at=clock.now(), actor=name,
+    entry = AuditEntry(at=clock.now(), actor=name, site_id=site_id,
                        action=action, target=target,
                        details=json.dumps(details, ensure_ascii=False, separators=(",", ":")))
     db.session.add(entry)
     return entry
 
 
-def audit_page(limit: int, before: int | None) -> tuple[list[AuditEntry], bool]:
-    """Audit entries newest first, before the entry id ``before``; whether more follow."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+def audit_page(limit: int, before: int | None, site_id: int | None = None) -> tuple[list[AuditEntry], bool]:
+    """Audit entries newest first, before the entry id ``before``, of the site ``site_id`` (None:
+    all); whether more follow."""
+    query = select(AuditEntry).where(access.rows_of(site_id, AuditEntry.site_id)).order_by(AuditEntry.id.desc())
     if before is not None:
         query = query.where(AuditEntry.id < before)
     return keyset_page(query, limit)
@@ -76,7 +79,7 @@ def _target(comment: Comment) -> str:
 
 
 def _context(comment: Comment) -> dict:
-    return {"url": comment.thread.url, "number": comment.number}
+    return {"url": comment.thread.url, "number": comment.number, "site_id": access.thread_site(comment.thread)}
 
 
 def change_state(actor: AdminToken | str | None, comment: Comment, action: str, *,
@@ -125,9 +128,11 @@ def link_decision(token: str) -> tuple[Comment, str]:
     return comment, payload["a"]
 
 
-def bulk(actor: AdminToken | None, action: str, ids: list[int]) -> int:
-    """Apply ``action`` to every listed comment that exists; how many changed."""
-    rows = db.session.execute(select(Comment).where(Comment.id.in_(ids)).order_by(Comment.id)).scalars().all()
+def bulk(actor: AdminToken | None, action: str, ids: list[int], site_id: int | None = None) -> int:
+    """Apply ``action`` to every listed comment that exists on the site ``site_id`` (None: any);
+    how many changed. Another site's ids are passed over as missing ones are."""
+    rows = db.session.execute(select(Comment).join(Comment.thread).where(
+        Comment.id.in_(ids), access.threads_in(site_id)).order_by(Comment.id)).scalars().all()
     changed: list[int] = []
     for comment in rows:
         if action != "delete" and comment.state == DELETED:
@@ -153,13 +158,15 @@ def set_locked(actor: AdminToken | None, thread: Thread, locked: bool) -> None:
         threads.touch(thread.id)
         events.thread_shown(thread.id, "locked" if locked else "unlocked",
                             {"url": thread.url, "locked": locked})
-    audit(actor, "lock" if locked else "unlock", f"thread {thread.id}", url=thread.url)
+    audit(actor, "lock" if locked else "unlock", f"thread {thread.id}", url=thread.url,
+          site_id=access.thread_site(thread))
 
 
 def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
-           after: tuple[datetime, int] | None, *, reported: bool = False) -> tuple[list[Comment], bool]:
+           after: tuple[datetime, int] | None, *, reported: bool = False,
+           site_id: int | None = None) -> tuple[list[Comment], bool]:
     """Comments newest first, filtered, after the key ``after``; whether more follow.
-    ``reported``: only comments readers have reported.
+    ``reported``: only comments readers have reported; ``site_id``: only that site's.
 
     The key is a row comparison, ``(created_at, id) < (at, id)``: with every filter there is an
     index ending in (created_at, id) that walks straight to it, however deep the page.
@@ -171,6 +178,8 @@ def search(state: str | None, thread_id: int | None, q: str | None, limit: int,
         query = query.where(Comment.id.in_(select(Report.comment_id)))
     if thread_id is not None:
         query = query.where(Comment.thread_id == thread_id)
+    if site_id is not None:
+        query = query.where(Comment.thread_id.in_(select(Thread.id).where(access.threads_in(site_id))))
     if after is not None:
         query = query.where(tuple_(Comment.created_at, Comment.id) < tuple_(*after))
     return search_text.page(query, q, limit) if q else keyset_page(query, limit)
@@ -196,27 +205,30 @@ def ban_value(kind: str, comment: Comment | None, value: str) -> str:
 
 
 def add_ban(actor: AdminToken | None, kind: str, value: str, reason: str, expires_in: int | None,
-            *, shadow: bool = False) -> Ban:
-    """A ban (``expires_in`` seconds: a temporary one, which ends by itself); ``shadow``: the
-    poster's comments are taken but shown to nobody but their author."""
+            *, shadow: bool = False, site_id: int | None = None) -> Ban:
+    """A ban (``expires_in`` seconds: a temporary one, which ends by itself) on the site ``site_id``
+    (None: on every site); ``shadow``: the poster's comments are taken but shown to nobody but
+    their author."""
     now = clock.now()
     ban = Ban(kind=kind, value=value, reason=reason, created_at=now,
               expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
-              created_by=actor.name if actor is not None else "", shadow=shadow)
+              created_by=actor.name if actor is not None else "", shadow=shadow, site_id=site_id)
     db.session.add(ban)
     db.session.flush()
     audit(actor, "ban", f"ban {ban.id}", kind=kind, reason=reason, expires_at=iso(ban.expires_at),
-          shadow=shadow)
+          shadow=shadow, site_id=site_id)
     return ban
 
 
 def remove_ban(actor: AdminToken | None, ban: Ban) -> None:
-    audit(actor, "unban", f"ban {ban.id}", kind=ban.kind, reason=ban.reason)
+    audit(actor, "unban", f"ban {ban.id}", kind=ban.kind, reason=ban.reason, site_id=ban.site_id)
     db.session.delete(ban)
 
 
-def list_bans() -> list[Ban]:
-    return list(db.session.execute(select(Ban).order_by(Ban.id.desc())).scalars())
+def list_bans(site_id: int | None = None) -> list[Ban]:
+    """Bans newest first: a site's own (``site_id``), or all of them (None)."""
+    return list(db.session.execute(select(Ban).where(access.rows_of(site_id, Ban.site_id))
+                                   .order_by(Ban.id.desc())).scalars())
 
 
 # --- threads and stats -------------------------------------------------------------------
@@ -227,7 +239,8 @@ def _count_of(thread_id, state: str):
             .scalar_subquery())
 
 
-def thread_list(q: str | None, limit: int, before: int | None) -> tuple[list[dict], bool]:
+def thread_list(q: str | None, limit: int, before: int | None,
+                site_id: int | None = None) -> tuple[list[dict], bool]:
     """Threads newest first with their published and pending counts.
 
     The counts are correlated subqueries, so only the threads on this page are counted (each
@@ -235,7 +248,7 @@ def thread_list(q: str | None, limit: int, before: int | None) -> tuple[list[dic
     """
     last = select(func.max(Comment.created_at)).where(Comment.thread_id == Thread.id).scalar_subquery()
     query = (select(Thread, _count_of(Thread.id, PUBLISHED), _count_of(Thread.id, PENDING), last)
-             .order_by(Thread.id.desc()))
+             .where(access.threads_in(site_id)).order_by(Thread.id.desc()))
     if before is not None:
         query = query.where(Thread.id < before)
     if q:
@@ -245,7 +258,7 @@ def thread_list(q: str | None, limit: int, before: int | None) -> tuple[list[dic
     rows, more = keyset_page(query, limit, scalars=False)
     return [{"id": t.id, "url": t.url, "title": t.title, "locked": bool(t.locked),
              "created_at": iso(t.created_at), "published": published or 0, "pending": pending or 0,
-             "last_comment_at": iso(last)}
+             "last_comment_at": iso(last), "site": access.site_name(access.thread_site(t))}
             for t, published, pending, last in rows], more
 
 
@@ -267,20 +280,45 @@ def _fold_past_days(today: str) -> None:
             db.session.execute(table.insert().values(day=day, state=state, n=total))
 
 
-def stats(days: int) -> dict:
-    """Comments created per UTC day (by their state now), the last ``days`` days, and totals.
+def _day(column):
+    """The UTC day (YYYY-MM-DD) of a stored time, as ``comment_counts`` keeps it (migration scale_1)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)  # SQLite keeps naive UTC text
 
-    Read from ``comment_counts`` (kept by triggers), whose size grows with the number of days
-    the site has existed, not with its comments. Folds past days first (the caller commits).
-    """
-    today = clock.now().date()
-    first = today - timedelta(days=days - 1)
-    _fold_past_days(today.isoformat())
+
+def _server_counts(first: str) -> tuple[list, list]:
+    _fold_past_days(clock.now().date().isoformat())
     table = CommentCount.__table__
+    return (db.session.execute(select(table.c.day, table.c.state, func.sum(table.c.n))
+                               .where(table.c.day >= first).group_by(table.c.day, table.c.state)).all(),
+            db.session.execute(select(table.c.state, func.sum(table.c.n)).group_by(table.c.state)).all())
+
+
+def _site_counts(site_id: int, first: str) -> tuple[list, list]:
+    """One site's counts, from its comments: ``comment_counts`` knows no sites. Costs what the
+    site's comments number (through ``ix_comments_thread_state``), not the server's."""
+    mine = select(Comment.created_at.label("at"), Comment.state.label("state")).join(Comment.thread) \
+        .where(access.threads_in(site_id)).subquery()
+    day = _day(mine.c.at)
+    return (db.session.execute(select(day, mine.c.state, func.count()).where(day >= first)
+                               .group_by(day, mine.c.state)).all(),
+            db.session.execute(select(mine.c.state, func.count()).group_by(mine.c.state)).all())
+
+
+def stats(days: int, site_id: int | None = None) -> dict:
+    """Comments created per UTC day (by their state now), the last ``days`` days, and totals, of
+    one site (``site_id``) or of the whole server (None).
+
+    The server's are read from ``comment_counts`` (kept by triggers), whose size grows with the
+    number of days the server has existed, not with its comments; past days are folded first
+    (the caller commits).
+    """
+    first = clock.now().date() - timedelta(days=days - 1)
+    by_day, by_state = (_server_counts if site_id is None else
+                        lambda f: _site_counts(site_id, f))(first.isoformat())
     per_day: dict[str, Counter] = {}
-    for day, state, count in db.session.execute(
-            select(table.c.day, table.c.state, func.sum(table.c.n))
-            .where(table.c.day >= first.isoformat()).group_by(table.c.day, table.c.state)):
+    for day, state, count in by_day:
         per_day.setdefault(day, Counter())[state] += int(count)
     series = []
     for n in range(days):
@@ -288,8 +326,7 @@ def stats(days: int) -> dict:
         found = per_day.get(day, Counter())
         series.append({"date": day, **{state: found[state] for state in STATES}})
     totals = dict.fromkeys(STATES, 0)
-    for state, count in db.session.execute(
-            select(table.c.state, func.sum(table.c.n)).group_by(table.c.state)):
+    for state, count in by_state:
         if state in totals:
             totals[state] = int(count)
     return {"days": series, "totals": totals}

@@ -11,7 +11,8 @@ from datetime import datetime
 from .. import clock
 from ..clock import iso
 from ..comments.views import public_comment
-from ..models import PUBLISHED, AuditEntry, Ban, Comment, Report, Thread
+from ..models import PUBLISHED, AdminToken, AuditEntry, Ban, Comment, Report, Thread
+from . import access
 
 
 def admin_comment(c: Comment) -> dict:
@@ -30,6 +31,7 @@ def comment_view(comment: Comment, parents: dict[int, Comment], reports: list[Re
     """The admin view of API.md plus the thread and parent context and readers' reports for the page."""
     view = admin_comment(comment)
     view.update({"thread_id": comment.thread_id, "thread_locked": bool(comment.thread.locked),
+                 "site": access.site_name(access.thread_site(comment.thread)),
                  "parent": None,
                  "reports": [{"reason": r.reason, "note": r.note, "at": iso(r.created_at)} for r in reports]})
     parent = parents.get(comment.parent_id) if comment.parent_id is not None else None
@@ -40,7 +42,8 @@ def comment_view(comment: Comment, parents: dict[int, Comment], reports: list[Re
 
 
 def thread_view(thread: Thread) -> dict:
-    return {"id": thread.id, "url": thread.url, "title": thread.title, "locked": bool(thread.locked)}
+    return {"id": thread.id, "url": thread.url, "title": thread.title, "locked": bool(thread.locked),
+            "site": access.site_name(access.thread_site(thread))}
 
 
 def ban_view(ban: Ban, now: datetime | None = None) -> dict:
@@ -48,9 +51,17 @@ def ban_view(ban: Ban, now: datetime | None = None) -> dict:
     return {"id": ban.id, "kind": ban.kind, "value": ban.value, "reason": ban.reason,
             "created_at": iso(ban.created_at), "expires_at": iso(ban.expires_at),
             "created_by": ban.created_by, "active": ban.expires_at is None or ban.expires_at > now,
-            "shadow": bool(ban.shadow)}
+            "shadow": bool(ban.shadow), "site": access.site_name(ban.site_id)}
 
 
 def audit_view(entry: AuditEntry) -> dict:
     return {"id": entry.id, "at": iso(entry.at), "actor": entry.actor, "action": entry.action,
-            "target": entry.target, "details": json.loads(entry.details or "{}")}
+            "target": entry.target, "details": json.loads(entry.details or "{}"),
+            "site": access.site_name(entry.site_id)}
+
+
+def token_view(token: AdminToken) -> dict:
+    """An admin token as the API shows it: never the token, never its hash."""
+    return {"id": token.id, "name": token.name, "site": access.site_name(token.site_id),
+            "role": access.role(token), "created_at": iso(token.created_at),
+            "last_used_at": iso(token.last_used_at), "revoked": token.revoked_at is not None}

@@ -167,22 +167,38 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--name", default="admin", show_default=True, help="who or what uses the token")
+@click.option("--site", default=None, help="the one site it acts for  [default: every site (a global token)]")
+@click.option("--role", type=click.Choice(["owner", "moderator"]), default=None,
+              help="with --site: owner (settings, moderators) or moderator (the queue, bans, locks, pins)"
+                   "  [default: moderator]")
 @needs_database
-def token_create(name: str) -> None:
+def token_create(name: str, site: str | None, role: str | None) -> None:
     """Print a new admin token, once, as the last line. Only its hash is stored."""
+    from .. import sites
     from ..extensions import db
-    from ..moderation.auth import create_token
+    from ..moderation.access import MODERATOR
+    from ..moderation.auth import create
+    from ..moderation.service import audit
 
-    value = create_token(name.strip() or "admin")
+    if role is not None and site is None:
+        raise click.UsageError("--role needs --site (a global token acts on every site)")
+    found = sites.by_name(site) if site is not None else None
+    if site is not None and (found is None or found.id is None):
+        raise click.ClickException(f"no site called {site!r}; see: widget-server site list")
+    row, value = create(name.strip() or "admin", found.id if found else None, (role or MODERATOR) if found else None)
+    audit(None, "token", f"token {row.id}", name=row.name, role=row.role or "global",
+          site_id=row.site_id)
     db.session.commit()
-    click.echo(f"Created admin token {name!r}. It is shown only now; store it safely:", err=True)
+    what = f"{row.role} of site {site!r}" if found else "global"
+    click.echo(f"Created admin token {name!r} ({what}). It is shown only now; store it safely:", err=True)
     click.echo(value)
 
 
 @token.command("list")
 @needs_database
 def token_list() -> None:
-    """List admin tokens (names and dates; never the tokens)."""
+    """List admin tokens (names, sites and roles, dates; never the tokens)."""
+    from .. import sites
     from ..extensions import db
     from ..models import AdminToken
 
@@ -192,7 +208,8 @@ def token_list() -> None:
     for row in rows:
         status = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
-        click.echo(f"{row.id}\t{row.name}\tcreated {row.created_at:%Y-%m-%d}\tlast used {used}\t{status}")
+        where = f"{sites.by_id(row.site_id).name} {row.role}" if row.site_id is not None else "global"
+        click.echo(f"{row.id}\t{row.name}\t{where}\tcreated {row.created_at:%Y-%m-%d}\tlast used {used}\t{status}")
 
 
 @token.command("revoke")
