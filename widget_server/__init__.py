@@ -109,10 +109,11 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     #    unknown Host is refused (hosts), then the origin check and CORS headers; errors
     #    become the one JSON shape; the outbox sender (delivery.events) wakes after a
     #    request that queued mail or webhooks.
-    from . import cors, errors, hosts
+    from . import cors, errors, hosts, sites
     from .delivery import events
     from .ops import observability
 
+    sites.init_app(app)  # every site's origins and settings, per process (cors reads them)
     hosts.init_app(app)
     observability.init_app(app)
     cors.init_app(app)

@@ -65,10 +65,18 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "NOSCRIPT_POSTS": ("held", _choice(("held", "published", "off")),
                        "posts through the /t form (no JavaScript, so no proof of work): held for "
                        "moderation, published like any other (the moderation mode still applies), or off"),
+    "DEFAULT_LANG": ("", _str, "the widget's language where the page's script tag has no data-lang "
+                     "(e.g. de); empty: the reader's browser languages"),
+    "DEFAULT_THEME": ("", _choice(("", "light", "dark", "auto")),
+                      "the widget's theme where the script tag has no data-theme: light, dark or auto; "
+                      "empty: light"),
     "EDIT_WINDOW": ("900", _int, "seconds during which an author may edit or delete"),
     "RATELIMIT_ENABLED": ("true", _bool, "false switches every rate limit off"),
     "RATELIMIT_POST": ("5 per minute;30 per hour", _rate_limit,
                        "posting: a burst and an hourly budget per client"),
+    "RATELIMIT_POST_SITE": ("120 per minute;3000 per hour", _rate_limit,
+                            "posting: every client of one site together (docs/sites.md), so one site's "
+                            "flood cannot use up another's capacity"),
     "RATELIMIT_LIKE": ("30 per minute", _rate_limit, "likes per client"),
     "RATELIMIT_PREVIEW": ("60 per minute", _rate_limit, "previews per client"),
     "RATELIMIT_CHALLENGE": ("30 per minute;300 per hour", _rate_limit,

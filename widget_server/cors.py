@@ -1,8 +1,9 @@
 """Allowed origins and CORS.
 
 A page URL, and a request's ``Origin``, must belong to an allowed site origin
-(``WIDGET_ALLOWED_ORIGINS`` plus the server's own, which ``hosts.own_origins``
-takes from the configuration, never from the request's Host). A request from any other
+(every site's origins, ``WIDGET_ALLOWED_ORIGINS`` among them as the default site's, plus the
+server's own, which ``hosts.own_origins`` takes from the configuration, never from the
+request's Host). A request from any other
 origin gets 403 ``origin_not_allowed`` naming the origin to add, with CORS headers so the
 widget can read it and tell the site owner, but never any data: the check runs before any
 view. Preflights are answered for every origin (they carry no data; without one a refused
@@ -13,9 +14,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 
-from . import hosts
+from . import sites
 from .errors import APIError
 from .extensions import memo
 from .urls import BadURL, normalize_origin, origin_of
@@ -29,13 +30,9 @@ REFUSED = "origin_not_allowed"
 
 
 def _allowed() -> frozenset[str]:
-    """The configured site origins and the server's own."""
-    allowed = current_app.extensions.get("widget_allowed_origins")
-    if allowed is None:
-        configured = (normalize_origin(raw) for raw in current_app.config["ALLOWED_ORIGINS"])
-        allowed = frozenset({o for o in configured if o} | hosts.own_origins())
-        current_app.extensions["widget_allowed_origins"] = allowed
-    return allowed
+    """Every site's origins (sites/: the configured ones are the default site's) and the
+    server's own, as this process knows them (within a second of a change anywhere)."""
+    return sites.allowed_origins()
 
 
 def origin_allowed(origin: str) -> bool:

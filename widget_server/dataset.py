@@ -79,6 +79,9 @@ LEFT_OUT = {
     "thread_changes": "the change feed's log, from which open event streams resume: a restored "
                       "server starts its own from the restored threads",
     "sign_in_flows": "provider sign-ins under way, which expire within ten minutes",
+    "sites": "the sites and their settings (docs/sites.md): their settings hold webhook and SSO "
+             "secrets; an export of one site and the sites' own round trip belong to the data "
+             "issue. A restore puts every thread in the default site (site ids it does not know)",
     "provider_clients": "registrations with Mastodon instances: the new server registers again on "
                         "first use, under its own callback address",
 }

@@ -64,11 +64,36 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+# The site every server has (sites/): its origins are WIDGET_ALLOWED_ORIGINS and the server's own,
+# its settings the WIDGET_* values. A server that never adds a site has only this one.
+DEFAULT_SITE = "default"
+
+
+class Site(db.Model):
+    """One site served by this server (sites/, docs/sites.md): its origins and the settings it
+    overrides. What a site does not override is the server's ``WIDGET_*`` value."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    origins: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of normalized origins
+    settings: Mapped[str] = mapped_column(Text, default="{}")  # JSON: lower-case key -> value as written
+    # Bumped on every change: every instance compares (count, sum of versions, newest update).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
 class Thread(db.Model):
     __tablename__ = "threads"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
+    # The site the page's origin belongs to. NULL (a database not made by the migrations, or rows
+    # written by an older release) counts as the default site. No foreign key: a site is removed
+    # only once it has no threads (sites.service.remove), and adding it needs no table rebuild.
+    site_id: Mapped[int | None] = mapped_column(Integer, index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -178,6 +203,10 @@ class AdminToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # NULL: a global token (every site, as before sites). Else the one site it acts for, as
+    # ``role`` ("owner" or "moderator"; NULL for a global token).
+    site_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    role: Mapped[str | None] = mapped_column(String(16))
 
 
 class Ban(db.Model):
@@ -194,6 +223,8 @@ class Ban(db.Model):
     # A shadow ban takes the poster's comments as if nothing happened: they are kept as spam and
     # shown as published to their author only (comments/screening.py).
     shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # NULL: a ban on every site; else on that site only.
+    site_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class SpentChallenge(db.Model):
@@ -253,6 +284,7 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(100), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    site_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the site acted on; NULL: none/global
 
 
 # --- reader accounts, reply notifications, the outbox and webhooks ---------------------
@@ -434,6 +466,8 @@ class WebhookDelivery(_Deliverable, db.Model):
     event: Mapped[str] = mapped_column(String(32))
     url: Mapped[str] = mapped_column(String(2048))
     body: Mapped[str] = mapped_column(Text)  # the exact JSON bytes that are signed and sent
+    # Whose webhook it is: signed with that site's secret when sent (NULL: the default site's).
+    site_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ThreadChange(db.Model):

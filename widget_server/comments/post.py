@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import exists, func, select
 
 from .. import clock, fields, names, sites
@@ -91,18 +90,19 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
 
     The caller commits. Refusals raise ``APIError`` before anything is written.
     """
-    author = identity(new, account)                                    # 1. identity
-    shadow = screening.check_not_banned(client.address, author.email,   # 2. ban check (here or
-                                        sites.for_url(new.url).id)      #    on every site)
+    site = sites.for_url(new.url)  # whose rules: the site the page's origin belongs to
+    author = identity(new, account, site)                              # 1. identity
+    shadow = screening.check_not_banned(client.address, author.email,  # 2. ban check (on this
+                                        site.id)                       #    site or on every site)
     thread = threads.get_or_create(new.url, new.title)                 # 3. thread
     if thread.locked:
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")
     parent = parent_for(thread, new.parent_id)                         # 4. parent
     html = render_visible(new.text)                                    # 5. render
-    verdict = screening.screen(new, author, html, thread, client)      # 6. screening
+    verdict = screening.screen(new, author, html, thread, client, site.config)  # 6. screening
     state, reason = ((SPAM, screening.SHADOW_REASON) if shadow                    # 7. state
                      else verdict or (new.held and (PENDING, new.held))
-                     or moderation_state(author.email, current_app.config, author.user_id))
+                     or moderation_state(author.email, site.config, author.user_id))
     number = threads.next_number(thread.id)                            # 8. number
     token = new_token()
     comment = Comment(                                                 # 9. insert
@@ -122,14 +122,16 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
     return comment, token
 
 
-def identity(new: NewComment, account: User | None) -> Author:
-    """Posting as whom: the signed-in account (unless ``anonymous``), or the name given.
+def identity(new: NewComment, account: User | None, site: sites.Site | None = None) -> Author:
+    """Posting as whom: the signed-in account (unless ``anonymous``, or the page's site has
+    turned accounts off), or the name given.
 
     An anonymous post is not linked to the account at all, and may not use a
     registered name.
     """
-    config = current_app.config
-    if account is not None and new.anonymous:
+    site = site or sites.for_url(new.url)
+    config = site.config
+    if account is not None and (new.anonymous or not site.accounts):
         account = None
     if account is None:
         if not config.get("ANONYMOUS_POSTING", True):

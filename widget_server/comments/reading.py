@@ -14,15 +14,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from .. import clock, fields
+from .. import clock, fields, sites
 from ..cache import ByteLRU
-from ..config import accounts_enabled
 from ..cors import require_page_allowed
 from ..delivery.feed import MISSING
 from ..extensions import db, memo
@@ -64,13 +62,17 @@ _VERSIONS_QUERY = select(_THREADS.c.url, _THREADS.c.id, _THREADS.c.version).wher
     _THREADS.c.url.in_(bindparam("urls", expanding=True)))
 
 
-def public_config(config: Mapping[str, object]) -> dict:
-    """What the widget needs to know of the server's settings (sent with every thread)."""
+def public_config(site: sites.Site) -> dict:
+    """What the widget needs to know of the settings of the page's site (sent with every thread)."""
+    config = site.config
     return {"edit_window": config["EDIT_WINDOW"], "moderation": config["MODERATION"],
             "max_text_length": config["MAX_TEXT_LENGTH"], "page_size": config["PAGE_SIZE"],
-            "accounts": accounts_enabled(config), "anonymous_posting": config["ANONYMOUS_POSTING"],
+            "accounts": site.accounts, "anonymous_posting": config["ANONYMOUS_POSTING"],
             "notifications": bool(config.get("SMTP_URL")),
             "pow": config["POW"] == "on",  # the widget solves a challenge for each anonymous post
+            # The site's defaults where the script tag says nothing ("": the widget's own).
+            "default_lang": config.get("DEFAULT_LANG") or "",
+            "default_theme": config.get("DEFAULT_THEME") or "",
             # The form's limits, from the model columns: the widget keeps no copy of its own.
             "max_author_length": fields.MAX_AUTHOR, "max_email_length": fields.MAX_EMAIL,
             "max_website_length": fields.MAX_WEBSITE}
@@ -89,7 +91,7 @@ def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
                 "comment_count": built.visible, "locked": thread.locked}
     items, next_cursor = built.page(sort, limit, cursor)
     payload = {"thread": info, "comments": items, "next_cursor": next_cursor,
-               "config": public_config(current_app.config)}
+               "config": public_config(sites.for_url(url))}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -115,7 +117,8 @@ def thread_version(url: str) -> tuple | None:
 
 def thread_page(url: str, sort: str, limit: int, cursor: str | None) -> Entry:
     """One page of the thread of (normalized, allowed) ``url``: from the cache if its version stands."""
-    key = (url, thread_version(url), sort, limit, cursor)
+    # The page carries its site's settings (config): any site's change makes new pages.
+    key = (url, thread_version(url), sort, limit, cursor, sites.generation())
     cache = current_app.extensions["widget_read_cache"]
     entry = cache.get(key)
     CACHE.labels("hit" if entry else "miss").inc()
@@ -164,9 +167,10 @@ def page_url(raw: str | None, errors: dict[str, str]) -> str | None:
 def require_allowed(url: str) -> None:
     """``cors.require_page_allowed``, remembered for allowed pages."""
     allowed = memo("widget_allowed_pages")
-    if url not in allowed:
+    generation = sites.generation()  # a site removed or changed: asked again
+    if allowed.get(url) != generation:
         require_page_allowed(url)
-        allowed[url] = True
+        allowed[url] = generation
 
 
 def form_token(url: str) -> str:

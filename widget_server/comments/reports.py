@@ -15,11 +15,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import clock, fields
+from .. import clock, fields, sites
 from ..delivery import events
 from ..errors import APIError, ValidationError
 from ..extensions import db
@@ -80,7 +79,7 @@ def report(comment_id: int, new: NewReport, reporter: str) -> bool:
 def _hold_when_reported_enough(comment: Comment) -> None:
     reasons = reasons_of([comment.id]).get(comment.id, Counter())
     readers = sum(reasons.values())
-    if readers < current_app.config["REPORT_THRESHOLD"]:
+    if readers < sites.for_thread(comment.thread).config["REPORT_THRESHOLD"]:
         return
     summary = ", ".join(f"{reason} \u00d7{n}" for reason, n in reasons.most_common())
     comment.state = PENDING

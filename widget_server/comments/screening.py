@@ -25,6 +25,7 @@ All time checks use ``clock.now()``, so tests can freeze and move time.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -159,17 +160,19 @@ def _read_words_file(path: str) -> tuple[str, ...]:
     return tuple(line.split("#", 1)[0].strip() for line in lines)
 
 
-def blocked_words() -> tuple[str, ...]:
-    cfg = current_app.config
+def blocked_words(cfg: Mapping[str, object] | None = None) -> tuple[str, ...]:
+    """The site's blocked words (``cfg``: its config; the server's by default) and the file's,
+    which apply on every site."""
+    cfg = current_app.config if cfg is None else cfg
     words = tuple(cfg.get("BLOCKED_WORDS") or ())
     if cfg.get("BLOCKED_WORDS_FILE"):
         words += _read_words_file(cfg["BLOCKED_WORDS_FILE"])
     return words
 
 
-def blocked_word(text: str, author: Author) -> str | None:
+def blocked_word(text: str, author: Author, cfg: Mapping[str, object] | None = None) -> str | None:
     """The first blocked word found in the text, name, e-mail or website, if any."""
-    pattern = _word_pattern(blocked_words())
+    pattern = _word_pattern(blocked_words(cfg))
     if pattern is None:
         return None
     haystack = "\n".join((text, author.name, author.email or "", author.website or ""))
@@ -178,8 +181,9 @@ def blocked_word(text: str, author: Author) -> str | None:
 
 
 def screen(new: NewComment, author: Author, html: str, thread: Thread,
-           client: Client) -> tuple[str, str] | None:
-    """Apply the rules above to a new comment; see the module docstring.
+           client: Client, cfg: Mapping[str, object] | None = None) -> tuple[str, str] | None:
+    """Apply the rules above to a new comment; see the module docstring. ``cfg``: the config of
+    the thread's site (``sites``), the server's by default.
 
     Returns the state to store and the reason, which the moderation page shows,
     or None when no rule objects.
@@ -189,11 +193,11 @@ def screen(new: NewComment, author: Author, html: str, thread: Thread,
     check_form_token(new.form_token, new.url)
     if is_duplicate(thread, new.text, client.address, author.email):
         raise APIError(409, "duplicate", "the same text was just posted here; write something of your own")
-    cfg = current_app.config
+    cfg = current_app.config if cfg is None else cfg
     links = link_count(html)
     if links > cfg["SPAM_MAX_LINKS"]:
         return PENDING, f"{links} links (more than {cfg['SPAM_MAX_LINKS']})"
-    word = blocked_word(new.text, author)
+    word = blocked_word(new.text, author, cfg)
     if word:
         return PENDING, f"blocked word \u201c{word}\u201d"
     if cfg["FILTER"] == "on":

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import clock
+from .. import clock, sites
 from ..delivery import events
 from ..extensions import db
 from ..models import Thread
@@ -15,7 +15,8 @@ def find(url: str) -> Thread | None:
 
 
 def get_or_create(url: str, title: str = "") -> Thread:
-    """The thread of ``url``; concurrent first posts to a page create it once."""
+    """The thread of ``url``, in the site its origin belongs to; concurrent first posts to a
+    page create it once."""
     thread = find(url)
     if thread is not None:
         if title and not thread.title:
@@ -25,7 +26,8 @@ def get_or_create(url: str, title: str = "") -> Thread:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(
         insert(Thread)
-        .values(url=url, title=title, created_at=clock.now(), locked=False, last_number=0, version=0)
+        .values(url=url, title=title, created_at=clock.now(), locked=False, last_number=0, version=0,
+                site_id=sites.for_url(url).id)
         .on_conflict_do_nothing(index_elements=["url"])
     )
     return find(url)

@@ -12,10 +12,9 @@ counts against the per-address caps in mail.py.
 """
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, sites
 from ..extensions import db
 from ..hosts import base_url
 from ..models import PENDING, PUBLISHED, Comment, Subscription
@@ -96,8 +95,8 @@ def reply_published(comment: Comment) -> None:
 
 
 def admin(comment: Comment) -> None:
-    """Tell WIDGET_ADMIN_EMAIL about a new comment, or one held for moderation."""
-    address = current_app.config.get("ADMIN_EMAIL")
+    """Tell the site's admin_email (WIDGET_ADMIN_EMAIL) about a new comment, or one held."""
+    address = sites.for_thread(comment.thread).config.get("ADMIN_EMAIL")
     if not address:
         return
     held = comment.state == PENDING
@@ -121,8 +120,8 @@ def admin(comment: Comment) -> None:
 
 
 def admin_report(comment: Comment, reason: str, note: str) -> None:
-    """Tell WIDGET_ADMIN_EMAIL at once that a reader reported a comment (illegal content)."""
-    address = current_app.config.get("ADMIN_EMAIL")
+    """Tell the site's admin_email at once that a reader reported a comment (illegal content)."""
+    address = sites.for_thread(comment.thread).config.get("ADMIN_EMAIL")
     if not address:
         return
     label = _page_label(comment)

@@ -21,9 +21,7 @@ from collections.abc import Mapping
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
-from flask import current_app
-
-from .. import clock
+from .. import clock, sites
 from ..clock import iso
 from ..config import ConfigError
 from ..extensions import db
@@ -58,10 +56,12 @@ def comment_data(comment: Comment) -> dict:
 
 
 def emit(event: str, comment: Comment) -> None:
-    """Queue ``event`` about ``comment`` for every webhook URL (in the caller's transaction)."""
+    """Queue ``event`` about ``comment`` for every webhook URL of its thread's site (in the
+    caller's transaction)."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
-    urls = current_app.config.get("WEBHOOK_URLS") or []
+    site = sites.for_thread(comment.thread)
+    urls = site.config.get("WEBHOOK_URLS") or []
     if not urls:
         return
     db.session.flush()  # the comment needs its id
@@ -72,7 +72,7 @@ def emit(event: str, comment: Comment) -> None:
                            "comment": data}, separators=(",", ":"), ensure_ascii=False)
         db.session.add(WebhookDelivery(delivery_id=delivery_id, event=event, url=url, body=body,
                                        created_at=clock.now(), next_attempt_at=clock.now(), attempts=0,
-                                       last_error=""))
+                                       last_error="", site_id=site.id))
     outbox.wake_after_commit()
 
 
@@ -98,7 +98,8 @@ def verify(secret: str, header: str, body: bytes, now: int, tolerance: int = TOL
 
 
 def _payload(row: WebhookDelivery) -> dict:
-    return {"url": row.url, "event": row.event, "delivery_id": row.delivery_id, "body": row.body}
+    return {"url": row.url, "event": row.event, "delivery_id": row.delivery_id, "body": row.body,
+            "site_id": row.site_id}
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -113,7 +114,8 @@ def deliver(config: Mapping[str, object], data: dict) -> None:
     """POST one event; anything but a 2xx answer raises, and the outbox retries later."""
     body = data["body"].encode()
     timestamp = int(clock.now().timestamp())
-    secret = str(config["WEBHOOK_SECRET"])
+    # The secret of the site the event is about, as it is now (a rotated secret signs retries).
+    secret = str(sites.by_id(data.get("site_id")).config.get("WEBHOOK_SECRET") or config["WEBHOOK_SECRET"])
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked in init_app
         data["url"], data=body, method="POST",
         headers={"Content-Type": "application/json", "User-Agent": "widget-server-webhooks",
@@ -128,7 +130,13 @@ def deliver(config: Mapping[str, object], data: dict) -> None:
         raise RuntimeError(f"receiver answered {exc.code}") from None
 
 
-SENDER = outbox.Sender(WebhookDelivery, _payload, deliver, lambda config: bool(config.get("WEBHOOK_SECRET")))
+def _enabled(config: Mapping[str, object]) -> bool:
+    """Whether any site (the default one: the server's settings) can sign webhooks."""
+    return bool(config.get("WEBHOOK_SECRET")) or any(
+        site.config.get("WEBHOOK_SECRET") for site in sites.current().by_name.values())
+
+
+SENDER = outbox.Sender(WebhookDelivery, _payload, deliver, _enabled)
 
 
 def check_settings(config: Mapping[str, object]) -> None:
