@@ -134,7 +134,8 @@ def ban_site(token: AdminToken, asked: str | None, *, named: bool) -> int | None
     return scope(token, asked)
 
 
-def new_token_site(token: AdminToken, asked: str | None, wanted_role: str | None) -> tuple[int | None, str | None]:
+def new_token_site(token: AdminToken, asked: str | None,
+                   wanted_role: str | None) -> tuple[int | None, str | None]:
     """Where a token being made belongs and its role. A global token makes any token; a site's
     owner makes moderator tokens of its own site only; a moderator makes none (403)."""
     require_owner(token)

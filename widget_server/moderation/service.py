@@ -65,7 +65,8 @@ def audit(actor: AdminToken | str | None, action: str, target: str, *, site_id: 
 def audit_page(limit: int, before: int | None, site_id: int | None = None) -> tuple[list[AuditEntry], bool]:
     """Audit entries newest first, before the entry id ``before``, of the site ``site_id`` (None:
     all); whether more follow."""
-    query = select(AuditEntry).where(access.rows_of(site_id, AuditEntry.site_id)).order_by(AuditEntry.id.desc())
+    query = (select(AuditEntry).where(access.rows_of(site_id, AuditEntry.site_id))
+             .order_by(AuditEntry.id.desc()))
     if before is not None:
         query = query.where(AuditEntry.id < before)
     return keyset_page(query, limit)
@@ -79,7 +80,8 @@ def _target(comment: Comment) -> str:
 
 
 def _context(comment: Comment) -> dict:
-    return {"url": comment.thread.url, "number": comment.number, "site_id": access.thread_site(comment.thread)}
+    return {"url": comment.thread.url, "number": comment.number,
+            "site_id": access.thread_site(comment.thread)}
 
 
 def change_state(actor: AdminToken | str | None, comment: Comment, action: str, *,

@@ -185,7 +185,8 @@ def token_create(name: str, site: str | None, role: str | None) -> None:
     found = sites.by_name(site) if site is not None else None
     if site is not None and (found is None or found.id is None):
         raise click.ClickException(f"no site called {site!r}; see: widget-server site list")
-    row, value = create(name.strip() or "admin", found.id if found else None, (role or MODERATOR) if found else None)
+    row, value = create(name.strip() or "admin", found.id if found else None,
+                        (role or MODERATOR) if found else None)
     audit(None, "token", f"token {row.id}", name=row.name, role=row.role or "global",
           site_id=row.site_id)
     db.session.commit()
@@ -209,7 +210,8 @@ def token_list() -> None:
         status = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
         used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
         where = f"{sites.by_id(row.site_id).name} {row.role}" if row.site_id is not None else "global"
-        click.echo(f"{row.id}\t{row.name}\t{where}\tcreated {row.created_at:%Y-%m-%d}\tlast used {used}\t{status}")
+        click.echo(f"{row.id}\t{row.name}\t{where}\tcreated {row.created_at:%Y-%m-%d}\t"
+                   f"last used {used}\t{status}")
 
 
 @token.command("revoke")
