@@ -68,7 +68,7 @@ def scope(token: AdminToken, asked: str | None) -> int | None:
     as an unknown name is); a global token the site it names (``?site=``), else every site (None)."""
     if not is_global(token):
         if asked and asked != site_name(token.site_id):
-            raise APIError(404, "not_found", f"no site called {asked!r}")
+            raise APIError(404, "not_found", "no such site")  # the same for a site that exists
         return token.site_id
     return site_service.get(asked).id if asked else None
 
