@@ -25,19 +25,20 @@ def make_token(app, name: str, site: str | None = None, role: str | None = None)
         return row.id, secret
 
 
-def build_world(app, client) -> dict:
+def build_world(app, client, names: tuple[str, ...] = ("alpha", "beta")) -> dict:
     """The two sites, each with a published comment and a reply marked as spam, a ban (made through
     the API, so the audit log has an entry of each site) and tokens of every role.
 
     Returns the secrets (``global``, ``alpha_owner``, ``beta_moderator``, ...), the token ids
     (``alpha_owner_id``, ...) and per site the ids of its rows (``world["beta"]["comment"]``)."""
+    origins = {"alpha": ALPHA, "beta": BETA}
     with app.app_context():
-        site_service.add("alpha", [ALPHA])
-        site_service.add("beta", [BETA])
+        for name in names:
+            site_service.add(name, [origins[name]])
         db.session.commit()
         site_service.changed()
     found: dict = {"global": make_token(app, "root")[1]}
-    for name, origin in (("alpha", ALPHA), ("beta", BETA)):
+    for name, origin in ((name, origins[name]) for name in names):
         for role in ("owner", "moderator"):
             key = f"{name}_{role}"
             found[f"{key}_id"], found[key] = make_token(app, f"{name}-{role}", name, role)
