@@ -151,15 +151,15 @@ def move_command(old, new, rules, dry_run, progress) -> None:
 
 def _warn_outside(done) -> None:
     """A thread moved to a site the widget may not show is a mistake more often than not."""
-    from flask import current_app
 
-    from ..urls import normalize_origin, origin_of
+    from .. import sites
+    from ..urls import origin_of
 
-    allowed = {normalize_origin(o) for o in current_app.config.get("ALLOWED_ORIGINS") or []}
+    allowed = sites.allowed_origins()
     outside = sorted({origin_of(item.new) for item in done} - allowed) if "*" not in allowed else []
     for origin in outside:
-        click.echo(f"warning: {origin} is not in WIDGET_ALLOWED_ORIGINS: the widget cannot show the "
-                   "threads moved there until it is added", err=True)
+        click.echo(f"warning: {origin} is not in WIDGET_ALLOWED_ORIGINS nor any site's origins: the "
+                   "widget cannot show the threads moved there until it is added", err=True)
 
 
 @click.command("backup")
