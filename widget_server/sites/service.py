@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from .. import clock
 from ..config_values import plain_http_url
@@ -161,6 +161,23 @@ def remove(name: str) -> None:
                        "them first (widget-server site remove NAME --export FILE)",
                        extra={"threads": str(threads)})
     db.session.delete(row)
+
+
+def delete_data(site_id: int) -> int:
+    """Delete a site's threads (their comments, likes, reports and subscriptions go with them,
+    by the foreign keys), its own tokens and bans and its undelivered webhooks, once they are
+    exported. The audit log stays. Returns the number of threads. The caller commits."""
+    if site_id is None or site_id == registry.default().id:
+        raise APIError(409, "default_site", "the default site's data is not deleted this way")
+    tables = db.metadata.tables
+    threads = db.session.execute(delete(Thread).where(Thread.site_id == site_id)
+                                 .execution_options(synchronize_session=False)).rowcount or 0
+    for name in ("admin_tokens", "bans"):
+        db.session.execute(delete(tables[name]).where(tables[name].c.site_id == site_id))
+    deliveries = tables["webhook_deliveries"]
+    db.session.execute(delete(deliveries).where(deliveries.c.site_id == site_id,
+                                                deliveries.c.sent_at.is_(None)))
+    return threads
 
 
 def view(row: SiteRow, *, threads: bool = True) -> dict:
