@@ -29,7 +29,8 @@ REQUEST_MODULES = {
     "widget_server/assets.py", "widget_server/ops/observability.py",
 } | {str(p.relative_to(ROOT)) for p in PACKAGE.glob("*/api.py")} | {
     str(p.relative_to(ROOT)) for p in PACKAGE.glob("*/pages.py")} | {
-    "widget_server/comments/feeds.py", "widget_server/moderation/page.py"}
+    "widget_server/comments/feeds.py", "widget_server/moderation/page.py",
+    "widget_server/moderation/sites_api.py"}
 
 
 def sources() -> list[Path]:
