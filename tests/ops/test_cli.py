@@ -69,7 +69,7 @@ def test_token_list_shows_read_only_use(app, runner, client):
 
 # --- issue 12: every mistake one line; order does not matter; operator commands only -------------
 
-OPERATOR_COMMANDS = {"serve", "backup", "move", "restore", "db", "token", "import", "export", "worker",
+OPERATOR_COMMANDS = {"serve", "backup", "move", "restore", "db", "token", "import", "export", "worker", "site",
                      "filter-train"}
 
 

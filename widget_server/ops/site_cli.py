@@ -11,11 +11,8 @@ from .cli_base import needs_database
 
 
 def _fail(exc) -> click.ClickException:
-    """An APIError of the sites service as one ``Error: ...`` line."""
-    fields = getattr(exc, "fields", None) or {}
-    detail = "; ".join(f"{problem}" if problem.startswith(name) else f"{name}: {problem}"
-                       for name, problem in fields.items())
-    return click.ClickException(detail or exc.message)
+    """An APIError of the sites service as one ``Error: ...`` line (its message names the field)."""
+    return click.ClickException(exc.message)
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
@@ -23,8 +20,7 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         key, sep, rest = value.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"{value!r}: write KEY=VALUE, e.g. moderation=all",
-                                     param_hint="KEY=VALUE")
+            raise click.ClickException(f"{value!r}: write KEY=VALUE, e.g. moderation=all")
         found[key.strip().lower()] = rest
     return found
 
@@ -123,7 +119,7 @@ def site_remove(name: str, export_file: str | None) -> None:
     from ..sites import service
 
     try:
-        row = service.get(name)
+        row = service.removable(name)
         if export_file:
             counts = export_to(export_file, site=name)
             click.echo(f"exported {counts['threads']} thread(s), {counts['comments']} comment(s) of site "

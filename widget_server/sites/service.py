@@ -32,6 +32,19 @@ def get(name: str) -> SiteRow:
     return row
 
 
+def _default_row() -> SiteRow:
+    """The default site's row, made now if the database has none (one not made by the
+    migrations): its threads are those with no site yet, whatever its id."""
+    row = db.session.execute(select(SiteRow).where(SiteRow.name == DEFAULT_SITE)).scalar_one_or_none()
+    if row is None:
+        now = clock.now()
+        row = SiteRow(name=DEFAULT_SITE, origins="[]", settings="{}", version=1, created_at=now,
+                      updated_at=now)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
 def all_rows() -> list[SiteRow]:
     return list(db.session.execute(select(SiteRow).order_by(SiteRow.id)).scalars())
 
@@ -132,7 +145,7 @@ def update_site(name: str, changes: Mapping[str, object] | None = None, reset: I
                 origins: Iterable[object] | None = None) -> SiteRow:
     """Change a site's settings (``reset``: back to the server's value) and, if given, its
     origins (threads follow their pages' origins). The caller commits."""
-    row = get(name)
+    row = _default_row() if name == DEFAULT_SITE else get(name)
     merged = _settings(json.loads(row.settings or "{}"), changes or {}, reset)
     if origins is not None:
         found = origins_of(origins)
@@ -150,11 +163,16 @@ def update_site(name: str, changes: Mapping[str, object] | None = None, reset: I
     return row
 
 
-def remove(name: str) -> None:
-    """Remove a site that has no threads (export and delete them first). The caller commits."""
+def removable(name: str) -> SiteRow:
+    """The site called ``name`` if it is one that can be removed (not the default), else 409/404."""
     if name == DEFAULT_SITE:
         raise APIError(409, "default_site", "the default site cannot be removed")
-    row = get(name)
+    return get(name)
+
+
+def remove(name: str) -> None:
+    """Remove a site that has no threads (export and delete them first). The caller commits."""
+    row = removable(name)
     threads = thread_count(row.id)
     if threads:
         raise APIError(409, "site_has_threads", f"site {name!r} still has {threads} thread(s): export "
