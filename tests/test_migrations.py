@@ -99,7 +99,7 @@ def test_sites_1_puts_a_previous_release_database_in_the_default_site(app, clien
 
     statements = [
         "INSERT INTO threads (id, url, title, created_at, locked, last_number, version)"
-        f" VALUES (7, '{PAGE}', 'Spasms', CURRENT_TIMESTAMP, false, 2, 3)",
+        " VALUES (7, :page, 'Spasms', CURRENT_TIMESTAMP, false, 2, 3)",
         "INSERT INTO comments (id, thread_id, number, depth, author, text, html, state, created_at, likes,"
         " pinned, ip_hash) VALUES (11, 7, 1, 0, 'Ann', 'First', '<p>First</p>', 'published',"
         " CURRENT_TIMESTAMP, 0, false, '')",
@@ -107,7 +107,7 @@ def test_sites_1_puts_a_previous_release_database_in_the_default_site(app, clien
         " created_at, likes, pinned, ip_hash) VALUES (12, 7, 11, 2, 1, 'Bob', 'Held', '<p>Held</p>',"
         " 'pending', CURRENT_TIMESTAMP, 0, false, '')",
         "INSERT INTO admin_tokens (id, name, token_hash, created_at)"
-        f" VALUES (3, 'ops', '{token_hash('previous-release-token')}', CURRENT_TIMESTAMP)",
+        " VALUES (3, 'ops', :token_hash, CURRENT_TIMESTAMP)",
         "INSERT INTO bans (id, kind, value, reason, created_at, created_by, shadow)"
         " VALUES (4, 'email', 'spam@example.org', 'spam', CURRENT_TIMESTAMP, 'ops', false)",
         "INSERT INTO audit_log (id, at, actor, action, target, details)"
@@ -116,7 +116,9 @@ def test_sites_1_puts_a_previous_release_database_in_the_default_site(app, clien
     with app.app_context():
         flask_migrate.downgrade(revision="live_1")
         for statement in statements:
-            db.session.execute(text(statement))
+            db.session.execute(text(statement).bindparams(
+                **{k: v for k, v in {"page": PAGE, "token_hash": token_hash("previous-release-token")}.items()
+                   if f":{k}" in statement}))
         db.session.commit()
         flask_migrate.upgrade()
         site = db.session.execute(text("SELECT id, name, origins, settings FROM sites")).one()

@@ -104,4 +104,5 @@ def test_export_of_one_site(runner, client, tmp_path):
         out = tmp_path / f"{site}.json"
         assert invoke(runner, "export", str(out), "--site", site).exit_code == 0
         assert [c["text"] for c in json.loads(out.read_text())["comments"]] == texts
-    assert "no site called 'nope'" in error_line(invoke(runner, "export", str(tmp_path / "x"), "--site", "nope"))
+    unknown = invoke(runner, "export", str(tmp_path / "x"), "--site", "nope")
+    assert "no site called 'nope'" in error_line(unknown)
