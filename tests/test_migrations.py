@@ -83,3 +83,66 @@ def test_oidc_1_keeps_every_account_and_session_while_users_loosen(app):
         db.session.remove()
     assert sessions == [(1, None)]
     assert users == [(1, "u1@example.org"), (2, None)]
+
+
+def test_sites_1_puts_a_previous_release_database_in_the_default_site(app, client):
+    """A database made by the previous release (at live_1) upgrades without noticing (issue 17):
+    every thread, comment, token, ban and audit entry stays, every thread is in the default
+    site, which has the configured origins and the server's settings, and the token still works."""
+    import json
+
+    from sqlalchemy import text
+    from support.app import PAGE, SITE
+
+    from widget_server.extensions import db
+    from widget_server.security import token_hash
+
+    statements = [
+        "INSERT INTO threads (id, url, title, created_at, locked, last_number, version)"
+        " VALUES (7, :page, 'Spasms', CURRENT_TIMESTAMP, false, 2, 3)",
+        "INSERT INTO comments (id, thread_id, number, depth, author, text, html, state, created_at, likes,"
+        " pinned, ip_hash) VALUES (11, 7, 1, 0, 'Ann', 'First', '<p>First</p>', 'published',"
+        " CURRENT_TIMESTAMP, 0, false, '')",
+        "INSERT INTO comments (id, thread_id, parent_id, number, depth, author, text, html, state,"
+        " created_at, likes, pinned, ip_hash) VALUES (12, 7, 11, 2, 1, 'Bob', 'Held', '<p>Held</p>',"
+        " 'pending', CURRENT_TIMESTAMP, 0, false, '')",
+        "INSERT INTO admin_tokens (id, name, token_hash, created_at)"
+        " VALUES (3, 'ops', :token_hash, CURRENT_TIMESTAMP)",
+        "INSERT INTO bans (id, kind, value, reason, created_at, created_by, shadow)"
+        " VALUES (4, 'email', 'spam@example.org', 'spam', CURRENT_TIMESTAMP, 'ops', false)",
+        "INSERT INTO audit_log (id, at, actor, action, target, details)"
+        " VALUES (5, CURRENT_TIMESTAMP, 'ops', 'ban', 'ban 4', '{}')",
+    ]
+    with app.app_context():
+        flask_migrate.downgrade(revision="live_1")
+        for statement in statements:
+            db.session.execute(text(statement).bindparams(
+                **{k: v for k, v in {"page": PAGE, "token_hash": token_hash("previous-release-token")}.items()
+                   if f":{k}" in statement}))
+        db.session.commit()
+        flask_migrate.upgrade()
+        site = db.session.execute(text("SELECT id, name, origins, settings FROM sites")).one()
+        threads = db.session.execute(text("SELECT id, site_id FROM threads")).all()
+        comments = db.session.execute(text("SELECT id, state FROM comments ORDER BY id")).all()
+        rows = {table: db.session.execute(text(f"SELECT id, site_id FROM {table}")).all()  # noqa: S608
+                for table in ("admin_tokens", "bans", "audit_log")}
+        role = db.session.execute(text("SELECT role FROM admin_tokens")).scalar_one()
+        db.session.remove()
+    assert (site.id, site.name, json.loads(site.origins), json.loads(site.settings)) == \
+        (1, "default", [SITE], {})
+    assert threads == [(7, 1)]
+    assert comments == [(11, "published"), (12, "pending")]
+    assert rows == {"admin_tokens": [(3, None)], "bans": [(4, None)], "audit_log": [(5, None)]}
+    assert role is None  # a global token, as before
+    # The server behaves as before: the thread reads, the held comment waits, the token works.
+    read = client.get("/api/v1/comments", query_string={"url": PAGE}, headers={"Origin": SITE})
+    assert [c["id"] for c in read.json["comments"]] == [11] and read.json["config"]["moderation"] == "off"
+    queue = client.get("/api/v1/admin/comments", query_string={"state": "pending"},
+                       headers={"Authorization": "Bearer previous-release-token"})
+    assert queue.status_code == 200, queue.json
+    assert [c["id"] for c in queue.json["comments"]] == [12]
+    # A new thread on the server's own origins lands in the default site too.
+    assert client.post("/api/v1/comments", json={"url": f"{SITE}/new", "text": "After"}).status_code == 201
+    with app.app_context():
+        assert db.session.execute(text("SELECT site_id FROM threads WHERE id <> 7")).scalar_one() == 1
+        db.session.remove()

@@ -132,7 +132,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     from .delivery import pages as mail_pages
     from .moderation import api as moderation_api
     from .moderation import page as moderation_page
-    from .moderation import tokens_api
+    from .moderation import sites_api, tokens_api
     from .ops import api as ops_api
 
     for blueprint in (
@@ -141,6 +141,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         thread_pages.bp,        # /api/v1/comments.html, /t (and its form): threads as HTML
         moderation_api.bp,      # /api/v1/admin/...
         tokens_api.bp,          # /api/v1/admin/me, /api/v1/admin/tokens: who may moderate what
+        sites_api.bp,           # /api/v1/admin/sites: the sites (global tokens; a site's owner its own)
         moderation_page.bp,     # /admin
         accounts_api.bp,        # /api/v1/auth/..., /api/v1/account
         account_pages.bp,       # /account/confirm, /account/reset (links in mail)

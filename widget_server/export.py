@@ -23,22 +23,51 @@ import tempfile
 from typing import TextIO
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
-from . import clock
+from . import clock, sites
 from .dataset import FORMAT, SECTIONS, VERSION, Section, encode
 from .extensions import db
 from .security import key_fingerprint
+from .sites import service as sites_service
 
 BATCH = 1000
 
 
-def _rows(section: Section, with_secrets: bool):
+def in_site(section: Section, site_id: int | None):
+    """The rows of ``section`` that belong to one site (``export FILE --site NAME``): its threads,
+    their comments and what hangs on them, the accounts that wrote them, and the site's own
+    tokens, bans, audit entries and webhooks. Mail waiting to be sent is not a site's."""
+    tables = db.metadata.tables
+    threads = tables["threads"]
+    comments = tables["comments"]
+    site_threads = select(threads.c.id).where(sites_service.in_site(site_id, threads.c.site_id))
+    site_comments = select(comments.c.id).where(comments.c.thread_id.in_(site_threads))
+    writers = select(comments.c.user_id).where(comments.c.thread_id.in_(site_threads),
+                                               comments.c.user_id.is_not(None))
+    table = section.table
+    by_name = {
+        "threads": lambda: sites_service.in_site(site_id, table.c.site_id),
+        "comments": lambda: table.c.thread_id.in_(site_threads),
+        "users": lambda: table.c.id.in_(writers),
+        "identities": lambda: table.c.user_id.in_(writers),
+        "outbox": lambda: false(),
+    }
+    if section.name in by_name:
+        return by_name[section.name]()
+    if "comment_id" in table.c:  # likes, reports, subscriptions
+        return table.c.comment_id.in_(site_comments)
+    return table.c.site_id == site_id  # tokens, bans, audit, webhooks: the site's own (not global)
+
+
+def _rows(section: Section, with_secrets: bool, site_id: int | None = None, one_site: bool = False):
     names = section.columns(with_secrets)
     table = section.table
     query = select(*(table.c[n] for n in names)).order_by(table.c.id)
     if section.where() is not None:
         query = query.where(section.where())
+    if one_site:
+        query = query.where(in_site(section, site_id))
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
         yield {name: encode(value) for name, value in zip(names, row, strict=True)}
 
@@ -54,22 +83,26 @@ def total_rows(with_secrets: bool = False) -> int:
     return total
 
 
-def header(with_secrets: bool) -> dict:
+def header(with_secrets: bool, site: str | None = None) -> dict:
     secret = current_app.config["SECRET_KEY"]
     head = {"format": FORMAT, "version": VERSION, "exported_at": clock.now().isoformat(),
             "key_fingerprint": key_fingerprint(secret), "with_secrets": with_secrets}
+    if site is not None:
+        head["site"] = site  # one site's data only (export FILE --site NAME)
     if with_secrets:
         head["secret_key"] = secret
     return head
 
 
-def write(out: TextIO, *, with_secrets: bool = False, bar=None) -> dict[str, int]:
-    """Write the export to ``out``; returns how many rows each section holds."""
+def write(out: TextIO, *, with_secrets: bool = False, bar=None, site: str | None = None) -> dict[str, int]:
+    """Write the export (of one ``site`` only, if named) to ``out``; returns how many rows each
+    section holds."""
+    site_id = sites.by_name(site).id if site is not None else None  # type: ignore[union-attr]
     counts = {section.name: 0 for section in SECTIONS}
-    out.write(json.dumps(header(with_secrets), ensure_ascii=False)[:-1])
+    out.write(json.dumps(header(with_secrets, site), ensure_ascii=False)[:-1])
     for section in SECTIONS:
         out.write(f',\n"{section.name}": [')
-        for index, row in enumerate(_rows(section, with_secrets)):
+        for index, row in enumerate(_rows(section, with_secrets, site_id, site is not None)):
             out.write(("\n" if index == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
             counts[section.name] += 1
             if bar is not None:
@@ -79,14 +112,14 @@ def write(out: TextIO, *, with_secrets: bool = False, bar=None) -> dict[str, int
     return counts
 
 
-def export_to(path: str, *, with_secrets: bool = False, bar=None) -> dict[str, int]:
+def export_to(path: str, *, with_secrets: bool = False, bar=None, site: str | None = None) -> dict[str, int]:
     if path == "-":
-        return write(sys.stdout, with_secrets=with_secrets, bar=bar)
+        return write(sys.stdout, with_secrets=with_secrets, bar=bar, site=site)
     folder = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(prefix=".export-", suffix=".json", dir=folder)  # 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            counts = write(out, with_secrets=with_secrets, bar=bar)
+            counts = write(out, with_secrets=with_secrets, bar=bar, site=site)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -62,6 +62,28 @@ def rate_limit(setting: str, *, shared_scope: str | None = None, **options):
     return limiter.limit(limit, **options)
 
 
+def _posting_site():
+    """The site a post is for: its page's (the JSON body's or the form's ``url``), else its
+    Origin's (sites/registry.py, reached through the app: this module sits below it)."""
+    found = getattr(request, "_widget_site", None)
+    if found is None:
+        data = request.get_json(silent=True) if request.is_json else request.form
+        url = data.get("url") if hasattr(data, "get") else None
+        found = current_app.extensions["widget_sites"].for_page(
+            url if isinstance(url, str) else None, request.headers.get("Origin"))
+        request._widget_site = found  # asked twice per request: the limit, then the key
+    return found
+
+
+def site_rate_limit(setting: str, *, scope: str, **options):
+    """Limit a view per site by its ``setting`` (the site's own, else the server's): every client
+    of one site spends one budget, so one site's flood cannot use up another's capacity.
+    Views that share ``scope`` share the budget."""
+    return limiter.shared_limit(lambda: _posting_site().config[setting], scope=scope,
+                                key_func=lambda: rate_limit_subject("site:" + _posting_site().name),
+                                **options)
+
+
 def memo(name: str, limit: int = 8192) -> dict:
     """A per-process dict (in ``app.extensions``) for what the hot path would compute again and
     again: normalized URLs, allowed pages, counts, form tokens, log tags. Emptied past ``limit``."""

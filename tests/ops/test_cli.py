@@ -70,7 +70,7 @@ def test_token_list_shows_read_only_use(app, runner, client):
 # --- issue 12: every mistake one line; order does not matter; operator commands only -------------
 
 OPERATOR_COMMANDS = {"serve", "backup", "move", "restore", "db", "token", "import", "export", "worker",
-                     "filter-train"}
+                     "filter-train", "site"}
 
 
 def command(tmp_path: Path, args: list[str], **settings: str):

@@ -23,6 +23,9 @@ from widget_server.models import (
     WebhookDelivery,
 )
 from widget_server.moderation.auth import create_token
+from widget_server.sites import service as sites
+
+SHOP = "https://shop.example"  # a second site's origin (support.app.SITE is the default site's)
 
 _names = itertools.count(1)
 
@@ -103,4 +106,13 @@ def webhook(event: str = "comment.created", *, sent: bool = False) -> WebhookDel
                           body=json.dumps({"event": event}), sent_at=clock.now() if sent else None)
     db.session.add(row)
     db.session.commit()
+    return row
+
+
+def site(name: str = "shop", origins: tuple[str, ...] = (SHOP,), **settings):
+    """A site with its origins and the settings it overrides (``moderation="all"``), in force in
+    this process at once (as after ``widget-server site add``)."""
+    row = sites.add(name, origins, settings)
+    db.session.commit()
+    sites.changed()
     return row

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
-from .. import web
+from .. import sites, web
 from ..errors import APIError
 from ..extensions import db, rate_limit, rate_limit_subject
 from ..security import subject_hash
@@ -74,7 +74,7 @@ def login():
 @rate_limit("RATELIMIT_LOGIN")
 def sso_sign_in():
     """The host site's own login: its signed token for a session (accounts/sso.py)."""
-    body = sso.sign_in(web.json_body())
+    body = sso.sign_in(web.json_body(), sites.for_origin(request.headers.get("Origin")))
     db.session.commit()
     return jsonify(body)
 
@@ -83,7 +83,8 @@ def sso_sign_in():
 def sign_in_providers():
     """The widget's sign-in buttons: each configured provider, ``available`` false while its
     discovery document cannot be fetched; and whether the host site's login is on."""
-    return jsonify({"providers": oidc.listing(), "sso": sso.enabled()})
+    return jsonify({"providers": oidc.listing(),
+                    "sso": sso.enabled(sites.for_origin(request.headers.get("Origin")))})
 
 
 @bp.post("/auth/refresh")

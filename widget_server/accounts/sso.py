@@ -10,12 +10,11 @@ nothing from other sites.
 """
 from __future__ import annotations
 
-from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
-from .. import clock
+from .. import clock, sites
 from ..errors import APIError, ValidationError
 from . import checks, external
 from .identity import unauthorized
@@ -27,8 +26,15 @@ MAX_SUBJECT = 255
 ALGORITHMS = ["HS256"]
 
 
-def enabled() -> bool:
-    return bool(current_app.config.get("SSO_SECRET"))
+def enabled(site: sites.Site | None = None) -> bool:
+    """Whether ``site`` (the default site: WIDGET_SSO_SECRET) has a host-site sign-in."""
+    return bool((site or sites.default()).config.get("SSO_SECRET")) and (site or sites.default()).accounts
+
+
+def subject_of(site: sites.Site, sub: str) -> str:
+    """The identity's subject: the site's own user id, prefixed by the site's name except on
+    the default site (as before sites), so user 42 of one site is never user 42 of another."""
+    return sub if site.is_default else f"{site.name}:{sub}"
 
 
 def _claims(token: str, secret: str) -> dict:
@@ -49,14 +55,18 @@ def _claims(token: str, secret: str) -> dict:
     return decoded.claims
 
 
-def sign_in(data: dict) -> dict:
-    """``POST /api/v1/auth/sso {"token"}``: a session for the site's reader. The caller commits."""
-    if not enabled():
-        raise APIError(404, "not_found", "this server has no host-site sign-in (WIDGET_SSO_SECRET)")
+def sign_in(data: dict, site: sites.Site | None = None) -> dict:
+    """``POST /api/v1/auth/sso {"token"}``: a session for ``site``'s reader (the site of the
+    page asking; the default site's by default), checked with that site's secret. The caller
+    commits."""
+    site = site or sites.default()
+    if not enabled(site):
+        raise APIError(404, "not_found", "this site has no host-site sign-in (its sso_secret, "
+                       "WIDGET_SSO_SECRET for the default site)")
     token = data.get("token")
     if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN:
         raise ValidationError({"token": "is required: the JWT the site signed"})
-    claims = _claims(token.strip(), current_app.config["SSO_SECRET"])
+    claims = _claims(token.strip(), str(site.config["SSO_SECRET"]))
     subject, name, email = claims.get("sub"), claims.get("name"), claims.get("email")
     if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT:
         raise unauthorized("the sign-in token's sub must be the site's user id, as text")
@@ -68,7 +78,8 @@ def sign_in(data: dict) -> dict:
     if email:
         problems: dict[str, str] = {}
         checked = _email(email, problems)
-    asserted = external.Asserted(provider=PROVIDER, label=LABEL, subject=subject.strip(), name=name,
+    asserted = external.Asserted(provider=PROVIDER, label=LABEL, subject=subject_of(site, subject.strip()),
+                                 name=name,
                                  email=checked, email_verified=checked is not None)
     result = external.sign_in(asserted)
     assert isinstance(result, dict)  # the site's login never asks to link: see external.py

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import web
+from .. import sites, web
 from ..accounts import identity
 from ..clock import iso
 from ..cors import require_page_allowed
 from ..errors import APIError, ValidationError
-from ..extensions import db, rate_limit
+from ..extensions import db, rate_limit, site_rate_limit
 from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
 from ..models import PENDING, PUBLISHED, SPAM, Comment
@@ -75,13 +75,15 @@ def get_thread():
 
 @bp.post("/comments")
 @rate_limit("RATELIMIT_POST", deduct_when=_not_a_mistake)
+@site_rate_limit("RATELIMIT_POST_SITE", scope="post-site", deduct_when=_not_a_mistake)
 def create_comment():
     data = web.json_body()
     new = NewComment.parse(data)
     require_page_allowed(new.url)
     # An optional Authorization: Bearer <session token>; 401 if it is stale.
     account = identity.posting_account(web.bearer_token())
-    if account is None and current_app.config["POW"] == "on":
+    site = sites.for_url(new.url)
+    if account is None and site.config["POW"] == "on":
         # Here, not in post(): the no-script form and imports cannot do the work.
         challenge.check(data.get("altcha"))
     comment, token = post(new, account, _client())
@@ -97,7 +99,9 @@ def create_comment():
 @rate_limit("RATELIMIT_CHALLENGE")
 def get_challenge():
     """A proof-of-work challenge, its cost fitted to this client (comments/challenge.py)."""
-    response = jsonify(challenge.issue(web.client_address()))
+    # The cost is the asking page's site's (its Origin; the server's own settings without one).
+    site = sites.for_origin(request.headers.get("Origin"))
+    response = jsonify(challenge.issue(web.client_address(), site.config))
     response.headers["Cache-Control"] = "no-store"  # each one is single use
     return response
 

@@ -25,6 +25,7 @@ import base64
 import binascii
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from altcha import create_challenge_v1, extract_params_v1, verify_solution_v1
@@ -50,7 +51,7 @@ def _key() -> str:
     return derived_key("altcha")
 
 
-def cost(client_address: str) -> tuple[int, str]:
+def cost(client_address: str, cfg: Mapping[str, object] | None = None) -> tuple[int, str]:
     """The ``maxnumber`` this client's next challenge gets, and why (for logs and tests).
 
     Known at the time of asking: the comments stored from this client's address.
@@ -59,7 +60,7 @@ def cost(client_address: str) -> tuple[int, str]:
     burst (2 or more in ten minutes: 4×, 5 or more: 16×) or spam in the last day
     (4×) multiply it, up to 64×.
     """
-    cfg = current_app.config
+    cfg = current_app.config if cfg is None else cfg  # the asking page's site's config
     base = cfg["POW_COST"]
     now = clock.now()
     published, recent, spam = db.session.execute(
@@ -82,9 +83,9 @@ def cost(client_address: str) -> tuple[int, str]:
     return max(10, min(int(base * factor), base * 64)), "+".join(why)
 
 
-def issue(client_address: str) -> dict:
+def issue(client_address: str, cfg: Mapping[str, object] | None = None) -> dict:
     """A new signed, expiring challenge in the ALTCHA v1 JSON shape the widgets read."""
-    maxnumber, _why = cost(client_address)
+    maxnumber, _why = cost(client_address, cfg)
     expires = clock.now() + timedelta(seconds=current_app.config["POW_TTL"])
     made = create_challenge_v1(algorithm=ALGORITHM, max_number=maxnumber, hmac_key=_key(),
                                expires=expires)

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from flask import current_app, render_template
 from markupsafe import Markup
 
+from .. import sites
 from ..cache import ByteLRU
 from ..hosts import base_url
 from . import locale, reading
@@ -101,7 +102,7 @@ def _page(view: View, entry: reading.Entry, token: str, **extra) -> str:
         identicon=locale.identicon, link=lambda **changes: thread_link(view, **changes),
         action=base_url() + "/t", token=token, reply_to=reply_to,
         seed=_seed(entry.body) if view.kind == FRAGMENT else None,
-        noscript_posts=current_app.config["NOSCRIPT_POSTS"] != "off", base=base_url(),
+        noscript_posts=sites.for_url(view.url).config["NOSCRIPT_POSTS"] != "off", base=base_url(),
         values=extra.pop("values", {}), **extra)
 
 

@@ -12,10 +12,10 @@ from dataclasses import replace
 from flask import Blueprint, Response, current_app, redirect, request
 from flask_limiter.errors import RateLimitExceeded
 
-from .. import web
+from .. import sites, web
 from ..cors import origin_allowed, require_page_allowed
 from ..errors import APIError, ValidationError, retry_after
-from ..extensions import db, rate_limit
+from ..extensions import db, rate_limit, site_rate_limit
 from ..metrics import COMMENTS_CREATED
 from ..models import PUBLISHED
 from . import html, locale, reading, tree
@@ -40,14 +40,18 @@ def _view(kind: str) -> html.View:
     sort = args.get("sort") or "oldest"
     if sort not in tree.SORTS:
         errors["sort"] = "must be one of " + ", ".join(tree.SORTS)
-    theme = args.get("theme") or "light"
+    # The page's site's defaults where the link says nothing (its default_lang, default_theme).
+    site = sites.for_url(url) if url else None
+    defaults = site.config if site else current_app.config
+    theme = args.get("theme") or defaults.get("DEFAULT_THEME") or "light"
     if theme not in html.THEMES:
         errors["theme"] = "must be one of " + ", ".join(html.THEMES)
     if errors:
         raise ValidationError(errors)
     reading.require_allowed(url)
     notice = args.get("posted", "")
-    return html.View(kind, url, sort, args.get("cursor") or None, locale.language(args.get("lang")), theme,
+    lang = locale.language(args.get("lang") or str(defaults.get("DEFAULT_LANG") or "") or None)
+    return html.View(kind, url, sort, args.get("cursor") or None, lang, theme,
                      reply_to=web.int_arg("reply", 0, 0, 2**53) or None if kind == html.PAGE else None,
                      notice=notice if kind == html.PAGE and (notice == "held" or notice.isdigit()) else None)
 
@@ -125,11 +129,12 @@ def _held_reason(config) -> str | None:
 
 @bp.post("/t")
 @rate_limit("RATELIMIT_POST", deduct_when=_not_a_mistake)
+@site_rate_limit("RATELIMIT_POST_SITE", scope="post-site", deduct_when=_not_a_mistake)
 def post_form():
     """A comment from the /t form (or the fragment's): stored through the same write path as the
     widget's, then 303 back to the thread with a message; a refusal is the page again, filled in."""
-    config = current_app.config
     values = _form_values()
+    config = sites.for_url(values["url"]).config if isinstance(values["url"], str) else current_app.config
     view = html.View(html.PAGE, values["url"], lang=locale.language(request.form.get("lang")))
     try:
         if request.mimetype not in FORM_TYPES:

@@ -14,13 +14,12 @@ import json
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
-from flask import current_app
 from sqlalchemy import select
 
-from .. import names
+from .. import names, sites
 from ..extensions import db
 from ..models import DELETED, MAX_DEPTH, Comment, Thread
-from ..urls import BadURL, normalize_origin, normalize_page_url, origin_of
+from ..urls import BadURL, normalize_page_url, origin_of
 from . import update
 from .base import (
     MAX_TITLE,
@@ -243,7 +242,7 @@ def plan(st: Stage, options: Options, summary: Summary) -> list[str]:
 
 
 def _check_origins(targets: list[str], summary: Summary) -> None:
-    allowed = {normalize_origin(o) for o in current_app.config.get("ALLOWED_ORIGINS") or []}
+    allowed = sites.allowed_origins()  # every site's (the configured ones are the default site's)
     if "*" in allowed:
         return
     outside: dict[str, int] = {}

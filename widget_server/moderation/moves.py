@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 
+from .. import sites
 from ..extensions import db
 from ..models import AdminToken, Comment, Thread
 from ..urls import BadURL, normalize_page_url
@@ -104,6 +105,7 @@ def move(old_url: str, new_url: str, actor: AdminToken | None = None) -> Moved:
     target = _find(new_url)
     if target is None:
         thread.url = new_url
+        thread.site_id = sites.for_url(new_url).id  # a thread belongs to its page's site
         thread.version = Thread.version + 1
         audit(actor, "move", f"thread {thread.id}", old=old_url, new=new_url, comments=count, merged=False,
               site_id=access.thread_site(thread))

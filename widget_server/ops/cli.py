@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from .. import clock
-from . import data_cli
+from . import data_cli, site_cli
 from .cli_base import connections_closed, database_error, ensure_schema, needs_database, upgrade_database
 
 
@@ -265,5 +265,5 @@ def worker(once: bool, interval: float) -> None:
         click.echo("outbox sender stopped", err=True)
 
 
-for _command in data_cli.COMMANDS:
+for _command in (*data_cli.COMMANDS, *site_cli.COMMANDS):
     main.add_command(_command)

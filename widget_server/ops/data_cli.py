@@ -73,21 +73,28 @@ def import_command(fmt, file, map_urls, site, dry_run, with_secrets, progress) -
 @click.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--with-secrets", is_flag=True, help=WITH_SECRETS)
+@click.option("--site", "site", default=None, metavar="NAME",
+              help="only this site's threads, their comments, likes, reports and subscriptions, the "
+                   "accounts that wrote them, and the site's own tokens, bans, audit entries and webhooks")
 @progress_option
 @needs_database
-def export_command(file, with_secrets, progress) -> None:
+def export_command(file, with_secrets, site, progress) -> None:
     """Write everything (threads, comments in every state, accounts, likes, subscriptions,
     bans, admin token hashes, the audit log, undelivered mail and webhooks) to FILE as
     JSON ("-": standard output).
 
     Never contains IP addresses, sessions or e-mail link tokens; password hashes and the
     instance secret only with --with-secrets. Restore with ``widget-server import json FILE``."""
+    from .. import sites
     from ..export import export_to, total_rows
     from ..importers.base import progress_bar
 
-    bar = progress_bar(_progress(progress) and file != "-", total_rows(with_secrets), "rows", "exporting")
+    if site is not None and sites.by_name(site) is None:
+        raise click.ClickException(f"no site called {site!r} (see: widget-server site list)")
+    bar = progress_bar(_progress(progress) and file != "-" and site is None, total_rows(with_secrets),
+                       "rows", "exporting")
     try:
-        counts = export_to(file, with_secrets=with_secrets, bar=bar)
+        counts = export_to(file, with_secrets=with_secrets, bar=bar, site=site)
     finally:
         if bar is not None:
             bar.close()
@@ -151,15 +158,15 @@ def move_command(old, new, rules, dry_run, progress) -> None:
 
 def _warn_outside(done) -> None:
     """A thread moved to a site the widget may not show is a mistake more often than not."""
-    from flask import current_app
 
-    from ..urls import normalize_origin, origin_of
+    from .. import sites
+    from ..urls import origin_of
 
-    allowed = {normalize_origin(o) for o in current_app.config.get("ALLOWED_ORIGINS") or []}
+    allowed = sites.allowed_origins()
     outside = sorted({origin_of(item.new) for item in done} - allowed) if "*" not in allowed else []
     for origin in outside:
-        click.echo(f"warning: {origin} is not in WIDGET_ALLOWED_ORIGINS: the widget cannot show the "
-                   "threads moved there until it is added", err=True)
+        click.echo(f"warning: {origin} is not in WIDGET_ALLOWED_ORIGINS nor any site's origins: the "
+                   "widget cannot show the threads moved there until it is added", err=True)
 
 
 @click.command("backup")

@@ -115,6 +115,11 @@ class Registry:
         """Read the sites again at the next use (a change was made through this process)."""
         self._checked_at = 0.0
 
+    def for_page(self, url: str | None, origin: str | None) -> Site:
+        """The site of a page URL, else of an Origin, else the default (for request hooks and
+        the rate limiter, which reach the registry through the app). In an app context."""
+        return for_url(url) if url else for_origin(origin)
+
     def snapshot(self) -> Snapshot:
         now = time.monotonic()
         current = self._snapshot

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from .. import clock
 from ..config_values import plain_http_url
@@ -29,6 +29,19 @@ def get(name: str) -> SiteRow:
     row = db.session.execute(select(SiteRow).where(SiteRow.name == name)).scalar_one_or_none()
     if row is None:
         raise APIError(404, "not_found", f"no site called {name!r}")
+    return row
+
+
+def _default_row() -> SiteRow:
+    """The default site's row, made now if the database has none (one not made by the
+    migrations): its threads are those with no site yet, whatever its id."""
+    row = db.session.execute(select(SiteRow).where(SiteRow.name == DEFAULT_SITE)).scalar_one_or_none()
+    if row is None:
+        now = clock.now()
+        row = SiteRow(name=DEFAULT_SITE, origins="[]", settings="{}", version=1, created_at=now,
+                      updated_at=now)
+        db.session.add(row)
+        db.session.flush()
     return row
 
 
@@ -132,7 +145,7 @@ def update_site(name: str, changes: Mapping[str, object] | None = None, reset: I
                 origins: Iterable[object] | None = None) -> SiteRow:
     """Change a site's settings (``reset``: back to the server's value) and, if given, its
     origins (threads follow their pages' origins). The caller commits."""
-    row = get(name)
+    row = _default_row() if name == DEFAULT_SITE else get(name)
     merged = _settings(json.loads(row.settings or "{}"), changes or {}, reset)
     if origins is not None:
         found = origins_of(origins)
@@ -150,17 +163,39 @@ def update_site(name: str, changes: Mapping[str, object] | None = None, reset: I
     return row
 
 
-def remove(name: str) -> None:
-    """Remove a site that has no threads (export and delete them first). The caller commits."""
+def removable(name: str) -> SiteRow:
+    """The site called ``name`` if it is one that can be removed (not the default), else 409/404."""
     if name == DEFAULT_SITE:
         raise APIError(409, "default_site", "the default site cannot be removed")
-    row = get(name)
+    return get(name)
+
+
+def remove(name: str) -> None:
+    """Remove a site that has no threads (export and delete them first). The caller commits."""
+    row = removable(name)
     threads = thread_count(row.id)
     if threads:
         raise APIError(409, "site_has_threads", f"site {name!r} still has {threads} thread(s): export "
                        "them first (widget-server site remove NAME --export FILE)",
                        extra={"threads": str(threads)})
     db.session.delete(row)
+
+
+def delete_data(site_id: int) -> int:
+    """Delete a site's threads (their comments, likes, reports and subscriptions go with them,
+    by the foreign keys), its own tokens and bans and its undelivered webhooks, once they are
+    exported. The audit log stays. Returns the number of threads. The caller commits."""
+    if site_id is None or site_id == registry.default().id:
+        raise APIError(409, "default_site", "the default site's data is not deleted this way")
+    tables = db.metadata.tables
+    threads = db.session.execute(delete(Thread).where(Thread.site_id == site_id)
+                                 .execution_options(synchronize_session=False)).rowcount or 0
+    for name in ("admin_tokens", "bans"):
+        db.session.execute(delete(tables[name]).where(tables[name].c.site_id == site_id))
+    deliveries = tables["webhook_deliveries"]
+    db.session.execute(delete(deliveries).where(deliveries.c.site_id == site_id,
+                                                deliveries.c.sent_at.is_(None)))
+    return threads
 
 
 def view(row: SiteRow, *, threads: bool = True) -> dict:

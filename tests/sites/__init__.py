@@ -1,0 +1,1 @@
+"""Tests of widget_server.sites (one file per module or capability)."""
