@@ -30,12 +30,9 @@ REQUEST_MODULES = {
 } | {str(p.relative_to(ROOT)) for p in PACKAGE.glob("*/api.py")} | {
     str(p.relative_to(ROOT)) for p in PACKAGE.glob("*/pages.py")} | {
     "widget_server/comments/feeds.py", "widget_server/moderation/page.py",
-<<<<<<< HEAD
-    # The admin blueprints' shared door (the token, ?site=) and the tokens API beside moderation's.
-    "widget_server/moderation/guard.py", "widget_server/moderation/tokens_api.py"}
-=======
+    # The admin blueprints' shared door (the token, ?site=) and the tokens and sites APIs.
+    "widget_server/moderation/guard.py", "widget_server/moderation/tokens_api.py",
     "widget_server/moderation/sites_api.py"}
->>>>>>> sites
 
 
 def sources() -> list[Path]:
