@@ -410,7 +410,7 @@
 
   async function loadSettings() {
     const data = await api("GET", `/sites/${encodeURIComponent(settingsSite())}`);
-    const shown = data.site.settings || {};
+    const shown = data.settings || {};
     const list = $("settings-list");
     list.replaceChildren();
     for (const [key, value] of Object.entries(shown)) {

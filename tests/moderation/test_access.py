@@ -52,6 +52,18 @@ ROLES = [
     ("global", "POST", "/tokens", {"name": "odd", "role": "owner"}, 400),
     ("global", "DELETE", "/tokens/{owner}", None, 204),
     ("global", "POST", "/bans", {"kind": "email", "value": "x@example.org", "site": None}, 201),
+    # The site's settings: its owner changes them (not its origins); its moderators do not.
+    ("alpha_owner", "GET", "/sites/alpha", None, 200),
+    ("alpha_owner", "GET", "/sites", None, 200),
+    ("alpha_owner", "PATCH", "/sites/alpha", {"settings": {"moderation": "all"}}, 200),
+    ("alpha_owner", "PATCH", "/sites/alpha", {"reset": ["moderation"]}, 200),
+    ("alpha_owner", "PATCH", "/sites/alpha", {"origins": ["https://else.example"]}, 403),
+    ("alpha_owner", "DELETE", "/sites/alpha", None, 403),
+    ("alpha_owner", "POST", "/sites", {"name": "gamma", "origins": ["https://gamma.example"]}, 403),
+    ("alpha_moderator", "GET", "/sites/alpha", None, 403),
+    ("alpha_moderator", "GET", "/sites", None, 403),
+    ("alpha_moderator", "PATCH", "/sites/alpha", {"settings": {"moderation": "all"}}, 403),
+    ("global", "PATCH", "/sites/alpha", {"settings": {"moderation": "all"}}, 200),
 ]
 
 

@@ -63,7 +63,8 @@ def snapshot(app) -> dict:
 # --- every admin route, tried by alpha's owner with beta's ids ---------------------------------------
 
 # (method, rule) -> the request to make: path (with {comment}, {thread}, {ban}, {token} of beta),
-# JSON body or None, and what must come back: "404", or "list" (200 with alpha's rows only).
+# JSON body or None, and what must come back: "404", "403" (a global token's business, naming no
+# site), "none affected" (bulk), or "list" (200 with alpha's rows only).
 ISOLATION = {
     ("GET", "/api/v1/admin/me"): ("/me", None, "list"),
     ("GET", "/api/v1/admin/comments"): ("/comments", None, "list"),
@@ -86,6 +87,12 @@ ISOLATION = {
     ("GET", "/api/v1/admin/tokens"): ("/tokens", None, "list"),
     ("POST", "/api/v1/admin/tokens"): ("/tokens", {"name": "intruder", "site": "beta"}, "404"),
     ("DELETE", "/api/v1/admin/tokens/<int:token_id>"): ("/tokens/{token}", None, "404"),
+    ("GET", "/api/v1/admin/sites"): ("/sites", None, "list"),
+    # Adding a site is for global tokens (no id of another site in it: 403, not 404).
+    ("POST", "/api/v1/admin/sites"): ("/sites", {"name": "gamma", "origins": ["https://g.example"]}, "403"),
+    ("GET", "/api/v1/admin/sites/<name>"): ("/sites/beta", None, "404"),
+    ("PATCH", "/api/v1/admin/sites/<name>"): ("/sites/beta", {"settings": {"moderation": "all"}}, "404"),
+    ("DELETE", "/api/v1/admin/sites/<name>"): ("/sites/beta", None, "404"),
 }
 # The lists again, asking for beta by name (what the site switcher sends): 404, as for a site
 # that does not exist.
@@ -116,6 +123,8 @@ def test_another_sites_ids_are_404_and_change_nothing(shared, route):
     if expected == "404":
         assert response.status_code == 404, text
         assert response.json["error"]["code"] == "not_found"
+    elif expected == "403":
+        assert response.status_code == 403 and response.json["error"]["code"] == "forbidden", text
     elif expected == "none affected":
         assert response.status_code == 200 and response.json == {"affected": 0}
     else:

@@ -1,41 +1,28 @@
 """Admin endpoints for the sites themselves (docs/sites.md): list, add, change, remove.
 
-Global admin tokens only (``site_id`` NULL): a token of one site gets 404 here, as for anything
-it may not see. The work is ``sites.service``; each change is an audit entry and is in force on
-every instance within a second (sites/registry.py).
+A global admin token does everything. A site's owner sees its own site and changes its settings
+(not its origins: they decide which threads are whose); its moderators get 403; another site's
+name is 404 for a site's token, as for a site that does not exist (moderation/access.py). The
+work is ``sites.service``; each change is an audit entry and is in force on every instance
+within a second (sites/registry.py).
 """
 from __future__ import annotations
-
-import functools
 
 from flask import Blueprint, Response, g, jsonify
 
 from .. import web
-from ..errors import APIError, ValidationError
+from ..errors import ValidationError
 from ..extensions import db, rate_limit
 from ..sites import service as sites
 from ..sites.settings import KEYS
-from . import auth
+from . import access
+from .guard import admin_required, site_scope
 from .service import audit
 
 bp = Blueprint("admin_sites_api", __name__, url_prefix="/api/v1/admin/sites")
 # Failed authentications spend the same budget as every other admin endpoint's.
 rate_limit("RATELIMIT_ADMIN_AUTH", shared_scope="admin-auth",
            deduct_when=lambda response: response.status_code == 401)(bp)
-
-
-def global_admin_required(view):
-    """A valid admin token (401) that is global (404 for a site's token: no hint of other sites)."""
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        g.admin = auth.authenticate(web.bearer_token())
-        if auth.record_use(g.admin):
-            db.session.commit()
-        if g.admin.site_id is not None:
-            raise APIError(404, "not_found", "no such resource")
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _strings(data: dict, name: str, errors: dict[str, str]) -> list[str] | None:
@@ -74,14 +61,18 @@ def _changed(action: str, name: str, site_id: int | None, **details) -> None:
 
 
 @bp.get("")
-@global_admin_required
+@admin_required
 def list_sites():
-    return jsonify({"sites": [sites.view(row) for row in sites.all_rows()], "keys": list(KEYS)})
+    access.require_owner(g.admin)
+    only = site_scope()  # a site's owner: its own site; a global token: ?site=, else every site
+    rows = [row for row in sites.all_rows() if only is None or row.id == only]
+    return jsonify({"sites": [sites.view(row) for row in rows], "keys": list(KEYS)})
 
 
 @bp.post("")
-@global_admin_required
+@admin_required
 def add_site():
+    access.require_global(g.admin, "add a site")
     data = web.json_body()
     settings, origins, _reset = _checked(data)
     name = data.get("name")
@@ -93,15 +84,21 @@ def add_site():
 
 
 @bp.get("/<name>")
-@global_admin_required
+@admin_required
 def get_site(name: str):
-    return jsonify(sites.view(sites.get(name)))
+    row = access.site_named(g.admin, name)
+    access.require_owner(g.admin)
+    return jsonify(sites.view(row))
 
 
 @bp.patch("/<name>")
-@global_admin_required
+@admin_required
 def change_site(name: str):
+    access.site_named(g.admin, name)
+    access.require_owner(g.admin)
     settings, origins, reset = _checked(web.json_body())
+    if origins is not None:
+        access.require_global(g.admin, "change a site's origins")
     row = sites.update_site(name, settings, reset or (), origins)
     _changed("site-set", name, row.id, settings=sorted(settings), reset=reset or [],
              origins=origins)
@@ -109,8 +106,10 @@ def change_site(name: str):
 
 
 @bp.delete("/<name>")
-@global_admin_required
+@admin_required
 def remove_site(name: str):
+    access.site_named(g.admin, name)
+    access.require_global(g.admin, "remove a site")
     site_id = sites.get(name).id
     sites.remove(name)
     _changed("site-remove", name, site_id)
