@@ -116,10 +116,10 @@
   function refreshSiteParts() {
     const global = me.token.role === "global";
     const settingsSite = global ? site : me.token.site;
-    $("settings").hidden = !settingsSite;
-    $("settings-link").hidden = !settingsSite;
+    const settingsShown = Boolean(settingsSite) && me.token.role !== "moderator";
+    $("settings").hidden = !settingsShown;
+    $("settings-link").hidden = !settingsShown;
     $("settings-site").textContent = settingsSite || "";
-    $("settings-form").hidden = !(global || me.token.role === "owner");
     $("token-role-field").hidden = !(global && site);
     $("ban-here").textContent = site ? `this site (${site})` : "this site";
     $("ban-here").disabled = global && !site;
