@@ -111,7 +111,7 @@ def change_site(name: str):
 @bp.delete("/<name>")
 @global_admin_required
 def remove_site(name: str):
-    site_id = sites.get(name).id
+    site_id = sites.removable(name).id
     sites.remove(name)
     _changed("site-remove", name, site_id)
     return Response(status=204)
