@@ -73,12 +73,11 @@ def scope(token: AdminToken, asked: str | None) -> int | None:
     return site_service.get(asked).id if asked else None
 
 
-def site_named(token: AdminToken, name: str):
-    """The site row called ``name`` as this token may see it: any for a global token, its own for
-    a site's token (another site, like a site that does not exist: 404)."""
+def check_site_named(token: AdminToken, name: str) -> None:
+    """A site's token may name its own site only: another site, like a site that does not exist,
+    is 404. (A global token names any; the sites service answers for names that are not sites.)"""
     if not is_global(token) and name != site_name(token.site_id):
         raise APIError(404, "not_found", "no such site")
-    return site_service.get(name)
 
 
 def own_site(token: AdminToken) -> int | None:

@@ -86,15 +86,15 @@ def add_site():
 @bp.get("/<name>")
 @admin_required
 def get_site(name: str):
-    row = access.site_named(g.admin, name)
+    access.check_site_named(g.admin, name)
     access.require_owner(g.admin)
-    return jsonify(sites.view(row))
+    return jsonify(sites.view(sites.get(name)))
 
 
 @bp.patch("/<name>")
 @admin_required
 def change_site(name: str):
-    access.site_named(g.admin, name)
+    access.check_site_named(g.admin, name)
     access.require_owner(g.admin)
     settings, origins, reset = _checked(web.json_body())
     if origins is not None:
@@ -108,9 +108,9 @@ def change_site(name: str):
 @bp.delete("/<name>")
 @admin_required
 def remove_site(name: str):
-    access.site_named(g.admin, name)
+    access.check_site_named(g.admin, name)
     access.require_global(g.admin, "remove a site")
-    site_id = sites.get(name).id
+    site_id = sites.removable(name).id
     sites.remove(name)
     _changed("site-remove", name, site_id)
     return Response(status=204)

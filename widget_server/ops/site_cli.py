@@ -62,21 +62,21 @@ def site_add(name: str, origins: tuple[str, ...], settings: tuple[str, ...]) -> 
 @site.command("list")
 @needs_database
 def site_list() -> None:
-    """Every site: name, origins, threads, and the settings it overrides (secrets as "(set)")."""
+    """Every site: name, origins, threads, and the settings it overrides (secrets as "(set)").
+    The default site's origins are WIDGET_ALLOWED_ORIGINS and those added to it."""
     from .. import sites
     from ..sites import service
 
+    configured = {str(o) for o in sites.default().config.get("ALLOWED_ORIGINS") or ()}
     rows = service.all_rows()
-    if not any(row.name == "default" for row in rows):
-        click.echo("default\t(WIDGET_ALLOWED_ORIGINS)\tthreads " f"{service.thread_count(None)}\t(no row)")
-    for row in rows:
-        shown = service.view(row)
-        origins = list(shown["origins"])
-        if row.name == "default":
-            configured = sites.default().config.get("ALLOWED_ORIGINS") or ()
-            origins = sorted(set(origins) | {str(o) for o in configured})
-        settings = " ".join(f"{k}={v}" for k, v in shown["settings"].items()) or "(server's settings)"
-        click.echo(f"{row.name}\t{', '.join(origins) or '-'}\tthreads {shown['threads']}\t{settings}")
+    shown = [service.view(row) for row in rows]
+    if not any(row.name == "default" for row in rows):  # a database not made by the migrations
+        shown.insert(0, {"name": "default", "origins": [], "settings": {},
+                         "threads": service.thread_count(None)})
+    for site in shown:
+        origins = sorted(set(site["origins"]) | configured) if site["name"] == "default" else site["origins"]
+        settings = " ".join(f"{k}={v}" for k, v in site["settings"].items()) or "(server's settings)"
+        click.echo(f"{site['name']}\t{', '.join(origins) or '-'}\tthreads {site['threads']}\t{settings}")
 
 
 @site.command("set")

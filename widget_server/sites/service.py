@@ -99,9 +99,9 @@ def _settings(current: Mapping[str, str], changes: Mapping[str, object], reset: 
             settings.parse(key, value)
             merged[key] = settings.as_text(value).strip()
         except settings.SettingError as exc:
-            errors[key] = str(exc)
+            errors[key] = str(exc).removeprefix(f"{key} ")  # the field is named by its key
     if errors:
-        raise ValidationError(errors, "; ".join(errors.values()))
+        raise ValidationError(errors, "; ".join(f"{key} {problem}" for key, problem in errors.items()))
     try:
         settings.check_together(settings.parse_all(merged), registry.registry().app.config)
     except settings.SettingError as exc:
