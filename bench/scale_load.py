@@ -19,8 +19,9 @@ from sqlalchemy import text
 from widget_server.models import SEARCH_TABLE
 
 SITE = "https://blog.example"
-LARGE_THREADS = 2
-LARGE_SIZE = 2500
+LARGE_SIZES = (5000, 2500)  # the oldest threads; the first is the one bench/scale.py reads
+LARGE_THREADS = len(LARGE_SIZES)
+LARGE_SIZE = LARGE_SIZES[0]
 START = datetime(2024, 12, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)
 STATES = ["published"] * 90 + ["pending"] * 4 + ["spam"] * 3 + ["deleted"] * 3
@@ -55,7 +56,7 @@ def _texts(rng: random.Random, count: int = 400) -> list[tuple[str, str]]:
 
 def plan_threads(total: int, rng: random.Random) -> list[int]:
     """Comments per thread: the large ones first (the oldest), then small ones up to ``total``."""
-    sizes = [LARGE_SIZE] * LARGE_THREADS
+    sizes = list(LARGE_SIZES)
     left = total - sum(sizes)
     while left > 0:
         size = min(left, rng.randint(1, 19))

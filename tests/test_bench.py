@@ -36,7 +36,7 @@ def test_the_scale_loader_fills_a_database_and_leaves_it_as_the_migrations_made_
     with app.app_context():
         indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("comments")}
         db.session.remove()
-    total = scale_load.LARGE_THREADS * scale_load.LARGE_SIZE + 300
+    total = sum(scale_load.LARGE_SIZES) + 300
     scale_load.load(app, total)
     app.config["ALLOWED_ORIGINS"] = [scale_load.SITE]
     with app.app_context():
