@@ -136,6 +136,7 @@ class Requests:
             ("reader", "5,000: page 2 and sort top after page 1", self.second_page(LARGE_PAGE)),
             ("reader", "post", self.post(SMALL_PAGE)),
             ("reader", "post to 5,000, then its first read", self.after_post(LARGE_PAGE)),
+            ("reader", "post to 10, then its first read", self.after_post(SMALL_PAGE)),
             ("reader", "counts, 50 pages (first request)", self.get(f"/api/v1/counts?{pages}")),
             ("reader", "site feed", self.get("/api/v1/feed.atom")),
             ("reader", "feed of the large, old thread", self.get(f"/api/v1/feed.atom?url={LARGE_PAGE}")),
