@@ -100,21 +100,31 @@ class Built:
                 item = stack.pop()
                 self.weight += _PER_COMMENT + len(item["html"])
                 stack.extend(item["replies"])
-        self._orders: dict[str, tuple[list[list[int]], list[dict]]] = {}
+        self._orders: dict[str, list[dict]] = {}
 
-    def _ordered(self, sort: str) -> tuple[list[list[int]], list[dict]]:
+    def _ordered(self, sort: str) -> list[dict]:
+        """The top-level comments in ``sort`` order. They are built in number order, so oldest
+        and newest only put the pinned first (a stable partition); top is sorted."""
         found = self._orders.get(sort)
         if found is None:
-            keyed = sorted(((tree.sort_key(sort, item), item) for item in self.top_level), key=lambda p: p[0])
-            found = self._orders[sort] = ([k for k, _ in keyed], [item for _, item in keyed])
+            items = self.top_level[::-1] if sort == "newest" else self.top_level
+            if sort == "top":
+                found = sorted(items, key=lambda item: tree.sort_key(sort, item))
+            else:
+                found = ([item for item in items if item["pinned"]]
+                         + [item for item in items if not item["pinned"]])
+            self._orders[sort] = found
         return found
 
     def page(self, sort: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
         """Exactly ``tree.page(self.top_level, ...)``, by bisection in an order sorted once."""
-        keys, items = self._ordered(sort)
-        start = bisect.bisect_right(keys, decode_cursor(cursor, tree.sort_key_of(sort))) if cursor else 0
+        items = self._ordered(sort)
+        start = 0
+        if cursor:
+            after = decode_cursor(cursor, tree.sort_key_of(sort))
+            start = bisect.bisect_right(items, after, key=lambda item: tree.sort_key(sort, item))
         end = start + limit
-        next_cursor = encode_cursor(keys[end - 1]) if len(keys) > end else None
+        next_cursor = encode_cursor(tree.sort_key(sort, items[end - 1])) if len(items) > end else None
         return items[start:end], next_cursor
 
 
