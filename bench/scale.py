@@ -37,27 +37,39 @@ LARGE_PAGE = scale_load.large_url(0)
 
 
 @contextlib.contextmanager
-def database(backend: str, folder: Path):
+def database(backend: str, folder: Path, keep: str | None = None):
+    """A scratch database, dropped after; with ``keep`` (a name), one kept for the next run."""
     if backend == "sqlite":
-        yield f"sqlite:///{folder / 'scale.db'}"
+        yield f"sqlite:///{folder / ((keep or 'scale') + '.db')}"
         return
-    name = f"widget_scale_{uuid.uuid4().hex[:10]}"
+    name = keep or f"widget_scale_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        there = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not there:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(PG).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def loaded(app) -> bool:
+    """Whether a kept database was filled by an earlier run (the loader commits once, at the end)."""
+    from widget_server.extensions import db
+
+    with app.app_context():
+        return db.session.execute(text("SELECT count(*) FROM threads")).scalar_one() > 0
 
 
 def make_app(url: str, folder: Path):
     from widget_server import create_app
 
     return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-scale", "INSTANCE_PATH": str(folder),
-                       "ALLOWED_ORIGINS": [scale_load.SITE], "RATELIMIT_ENABLED": False})
+                       "ALLOWED_ORIGINS": [scale_load.SITE], "RATELIMIT_ENABLED": False, "POW": "off"})
 
 
 def forget(app) -> None:
@@ -93,9 +105,13 @@ class Requests:
         return run
 
     def after_post(self, url: str):
+        """A post, then the first read of the thread's new version: the read cache has no page of
+        it, the tree cache still has the version before (as in a worker that served the thread)."""
         def run(n: int):
             self.post(url)(n)
-            self.get(f"/api/v1/comments?url={url}&sort=newest")(n)
+            self.app.extensions["widget_read_cache"].clear()
+            response = self.client.get(f"/api/v1/comments?url={url}&sort=newest")
+            assert response.status_code == 200, response.data[:300]
         return run
 
     def second_page(self, url: str):
@@ -115,10 +131,12 @@ class Requests:
         pages = "&".join(f"url={scale_load.page_url(n)}" for n in range(10, 60))
         return [
             ("reader", "thread, 10 comments (miss)", self.get(f"/api/v1/comments?url={SMALL_PAGE}")),
-            ("reader", "thread, 2,500 comments (miss)", self.get(f"/api/v1/comments?url={LARGE_PAGE}")),
-            ("reader", "2,500: page 2 and sort top after page 1", self.second_page(LARGE_PAGE)),
+            ("reader", "thread, 5,000 comments (nothing cached)",
+             self.get(f"/api/v1/comments?url={LARGE_PAGE}")),
+            ("reader", "5,000: page 2 and sort top after page 1", self.second_page(LARGE_PAGE)),
             ("reader", "post", self.post(SMALL_PAGE)),
-            ("reader", "post to 2,500, then its first read", self.after_post(LARGE_PAGE)),
+            ("reader", "post to 5,000, then its first read", self.after_post(LARGE_PAGE)),
+            ("reader", "post to 10, then its first read", self.after_post(SMALL_PAGE)),
             ("reader", "counts, 50 pages (first request)", self.get(f"/api/v1/counts?{pages}")),
             ("reader", "site feed", self.get("/api/v1/feed.atom")),
             ("reader", "feed of the large, old thread", self.get(f"/api/v1/feed.atom?url={LARGE_PAGE}")),
@@ -176,16 +194,21 @@ def plans(app, run) -> list[str]:
     return found
 
 
-def measure(backend: str, size: int, runs: int, want_plans: bool) -> tuple[dict, dict, dict]:
+def measure(backend: str, size: int, runs: int, want_plans: bool,
+            keep: Path | None = None) -> tuple[dict, dict, dict]:
     import flask_migrate
 
     from widget_server.moderation.auth import create_token
 
-    with tempfile.TemporaryDirectory() as folder, database(backend, Path(folder)) as url:
-        app = make_app(url, Path(folder))
+    with contextlib.ExitStack() as stack:
+        folder = keep or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        name = f"bench_scale_{size}" if keep else None
+        url = stack.enter_context(database(backend, folder, name))
+        app = make_app(url, folder)
         with app.app_context():
             flask_migrate.upgrade()
-        load = scale_load.load(app, size)
+        kept = keep is not None and loaded(app)
+        load = {"load": 0.0, "analyze": 0.0, "kept": True} if kept else scale_load.load(app, size)
         with app.app_context():
             from widget_server.extensions import db
 
@@ -201,10 +224,17 @@ def measure(backend: str, size: int, runs: int, want_plans: bool) -> tuple[dict,
                 found_plans[(who, name)] = plans(app, run)
         with app.app_context():
             db.engine.dispose()
+        load["loadavg"] = os.getloadavg()[0]
         return results, found_plans, load
 
 
-def report(sizes: list[int], backends: list[str], runs: int) -> str:
+def _loaded(size: int, load: dict) -> str:
+    if load.get("kept"):
+        return f"{size:,} comments (loaded by an earlier run, kept)"
+    return f"{size:,} comments loaded in {load['load']:.1f} s (+ {load['analyze']:.1f} s ANALYZE)"
+
+
+def report(sizes: list[int], backends: list[str], runs: int, keep: Path | None = None) -> str:
     small, large = sizes
     lines = [f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: `python bench/scale.py --sizes "
              f"{small} {large} --runs {runs}`; load average {os.getloadavg()[0]:.1f} before.", ""]
@@ -212,10 +242,10 @@ def report(sizes: list[int], backends: list[str], runs: int) -> str:
     table = ["| backend | who | request | small ms | large ms | large / small |",
              "|---|---|---|---:|---:|---:|"]
     for backend in backends:
-        few, _, load_small = measure(backend, small, runs, False)
-        many, many_plans, load_large = measure(backend, large, runs, True)
-        lines.append(f"{backend}: {small:,} comments loaded in {load_small['load']:.1f} s, "
-                     f"{large:,} in {load_large['load']:.1f} s (+ {load_large['analyze']:.1f} s ANALYZE).")
+        few, _, load_small = measure(backend, small, runs, False, keep)
+        many, many_plans, load_large = measure(backend, large, runs, True, keep)
+        lines.append(f"{backend}: {_loaded(small, load_small)}; {_loaded(large, load_large)}; "
+                     f"load average after each: {load_small['loadavg']:.1f}, {load_large['loadavg']:.1f}.")
         for key, ms in many.items():
             ratio = ms / few[key]
             table.append(f"| {backend} | {key[0]} | {key[1]} | {few[key]:.1f} | {ms:.1f} | {ratio:.2f} |")
@@ -236,9 +266,12 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--keep", type=Path, metavar="FOLDER",
+                        help="keep the databases (SQLite files in FOLDER, PostgreSQL bench_scale_SIZE) "
+                             "and reuse them next time instead of loading again; drop them yourself")
     args = parser.parse_args()
     os.environ.setdefault("WIDGET_ENV_FILE", "")
-    body = report(args.sizes, args.backends, args.runs)
+    body = report(args.sizes, args.backends, args.runs, args.keep)
     print(body)
     if args.write_docs:
         doc = DOCS.read_text()

@@ -51,9 +51,10 @@ SECTIONS = (
     # signs in as before (issue 18).
     Section("identities"),
     # html: rendered again from the Markdown source with the one sanitizer (an edited file cannot
-    # carry HTML past it); email_key: the database computes it (a generated column);
+    # carry HTML past it); email_key: the database computes it (a generated column); revision:
+    # moved on by a trigger, only the tree cache reads it;
     # edit_token_hash: lets an author keep editing, so it is a secret.
-    Section("comments", derived=("html", "email_key"), secret=("edit_token_hash",)),
+    Section("comments", derived=("html", "email_key", "revision"), secret=("edit_token_hash",)),
     Section("likes"),
     # Readers' reports (issue 14): the reporter is a keyed hash, like an address hash.
     Section("reports"),

@@ -119,6 +119,9 @@ class Comment(db.Model):
         # "Has this address a published comment?" (moderation=first): one probe, on both columns
         # so that no planner prefers walking every published comment.
         Index("ix_comments_email_key", "email_key", "state"),
+        # A large thread's comments that changed since the tree was built (comments/trees.py),
+        # read from the index alone.
+        Index("ix_comments_thread_tree", "thread_id", "number", "id", "parent_id", "revision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,6 +165,9 @@ class Comment(db.Model):
     # How the account proved itself when it posted ("via Mastodon, @ann@example.social");
     # None for a password sign-in. Public, so never an e-mail address.
     verified_via: Mapped[str | None] = mapped_column(String(200))
+    # Moved on by a trigger at every update of the row (never written by the code): what tells
+    # the tree cache which comments of a large thread changed (comments/trees.py, migration scale_3).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     thread: Mapped[Thread] = relationship(back_populates="comments", lazy="joined")
 

@@ -85,8 +85,8 @@ def test_readers_arriving_together_wait_for_one_build(app_context):
 
 def test_the_read_path_builds_a_thread_once_per_version(app, client, post, monkeypatch):
     builds = []
-    real = tree.build
-    monkeypatch.setattr(tree, "build", lambda comments: builds.append(1) or real(comments))
+    real = trees.build
+    monkeypatch.setattr(trees, "build", lambda *args: builds.append(1) or real(*args))
     for n in range(3):
         post(f"comment {n}")
     for sort in tree.SORTS:

@@ -25,7 +25,7 @@ from ..cors import require_page_allowed
 from ..delivery.feed import MISSING
 from ..extensions import db, memo
 from ..metrics import CACHE
-from ..models import Comment, Thread
+from ..models import Thread
 from . import screening, service, threads, trees
 
 
@@ -56,7 +56,6 @@ class ReadCache(ByteLRU):
 # --- a thread ---------------------------------------------------------------------------------
 
 _THREADS = Thread.__table__
-_COMMENTS = Comment.__table__
 _VERSION_QUERY = select(_THREADS.c.id, _THREADS.c.version).where(_THREADS.c.url == bindparam("url"))
 _VERSIONS_QUERY = select(_THREADS.c.url, _THREADS.c.id, _THREADS.c.version).where(
     _THREADS.c.url.in_(bindparam("urls", expanding=True)))
@@ -83,10 +82,10 @@ def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
     if thread is None:
         built, info = trees.EMPTY, {"url": url, "title": "", "comment_count": 0, "locked": False}
     else:
-        # Built once per thread version (trees.py); every page and sort is cut from it.
-        # Plain rows, not ORM objects: the tree reads columns only (a third of the load's cost).
-        built = current_app.extensions["widget_tree_cache"].get(thread.id, thread.version, lambda: (
-            db.session.execute(select(_COMMENTS).where(_COMMENTS.c.thread_id == thread.id)).all()))
+        # Built once per thread version (trees.py), a large thread's from the version before it;
+        # every page and sort is cut from it. Plain rows, not ORM objects (a third of the cost).
+        built = current_app.extensions["widget_tree_cache"].get(
+            thread.id, thread.version, trees.ThreadRows(db.session, thread.id))
         info = {"url": thread.url, "title": thread.title,
                 "comment_count": built.visible, "locked": thread.locked}
     items, next_cursor = built.page(sort, limit, cursor)

@@ -5,7 +5,7 @@ path does one query for the whole thread.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..errors import ValidationError
 from ..models import DELETED, PUBLISHED, Comment
@@ -15,12 +15,18 @@ from .views import public_comment
 SORTS = ("oldest", "newest", "top")
 
 
-def build(comments: Iterable[Comment]) -> list[dict]:
+def _public(c: Comment, state: str | None) -> dict:
+    return public_comment(c, state=state)
+
+
+def build(comments: Iterable[Comment], view: Callable[[Comment, str | None], dict] = _public) -> list[dict]:
     """Nest comments under their parents, oldest reply first.
 
     Unpublished comments are dropped unless they still have published
     descendants, in which case they stay as tombstones so the replies keep
     their context. A reply whose parent is gone entirely becomes top-level.
+    ``view(c, state)`` is ``public_comment``, or one that reuses the views of unchanged
+    comments (trees.py); its dict is copied, never changed.
     """
     rows = sorted(comments, key=lambda c: c.number)
     children: dict[int | None, list[Comment]] = {}
@@ -34,9 +40,7 @@ def build(comments: Iterable[Comment]) -> list[dict]:
         if c.state != PUBLISHED and not replies:
             return None
         # A held parent of visible replies is a tombstone to readers, never its text.
-        view = public_comment(c, state=None if c.state == PUBLISHED else DELETED)
-        view["replies"] = replies
-        return view
+        return {**view(c, None if c.state == PUBLISHED else DELETED), "replies": replies}
 
     # Iterative depth would only matter past Python's recursion limit; replies
     # are capped in depth by validation long before that.
