@@ -1,7 +1,7 @@
 """comments.revision: moved on by the database at every update of a comment, for the tree cache
 
 Revision ID: scale_3
-Revises: live_1
+Revises: sites_1
 
 A new version of a large thread is built from the one before (comments/trees.py): which comments
 changed is read from ``(id, parent_id, revision)`` in number order, through an index that holds
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "scale_3"
-down_revision = "live_1"
+down_revision = "sites_1"
 branch_labels = None
 depends_on = None
 
