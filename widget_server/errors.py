@@ -58,8 +58,8 @@ class Problem(str):
 
 
 # The field codes (API.md): what a reader can be told about one field, in any language.
-FIELD_CODES = ("required", "too_long", "too_short", "too_many", "invalid", "not_allowed", "taken",
-               "wrong", "expired", "not_found")
+FIELD_CODES = ("required", "too_long", "too_short", "too_many", "invalid", "characters", "not_allowed",
+               "taken", "wrong", "expired", "not_found")
 
 
 def problem(code: str, message: str, **params: int) -> Problem:

@@ -81,17 +81,17 @@ def text_field(data: dict, name: str, errors: dict, *, max_len: int, required: b
         errors[name] = problem("invalid", "must be a string")
         return None
     if "\x00" in value or (not multiline and _CONTROL_RE.search(value.replace("\t", " "))):
-        errors[name] = problem("invalid", "must not contain control characters")
+        errors[name] = problem("characters", "must not contain control characters")
         return None
     value = _clean_text(value)
     if multiline:
         if _CONTROL_RE.search(value):
-            errors[name] = problem("invalid", "must not contain control characters")
+            errors[name] = problem("characters", "must not contain control characters")
             return None
     else:
         value = " ".join(value.split())
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        errors[name] = problem("invalid", "must be valid Unicode")
+        errors[name] = problem("characters", "must be valid Unicode")
         return None
     if len(value) > max_len:
         errors[name] = problem("too_long", f"must be at most {max_len} characters", max=max_len)

@@ -31,7 +31,7 @@ from .extensions import db
 from .models import User
 
 MAX_NAME = 100
-ANGLE_BRACKETS = field_problem("not_allowed", "must not contain < or >")
+ANGLE_BRACKETS = field_problem("characters", "must not contain < or >")
 NOTHING_VISIBLE = field_problem("invalid", "must contain visible characters")
 
 _INVISIBLE_SET = ("[[:Default_Ignorable_Code_Point:][:White_Space:][:Cc:][:Cf:][:Mn:][:Me:]"

@@ -39,7 +39,7 @@ def password(data: dict, errors: dict, name: str = "password", *, check_strength
         errors[name] = problem("invalid", "must be a string")
         return None
     if "\x00" in value:
-        errors[name] = problem("invalid", "must not contain control characters")
+        errors[name] = problem("characters", "must not contain control characters")
         return None
     if len(value) > PASSWORD_MAX:
         errors[name] = problem("too_long", f"must be at most {PASSWORD_MAX} characters", max=PASSWORD_MAX)
