@@ -15,7 +15,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from .. import clock, sites
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from . import checks, external
 from .identity import unauthorized
 
@@ -65,7 +65,7 @@ def sign_in(data: dict, site: sites.Site | None = None) -> dict:
                        "WIDGET_SSO_SECRET for the default site)")
     token = data.get("token")
     if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN:
-        raise ValidationError({"token": "is required: the JWT the site signed"})
+        raise ValidationError({"token": problem("required", "is required: the JWT the site signed")})
     claims = _claims(token.strip(), str(site.config["SSO_SECRET"]))
     subject, name, email = claims.get("sub"), claims.get("name"), claims.get("email")
     if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT:

@@ -14,7 +14,7 @@ from flask_limiter.errors import RateLimitExceeded
 
 from .. import sites, web
 from ..cors import origin_allowed, require_page_allowed
-from ..errors import APIError, ValidationError, retry_after
+from ..errors import APIError, ValidationError, problem, retry_after
 from ..extensions import db, rate_limit, site_rate_limit
 from ..metrics import COMMENTS_CREATED
 from ..models import PUBLISHED
@@ -39,13 +39,13 @@ def _view(kind: str) -> html.View:
     url = reading.page_url(args.get("url"), errors)
     sort = args.get("sort") or "oldest"
     if sort not in tree.SORTS:
-        errors["sort"] = "must be one of " + ", ".join(tree.SORTS)
+        errors["sort"] = problem("invalid", "must be one of " + ", ".join(tree.SORTS))
     # The page's site's defaults where the link says nothing (its default_lang, default_theme).
     site = sites.for_url(url) if url else None
     defaults = site.config if site else current_app.config
     theme = args.get("theme") or defaults.get("DEFAULT_THEME") or "light"
     if theme not in html.THEMES:
-        errors["theme"] = "must be one of " + ", ".join(html.THEMES)
+        errors["theme"] = problem("invalid", "must be one of " + ", ".join(html.THEMES))
     if errors:
         raise ValidationError(errors)
     reading.require_allowed(url)
@@ -165,15 +165,17 @@ def _refused(view: html.View, values: dict, exc: APIError) -> Response:
     """The page again with the reason and the reader's text kept, under a fresh form token; a
     refused page or origin (nothing to show) is a short page of its own."""
     fields = exc.fields or {}
-    message = "; ".join(f"{name}: {problem}" for name, problem in fields.items()) or exc.message
-    message = message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    message = locale.words(view.lang).error(exc.code, fields, exc.headers.get("Retry-After"))
+    if message is None:  # English: the server's own words
+        message = "; ".join(f"{name}: {problem}" for name, problem in fields.items()) or exc.message
+        message = message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
     errors: dict[str, str] = {}
     url = reading.page_url(view.url or None, errors)
     try:
         if not errors:
             reading.require_allowed(url)
     except APIError:
-        errors["url"] = "is not on an allowed site"
+        errors["url"] = problem("not_allowed", "is not on an allowed site")
     if errors:
         response = web.link_page(exc.status, title="Not sent", message=message)
     else:
