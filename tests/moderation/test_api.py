@@ -445,7 +445,7 @@ def test_every_admin_route_is_in_the_openapi_description(app, client):
         if not rule.rule.startswith("/api/v1/admin"):
             continue
         path = rule.rule.replace("<int:comment_id>", "{id}").replace("<int:thread_id>", "{id}") \
-                        .replace("<int:ban_id>", "{id}")
+                        .replace("<int:ban_id>", "{id}").replace("<name>", "{name}")
         assert path in document["paths"], path
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = document["paths"][path][method.lower()]
