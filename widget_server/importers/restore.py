@@ -21,7 +21,7 @@ import ijson
 from flask import current_app
 from sqlalchemy import insert, select, text, update
 
-from .. import clock
+from .. import clock, sites
 from ..comments.render import render
 from ..config import store_secret_key
 from ..dataset import BY_NAME, SECTIONS, Section, decoder
@@ -117,6 +117,8 @@ class _Writer:
             row.pop("id")
         if section.name == "threads":
             row["version"] = self.stamp
+            # This server's sites, not the exporting one's ids: a thread is its page's site's.
+            row["site_id"] = sites.for_url(str(row.get("url") or "")).id
         elif section.name == "comments":
             row["html"] = render(row["text"]) if row.get("text") else ""
             parent = row.get("parent_id")
