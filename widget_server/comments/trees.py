@@ -5,12 +5,14 @@ after every change (a 5,000-comment thread: a quarter to half a second of a work
 trees are kept by (thread id, version) in a byte-bounded store (cache.py); while one request
 builds a version, the others asking for it wait for that build instead of repeating it.
 
-A new version of a large thread is built from the one before (``_since``): a light query of
-each comment's fingerprint (the columns a change writes, the html's length; never the html or
-a parsed date), the full rows of the comments whose fingerprint moved only, and the views of
-all the others reused as they were. So a post to a 5,000-comment thread costs its next reader
-that light query and the nesting, not loading and serializing 5,000 comments again; the result
-is the full build's, comment for comment (tests/comments/test_trees_incremental.py).
+A new version of a large thread is built from the one before (``_since``): which comments
+changed is read as ``(id, parent_id, revision)`` from one index (a trigger moves ``revision`` on
+at every update of a row: migration scale_3), the full rows of those comments only are loaded,
+and only they and their ancestors are nested again; every other node is the previous version's
+own object, every unchanged view reused. So a post to a 5,000-comment thread costs its next
+reader an index-only read and a pass over 5,000 triples, not loading and serializing 5,000
+comments again; the result is the full build's, node for node
+(tests/comments/test_trees_incremental.py; docs/performance.md, "Large threads").
 """
 from __future__ import annotations
 
