@@ -27,6 +27,7 @@ const EN = {
   orWith: "Or sign in with", inst: "Your instance (e.g. mastodon.social)", unavail: "(unavailable now)",
   blocked: "Your browser blocked the sign-in window.", openTab: "Open the sign-in page",
   ways: "Ways to sign in", link: "Link another:", unlink: "Remove", pwSet: "Set a password",
+  bad: "Wrong e-mail address or password.",
 };
 // API field -> the key of the label that names it in an error message
 const FIELD_LABELS = { email: "email", display_name: "name", password: "pw", current_password: "cur" };
@@ -287,12 +288,12 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
       try {
         notice.textContent = (await send(body, fields)) || "";
       } catch (error) {
-        const named = {};
+        const labels = {};
         for (const name in error.fields || {}) {
-          named[strings[FIELD_LABELS[name]] || name] = error.fields[name];
+          labels[name] = strings[FIELD_LABELS[name]];
           if (fields[name]) fields[name].setAttribute("aria-invalid", "true");
         }
-        errorLine.textContent = errorText({ ...error, fields: named }); // the server's words; typed values stay
+        errorLine.textContent = errorText({ ...error, labels }); // in the reader's words; typed values stay
         const invalid = form.querySelector("[aria-invalid=true]");
         if (invalid) invalid.focus();
       } finally {
@@ -317,7 +318,9 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
   const VIEWS = {
     signIn: () => [
       panelForm([EMAIL, PASSWORD], strings.in, async (body) => {
-        const { data } = await api("POST", "/auth/login", { body });
+        const { data } = await api("POST", "/auth/login", { body }).catch((error) => {
+          throw error.status === 401 ? { message: strings.bad } : error; // not "sign in again"
+        });
         const form = postForm, { announce } = hooks;
         saveSession(data);
         close();

@@ -8,21 +8,20 @@
  * renderer (the server's sanitized html) and textContent. docs/live.md. */
 "use strict";
 
-// {n} is filled in; the plural forms by Intl.PluralRules of the widget's language.
-const EN = { one: "{n} new comment — show", other: "{n} new comments — show", shown: "New comments shown." };
-const TEXTS = {
-  de: { one: "{n} neuer Kommentar — anzeigen", other: "{n} neue Kommentare — anzeigen", shown: "Neue Kommentare angezeigt." },
-  fr: { one: "{n} nouveau commentaire — afficher", other: "{n} nouveaux commentaires — afficher",
-    shown: "Nouveaux commentaires affichés." },
-  es: { one: "{n} comentario nuevo — mostrar", other: "{n} comentarios nuevos — mostrar", shown: "Comentarios nuevos mostrados." },
-};
+// English; every other language is the `live` table of static/i18n/LANG.json, fetched from the
+// server (`origin`) when this module starts. `more` has the Intl.PluralRules forms; {n} is filled in.
+const EN = { more: { one: "{n} new comment — show", other: "{n} new comments — show" }, shown: "New comments shown." };
 const POLL_FIRST = 15e3, POLL_MOST = 3e5; // backoff while streams are refused or cut: 15 s, doubling, at most 5 min
 const CSS = ".nw{position:sticky;bottom:8px;display:flex;justify-content:center;margin-top:var(--g)}.nw:empty{display:none}";
 let styleSheet;
 
 export default function live({ thread, page, origin, language, api, element, insertComment, rerenderComment, setCount }) {
-  const texts = { ...EN, ...TEXTS[language] };
-  const plural = new Intl.PluralRules(language);
+  let texts = EN;
+  if (language !== "en") {
+    fetch(`${origin}/widget-i18n/live/${language}.json`, { credentials: "omit" })
+      .then((response) => response.ok && response.json()).then((table) => { texts = { ...EN, ...table }; }, () => {});
+  }
+  const plural = new Intl.PluralRules(language), number = new Intl.NumberFormat(language);
   const waiting = new Map(); // comment id -> the comment, until the reader asks to see it
   const region = element("div", { class: "nw", part: "new-comments" });
   thread.shadow.querySelector("section").append(region);
@@ -33,7 +32,7 @@ export default function live({ thread, page, origin, language, api, element, ins
   function showWaiting() {
     for (const id of waiting.keys()) if (thread.records.has(id)) waiting.delete(id); // one's own, posted here
     if (!waiting.size) return region.replaceChildren();
-    const text = texts[plural.select(waiting.size) === "one" ? "one" : "other"].replace("{n}", waiting.size);
+    const text = (texts.more[plural.select(waiting.size)] || texts.more.other).replace("{n}", number.format(waiting.size));
     const button = region.querySelector("button") || element("button", { type: "button", class: "b", part: "button show-new" });
     if (button.textContent === text) return;
     button.textContent = text;

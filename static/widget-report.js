@@ -5,33 +5,16 @@
  * button; reader text only ever goes in as text. docs/moderation.md, "Reader reports". */
 "use strict";
 
-// The form's words, in the widget's languages (English is the fallback).
-const STRINGS = {
-  en: { title: "Report this comment", spam: "Spam or advertising", abusive: "Abusive or hateful",
-    off_topic: "Off topic", illegal: "Illegal content", note: "What is illegal, and why?",
-    noteOptional: "Anything the moderators should know? (optional)", send: "Send report",
-    cancel: "Cancel", done: "Thank you: the moderators will look at it.", need: "Please explain briefly." },
-  de: { title: "Diesen Kommentar melden", spam: "Spam oder Werbung", abusive: "Beleidigend oder hasserfüllt",
-    off_topic: "Am Thema vorbei", illegal: "Rechtswidriger Inhalt", note: "Was ist rechtswidrig, und warum?",
-    noteOptional: "Sollen die Moderatoren noch etwas wissen? (optional)", send: "Meldung senden",
-    cancel: "Abbrechen", done: "Danke: Die Moderatoren sehen es sich an.", need: "Bitte kurz begründen." },
-  fr: { title: "Signaler ce commentaire", spam: "Spam ou publicité", abusive: "Injurieux ou haineux",
-    off_topic: "Hors sujet", illegal: "Contenu illicite", note: "Qu’est-ce qui est illicite, et pourquoi ?",
-    noteOptional: "Autre chose à dire aux modérateurs ? (facultatif)", send: "Envoyer le signalement",
-    cancel: "Annuler", done: "Merci : les modérateurs vont l’examiner.", need: "Expliquez brièvement, s’il vous plaît." },
-  es: { title: "Denunciar este comentario", spam: "Spam o publicidad", abusive: "Ofensivo o de odio",
-    off_topic: "Fuera de tema", illegal: "Contenido ilegal", note: "¿Qué es ilegal y por qué?",
-    noteOptional: "¿Algo más para los moderadores? (opcional)", send: "Enviar denuncia",
-    cancel: "Cancelar", done: "Gracias: los moderadores lo revisarán.", need: "Explíquelo brevemente, por favor." },
-  ru: { title: "Пожаловаться на комментарий", spam: "Спам или реклама", abusive: "Оскорбления или ненависть",
-    off_topic: "Не по теме", illegal: "Незаконное содержание", note: "Что незаконно и почему?",
-    noteOptional: "Что-то ещё для модераторов? (необязательно)", send: "Отправить жалобу",
-    cancel: "Отмена", done: "Спасибо: модераторы посмотрят.", need: "Пожалуйста, кратко объясните." },
-  ar: { title: "الإبلاغ عن هذا التعليق", spam: "رسائل مزعجة أو إعلان", abusive: "مسيء أو يحض على الكراهية",
-    off_topic: "خارج الموضوع", illegal: "محتوى غير قانوني", note: "ما غير القانوني، ولماذا؟",
-    noteOptional: "هل من شيء آخر للمشرفين؟ (اختياري)", send: "إرسال البلاغ",
-    cancel: "إلغاء", done: "شكرًا: سيطّلع المشرفون عليه.", need: "يرجى التوضيح باختصار." },
-};
+// The form's words in English; every other language is the `report` table of static/i18n/LANG.json,
+// fetched from the server this module came from on the first report.
+const EN = { title: "Report this comment", spam: "Spam or advertising", abusive: "Abusive or hateful",
+  off_topic: "Off topic", illegal: "Illegal content", note: "What is illegal, and why?",
+  noteOptional: "Anything the moderators should know? (optional)", send: "Send report",
+  cancel: "Cancel", done: "Thank you: the moderators will look at it.", need: "Please explain briefly." };
+const tables = {}; // language -> its words, once
+const wordsIn = (language) => tables[language] ||= language === "en" ? EN
+  : fetch(new URL(`/widget-i18n/report/${language}.json`, import.meta.url), { credentials: "omit" })
+    .then((response) => response.ok && response.json()).then((table) => ({ ...EN, ...table }), () => EN);
 const REASONS = ["spam", "abusive", "off_topic", "illegal"];
 const MAX_NOTE = 500;
 let formCount = 0;
@@ -39,10 +22,10 @@ let formCount = 0;
 /* Open the form under the comment's actions (again: focus the open one). `options`: api,
  * element, errorText (the widget's), language, comment (its public view), button (the
  * comment's "Report" button, expanded while the form is open). */
-export default function openReport({ api, element, errorText, language, comment, button }) {
+export default async function openReport({ api, element, errorText, language, comment, button }) {
+  const words = await wordsIn(language); // then no await until the form is in: a second press finds it
   const open = button.parentNode.nextElementSibling;
   if (open && open.dataset.report) return open.querySelector("input").focus();
-  const words = { ...STRINGS.en, ...STRINGS[language] };
   const id = `ws-report-${++formCount}`;
   const choices = REASONS.map((reason, i) => {
     const radio = element("input", { type: "radio", name: id, value: reason, checked: i === 0 });

@@ -8,9 +8,9 @@
   "use strict";
   const script = document.currentScript; // null later: read it now
   if (!script || !script.src) return;
-  const ORIGIN = new URL(script.src).origin;
-  const API = ORIGIN + "/api/v1";
   const options = script.dataset;
+  const ORIGIN = new URL(options.server || script.src, location).origin; // data-server: a copy served from elsewhere
+  const API = ORIGIN + "/api/v1";
   const LOG = "[widget-server]";
   const STORAGE_PREFIX = "widget-server:";
 
@@ -39,11 +39,13 @@
     ver: "Verified", must: "Sign in to comment.", off: "Comments are not available on this page.",
     mailed: "A confirmation mail is on its way: open its link to get replies.",
   };
-  // The languages with a file on the server, written in by the server when it serves this script.
-  const LANGUAGES = "@LANGS@".split(" ");
-  const wanted = [options.lang, ...(navigator.languages || [navigator.language])]
-    .map((tag) => String(tag || "").toLowerCase().split("-")[0])
-    .find((code) => code === "en" || LANGUAGES.includes(code)) || "en";
+  // The languages with a file in static/i18n (tests/test_i18n_files.py keeps this true), fetched from
+  // ORIGIN: a copy of this script served from a CDN or the site itself finds them too. data-lang, then
+  // the page's <html lang>, then the browser's; by primary subtag (pt-PT gets pt-BR, zh-TW zh).
+  const LANGUAGES = "ar de en es fr hi id it ja ko pt-BR ru th tr zh".split(" ");
+  const wanted = [options.lang, document.documentElement.lang, ...navigator.languages || [navigator.language]]
+    .map((tag) => LANGUAGES.find((code) => code.split("-")[0] == String(tag).toLowerCase().split("-")[0]))
+    .find(Boolean) || "en";
   let language, strings, numberFormat, pluralRules, relativeTimeFormat, dateTimeFormat;
   function useLanguage(code, table) {
     language = code;
@@ -165,10 +167,15 @@
         refusalTold = true;
         console.error("widget-server: " + error.message);
       }
+      await loadErrors();
       throw error;
     }
     return { data, status: response.status };
   }
+  // Other languages word errors from their codes: /widget-errors.js, imported on the first error.
+  let wordError, errorsLoaded;
+  const loadErrors = () => wanted == "en" || (errorsLoaded ||= import(ORIGIN + "/widget-errors.js")
+    .then((module) => module.default(wanted)).then((word) => { wordError = word; }, () => { errorsLoaded = 0; }));
   const FIELD_LABELS = { text: "text", author: "name", email: "email", website: "site" };
   function errorText(error) { // the server's own words, per field when it names fields
     if (error.unreachable) return strings.net;
@@ -180,8 +187,10 @@
     }
     if (error.code === "thread_locked") return strings.closed;
     if (error.code === REFUSED) return strings.off; // the reader gets a neutral line; the console has the reason
+    const label = (field) => strings[FIELD_LABELS[field]] || (error.labels || {})[field]; // labels: the account panels'
+    if (wordError && error.code) return wordError(error, label);
     const fields = Object.entries(error.fields || {})
-      .map(([field, problem]) => (strings[FIELD_LABELS[field]] || field) + ": " + problem).join("; ");
+      .map(([field, problem]) => (label(field) || field) + ": " + problem).join("; ");
     const message = String(fields || error.message || error.code || error.status);
     return message[0].toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? "" : ".");
   }

@@ -14,7 +14,10 @@ def assert_error_shape(response, status, code=None):
     assert response.status_code == status, response.data[:300]
     assert response.mimetype == JSON
     error = response.json["error"]
-    assert set(error) <= {"code", "message", "fields"} and error["message"]
+    assert set(error) <= {"code", "message", "fields", "field_codes", "field_params"} and error["message"]
+    # a code per field, and only for the fields named
+    assert set(error.get("field_codes", {})) == set(error.get("fields", {}))
+    assert set(error.get("field_params", {})) <= set(error.get("fields", {}))
     if code:
         assert error["code"] == code
     if status != 400:
@@ -54,40 +57,44 @@ def test_malformed_bodies(client, name, raw, status, code):
 
 
 FIELD_ERRORS = [
-    ({"text": ""}, "text", "must not be empty"),
-    ({"text": "   \n "}, "text", "must not be empty"),
-    ({"text": None}, "text", "is required"),
-    ({"text": 5}, "text", "must be a string"),
-    ({"text": ["a"]}, "text", "must be a string"),
-    ({"text": "x" * 10_001}, "text", "must be at most 10000 characters"),
-    ({"url": None}, "url", "is required"),
-    ({"url": "javascript:alert(1)"}, "url", "must be an absolute http(s) URL"),
-    ({"url": "/relative/path"}, "url", "must be an absolute http(s) URL"),
-    ({"url": "https://"}, "url", "must have a valid host"),
-    ({"url": 42}, "url", "must be an absolute http(s) URL"),
-    ({"author": "x" * 101}, "author", "must be at most 100 characters"),
-    ({"author": "<b>Ann</b>"}, "author", "must not contain < or >"),
-    ({"author": {"name": "x"}}, "author", "must be a string"),
-    ({"email": "not-an-address"}, "email", "must be an e-mail address"),
-    ({"email": "a@b.c" + "c" * 260}, "email", "must be at most 254 characters"),
-    ({"website": "javascript:alert(1)"}, "website", "must be an absolute http(s) URL"),
-    ({"website": "data:text/html,<script>alert(1)</script>"}, "website", "must be an absolute http(s) URL"),
-    ({"website": "https://ex ample.org"}, "website", "must have a valid host"),
+    ({"text": ""}, "text", "must not be empty", "required"),
+    ({"text": "   \n "}, "text", "must not be empty", "required"),
+    ({"text": None}, "text", "is required", "required"),
+    ({"text": 5}, "text", "must be a string", "invalid"),
+    ({"text": ["a"]}, "text", "must be a string", "invalid"),
+    ({"text": "x" * 10_001}, "text", "must be at most 10000 characters", "too_long"),
+    ({"url": None}, "url", "is required", "required"),
+    ({"url": "javascript:alert(1)"}, "url", "must be an absolute http(s) URL", "invalid"),
+    ({"url": "/relative/path"}, "url", "must be an absolute http(s) URL", "invalid"),
+    ({"url": "https://"}, "url", "must have a valid host", "invalid"),
+    ({"url": 42}, "url", "must be an absolute http(s) URL", "invalid"),
+    ({"author": "x" * 101}, "author", "must be at most 100 characters", "too_long"),
+    ({"author": "<b>Ann</b>"}, "author", "must not contain < or >", "characters"),
+    ({"author": {"name": "x"}}, "author", "must be a string", "invalid"),
+    ({"email": "not-an-address"}, "email", "must be an e-mail address", "invalid"),
+    ({"email": "a@b.c" + "c" * 260}, "email", "must be at most 254 characters", "too_long"),
+    ({"website": "javascript:alert(1)"}, "website", "must be an absolute http(s) URL", "invalid"),
+    ({"website": "data:text/html,<script>alert(1)</script>"}, "website",
+     "must be an absolute http(s) URL", "invalid"),
+    ({"website": "https://ex ample.org"}, "website", "must have a valid host", "invalid"),
     ({"website": 'https://example.org/"onmouseover=alert(1)'}, "website",
-     "must be an http(s) URL without spaces or quotes"),
-    ({"parent_id": "1"}, "parent_id", "must be a positive integer or null"),
-    ({"parent_id": True}, "parent_id", "must be a positive integer or null"),
-    ({"parent_id": -3}, "parent_id", "must be a positive integer or null"),
-    ({"parent_id": 12345}, "parent_id", "does not exist in this thread"),
-    ({"title": "t" * 301}, "title", "must be at most 300 characters"),
+     "must be an http(s) URL without spaces or quotes", "invalid"),
+    ({"parent_id": "1"}, "parent_id", "must be a positive integer or null", "invalid"),
+    ({"parent_id": True}, "parent_id", "must be a positive integer or null", "invalid"),
+    ({"parent_id": -3}, "parent_id", "must be a positive integer or null", "invalid"),
+    ({"parent_id": 12345}, "parent_id", "does not exist in this thread", "not_found"),
+    ({"title": "t" * 301}, "title", "must be at most 300 characters", "too_long"),
 ]
 
 
-@pytest.mark.parametrize("changes, field, message", FIELD_ERRORS)
-def test_field_validation(client, changes, field, message):
+@pytest.mark.parametrize("changes, field, message, code", FIELD_ERRORS)
+def test_field_validation(client, changes, field, message, code):
     response = client.post(f"{API}/comments", json=valid(**changes))
     error = assert_error_shape(response, 400, "validation_error")
     assert error["fields"][field] == message
+    assert error["field_codes"][field] == code  # what the widget words in the reader's language
+    if code == "too_long":  # the number the wording needs, beside the English message that has it
+        assert f"at most {error['field_params'][field]['max']} characters" in message
     assert_nothing_stored(client)
 
 

@@ -43,6 +43,40 @@ class APIError(Exception):
         self.fields, self.headers, self.extra = fields, headers or {}, extra or {}
 
 
+class Problem(str):
+    """A field's English message that also carries its stable code (``field_codes``, which the
+    widget words in the reader's language) and the numbers its wording needs (``field_params``).
+    A ``str``, so every place that reads, joins or compares messages keeps working."""
+
+    code: str
+    params: dict[str, int]
+
+    def __new__(cls, code: str, message: str, **params: int) -> Problem:
+        problem = super().__new__(cls, message)
+        problem.code, problem.params = code, params
+        return problem
+
+
+# The field codes (API.md): what a reader can be told about one field, in any language.
+FIELD_CODES = ("required", "too_long", "too_short", "too_many", "invalid", "characters", "not_allowed",
+               "taken", "wrong", "expired", "not_found")
+
+
+def problem(code: str, message: str, **params: int) -> Problem:
+    if code not in FIELD_CODES:  # a programming error, caught by the tests
+        raise ValueError(f"unknown field code {code!r}")
+    return Problem(code, message, **params)
+
+
+def field_codes(fields: dict[str, str]) -> dict[str, str]:
+    """Each field's code; a message without one (none should be left) counts as ``invalid``."""
+    return {name: getattr(message, "code", "invalid") for name, message in fields.items()}
+
+
+def field_params(fields: dict[str, str]) -> dict[str, dict[str, int]]:
+    return {name: message.params for name, message in fields.items() if getattr(message, "params", None)}
+
+
 class ValidationError(APIError):
     def __init__(self, fields: dict[str, str], message: str | None = None):
         if message is None:
@@ -58,6 +92,10 @@ def error_response(status: int, code: str, message: str,
     body: dict[str, object] = {"code": code, "message": message, **(extra or {})}
     if fields and status == 400:
         body["fields"] = fields
+        body["field_codes"] = field_codes(fields)
+        params = field_params(fields)
+        if params:
+            body["field_params"] = params
     response = jsonify({"error": body})
     response.status_code = status
     for name, value in (headers or {}).items():

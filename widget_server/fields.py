@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from . import names
+from .errors import problem
 from .models import Comment, Thread
 from .urls import BadURL, normalize_page_url, normalize_website
 
@@ -74,41 +75,41 @@ def text_field(data: dict, name: str, errors: dict, *, max_len: int, required: b
     value = data.get(name)
     if value is None:
         if required:
-            errors[name] = "is required"
+            errors[name] = problem("required", "is required")
         return None
     if not isinstance(value, str):
-        errors[name] = "must be a string"
+        errors[name] = problem("invalid", "must be a string")
         return None
     if "\x00" in value or (not multiline and _CONTROL_RE.search(value.replace("\t", " "))):
-        errors[name] = "must not contain control characters"
+        errors[name] = problem("characters", "must not contain control characters")
         return None
     value = _clean_text(value)
     if multiline:
         if _CONTROL_RE.search(value):
-            errors[name] = "must not contain control characters"
+            errors[name] = problem("characters", "must not contain control characters")
             return None
     else:
         value = " ".join(value.split())
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        errors[name] = "must be valid Unicode"
+        errors[name] = problem("characters", "must be valid Unicode")
         return None
     if len(value) > max_len:
-        errors[name] = f"must be at most {max_len} characters"
+        errors[name] = problem("too_long", f"must be at most {max_len} characters", max=max_len)
         return None
     if required and not value.strip():
-        errors[name] = "must not be empty"
+        errors[name] = problem("required", "must not be empty")
         return None
     return value
 
 
 def page_url(value, errors: dict, name: str = "url") -> str | None:
     if value is None or value == "":
-        errors[name] = "is required"
+        errors[name] = problem("required", "is required")
         return None
     try:
         return normalize_page_url(value)
     except BadURL as exc:
-        errors[name] = str(exc)
+        errors[name] = problem(exc.code, str(exc), **exc.params)
         return None
 
 
@@ -141,7 +142,7 @@ def email_field(data: dict, errors: dict, name: str = "email", *, required: bool
     try:
         return email_address(value.strip())
     except ValueError:
-        errors[name] = "must be an e-mail address"
+        errors[name] = problem("invalid", "must be an e-mail address")
         return None
 
 
@@ -152,7 +153,7 @@ def website(data: dict, errors: dict) -> str | None:
     try:
         return normalize_website(value.strip())
     except BadURL as exc:
-        errors["website"] = str(exc)
+        errors["website"] = problem(exc.code, str(exc), **exc.params)
         return None
 
 
@@ -160,7 +161,7 @@ def object_id(data: dict, name: str, errors: dict) -> int | None:
     value = data.get(name)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                               or not 1 <= value <= MAX_ID):
-        errors[name] = "must be a positive integer or null"
+        errors[name] = problem("invalid", "must be a positive integer or null")
         return None
     return value
 
@@ -168,5 +169,5 @@ def object_id(data: dict, name: str, errors: dict) -> int | None:
 def flag(data: dict, name: str, errors: dict) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):
-        errors[name] = "must be true or false"
+        errors[name] = problem("invalid", "must be true or false")
     return value is True

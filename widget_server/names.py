@@ -26,12 +26,13 @@ import unicodedata
 import icu
 from sqlalchemy import or_, select
 
+from .errors import problem as field_problem
 from .extensions import db
 from .models import User
 
 MAX_NAME = 100
-ANGLE_BRACKETS = "must not contain < or >"
-NOTHING_VISIBLE = "must contain visible characters"
+ANGLE_BRACKETS = field_problem("characters", "must not contain < or >")
+NOTHING_VISIBLE = field_problem("invalid", "must contain visible characters")
 
 _INVISIBLE_SET = ("[[:Default_Ignorable_Code_Point:][:White_Space:][:Cc:][:Cf:][:Mn:][:Me:]"
                   "\\u2800\\u3164\\u115f\\u1160\\uffa0]")

@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select
 
-from .errors import ValidationError
+from .errors import ValidationError, problem
 from .extensions import db
 
 Key = TypeVar("Key")
-NOT_OURS = "is not a cursor this server handed out"
+NOT_OURS = problem("invalid", "is not a cursor this server handed out")
 
 
 def encode_cursor(key: Sequence) -> str:

@@ -18,7 +18,11 @@ _QUERY_SAFE = "/?:@!$()*+,;-._~"
 
 
 class BadURL(ValueError):
-    pass
+    """Why a URL is refused; ``code`` and ``params`` are its field code (errors.FIELD_CODES)."""
+
+    def __init__(self, message: str, code: str = "invalid", **params: int):
+        super().__init__(message)
+        self.code, self.params = code, params
 
 
 def _is_tracking(name: str) -> bool:
@@ -31,7 +35,7 @@ def _split(raw: str):
         raise BadURL("must be an absolute http(s) URL")
     raw = raw.strip()
     if len(raw) > MAX_URL_LENGTH:
-        raise BadURL(f"must be at most {MAX_URL_LENGTH} characters")
+        raise BadURL(f"must be at most {MAX_URL_LENGTH} characters", "too_long", max=MAX_URL_LENGTH)
     if any(ord(ch) < 0x20 or ch == "\x7f" or 0xD800 <= ord(ch) <= 0xDFFF for ch in raw):
         raise BadURL("must not contain control characters")
     try:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from flask import Response, render_template, request
 from werkzeug.http import unquote_etag
 
-from .errors import APIError, ValidationError
+from .errors import APIError, ValidationError, problem
 
 
 def json_body() -> dict:
@@ -53,9 +53,9 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationError({name: "must be a whole number"}) from None
+        raise ValidationError({name: problem("invalid", "must be a whole number")}) from None
     if not minimum <= value <= maximum:
-        raise ValidationError({name: f"must be between {minimum} and {maximum}"})
+        raise ValidationError({name: problem("invalid", f"must be between {minimum} and {maximum}")})
     return value
 
 
@@ -118,5 +118,5 @@ def token_field(data: dict) -> str:
     """The ``token`` of a JSON body, or a 400."""
     token = data.get("token")
     if not isinstance(token, str) or not token.strip():
-        raise ValidationError({"token": "is required"})
+        raise ValidationError({"token": problem("required", "is required")})
     return token.strip()

@@ -275,9 +275,10 @@ def test_right_to_left_language(page: Page, widget_site, hosts):
 
 
 def test_language_follows_the_browser(browser, widget_site, hosts):
+    """On a page that does not say its language (<html> without lang); more in test_widget_languages.py."""
     context = browser.new_context(locale="de-DE")
     page = context.new_page()
-    page.goto(hosts.article(widget_site.url))
+    page.goto(hosts.article(widget_site.url, lang=None))
     root = loaded(page)
     expect(root).to_have_attribute("lang", "de")
     expect(root.get_by_role("button", name="Kommentar senden")).to_be_visible()

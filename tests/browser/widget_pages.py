@@ -89,20 +89,24 @@ class HostPages:
     counter: itertools.count = field(default_factory=itertools.count)
     origin: str = ""
 
-    def add(self, body: str, *, csp: str | None = None, head: str = "", path: str | None = None) -> str:
+    def add(self, body: str, *, csp: str | None = None, head: str = "", path: str | None = None,
+            lang: str | None = "en") -> str:
+        """``lang``: the page's <html lang> (None: none), which the widget follows unless data-lang."""
         path = path or f"/article-{next(self.counter)}"
-        html = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        html = (f"<!doctype html><html{f' lang={lang!r}' if lang else ''}><head><meta charset='utf-8'>"
                 f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
                 f"<title>Host page {path}</title>{head}</head><body>{body}</body></html>")
         self.pages[path] = (html, csp)
         return self.origin + path
 
     def article(self, api: str, *, attrs: str = "", csp: str | None = None, head: str = "",
-                before: str = "", path: str | None = None) -> str:
-        """An article page with the widget embedded as API.md's snippet says."""
+                before: str = "", path: str | None = None, lang: str | None = "en", src: str = "") -> str:
+        """An article page with the widget embedded as API.md's snippet says (``src``: the
+        script's address when it is not the server's own /widget.js)."""
+        src = src or api + "/widget.js"
         body = (f"<main><h1>An article</h1><p>Some text worth discussing.</p>{before}"
-                f"<div id='comments'></div><script src='{api}/widget.js' async {attrs}></script></main>")
-        return self.add(body, csp=csp, head=head, path=path)
+                f"<div id='comments'></div><script src='{src}' async {attrs}></script></main>")
+        return self.add(body, csp=csp, head=head, path=path, lang=lang)
 
     def __call__(self, environ, start_response):
         request = Request(environ)

@@ -28,6 +28,8 @@ def test_counts_are_worded_with_icus_plural_rules(app_context, lang, count, text
 
 @pytest.mark.parametrize(("raw", "code"), [
     ("de", "de"), ("DE-at", "de"), ("", "en"), (None, "en"), ("xx", "en"), ("../../etc", "en"), ("ar", "ar"),
+    ("pt-BR", "pt-BR"), ("pt", "pt-BR"), ("pt-PT", "pt-BR"), ("zh", "zh"), ("zh-CN", "zh"),
+    ("zh-Hans-CN", "zh"), ("zh-TW", "zh"), ("en-GB", "en"),
 ])
 def test_a_language_is_one_the_widget_has_or_english(app_context, raw, code):
     assert locale.language(raw) == code

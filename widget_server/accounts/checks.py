@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import fields, names
 from ..cors import origin_allowed
-from ..errors import ValidationError
+from ..errors import ValidationError, problem
 from ..urls import BadURL, origin_of
 
 PASSWORD_MIN = 8
@@ -33,19 +33,19 @@ def display_name(data: dict, errors: dict) -> str | None:
 def password(data: dict, errors: dict, name: str = "password", *, check_strength: bool = True) -> str | None:
     value = data.get(name)
     if value is None:
-        errors[name] = "is required"
+        errors[name] = problem("required", "is required")
         return None
     if not isinstance(value, str):
-        errors[name] = "must be a string"
+        errors[name] = problem("invalid", "must be a string")
         return None
     if "\x00" in value:
-        errors[name] = "must not contain control characters"
+        errors[name] = problem("characters", "must not contain control characters")
         return None
     if len(value) > PASSWORD_MAX:
-        errors[name] = f"must be at most {PASSWORD_MAX} characters"
+        errors[name] = problem("too_long", f"must be at most {PASSWORD_MAX} characters", max=PASSWORD_MAX)
         return None
     if check_strength and len(value) < PASSWORD_MIN:
-        errors[name] = f"must be at least {PASSWORD_MIN} characters"
+        errors[name] = problem("too_short", f"must be at least {PASSWORD_MIN} characters", min=PASSWORD_MIN)
         return None
     return value
 
@@ -53,7 +53,7 @@ def password(data: dict, errors: dict, name: str = "password", *, check_strength
 def token_field(data: dict, errors: dict) -> str | None:
     value = data.get("token")
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        errors["token"] = "is required"  # noqa: S105 - a message, not a secret
+        errors["token"] = problem("required", "is required")  # noqa: S105 - a message, not a secret
         return None
     return value.strip()
 
@@ -66,14 +66,14 @@ def return_url(data: dict, errors: dict) -> str | None:
         return None
     url = fields.page_url(value, errors, "return_url") if isinstance(value, str) else None
     if url is None:
-        errors["return_url"] = errors.get("return_url") or "must be a string"
+        errors["return_url"] = errors.get("return_url") or problem("invalid", "must be a string")
         return None
     try:
         allowed = origin_allowed(origin_of(url))
     except BadURL:
         allowed = False
     if not allowed:
-        errors["return_url"] = "must be a page of a site allowed here"
+        errors["return_url"] = problem("not_allowed", "must be a page of a site allowed here")
         return None
     return url
 

@@ -27,7 +27,7 @@ from ..clock import iso
 from ..comments import service as comments
 from ..comments import threads
 from ..delivery import events
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..hosts import base_url
 from ..models import (
@@ -78,7 +78,8 @@ def _valid_email_token(purpose: str, token: str) -> EmailToken:
         select(EmailToken).where(EmailToken.token_hash == token_hash(token), EmailToken.purpose == purpose)
     ).scalar_one_or_none()
     if row is None or row.used_at is not None or row.expires_at <= clock.now():
-        raise ValidationError({"token": "is invalid, used or expired: ask for a new link"})
+        raise ValidationError({"token": problem("expired",
+                                                "is invalid, used or expired: ask for a new link")})
     return row
 
 
@@ -98,7 +99,7 @@ def signup(data: dict) -> None:
     came_from = checks.return_url(data, errors)
     checks.check(errors)
     if names.is_registered(name):
-        raise ValidationError({"display_name": "is already taken"})
+        raise ValidationError({"display_name": problem("taken", "is already taken")})
     known = _user_by_email(email) is not None
     lifetime = current_app.config["CONFIRM_LINK_LIFETIME"]
     # A token either way, so a registered address costs the same work (its confirmation answers 409).
@@ -136,7 +137,8 @@ def confirm_signup(data: dict) -> User:
     name = payload["display_name"]
     if names.is_registered(name):
         db.session.commit()
-        raise ValidationError({"display_name": "was taken in the meantime: sign up again with another name"})
+        raise ValidationError({"display_name": problem(
+            "taken", "was taken in the meantime: sign up again with another name")})
     user = User(email=row.email, display_name=name, name_key=names.name_key(name),
                 name_skeleton=names.name_skeleton(name), password_hash=hash_password(password),
                 created_at=clock.now())
@@ -181,7 +183,7 @@ def refresh(data: dict) -> dict:
     """Trade a refresh token for a new token pair (the old pair stops working)."""
     value = data.get("refresh_token")
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError({"refresh_token": "is required"})
+        raise ValidationError({"refresh_token": problem("required", "is required")})
     session = db.session.execute(
         select(AccountSession).where(AccountSession.refresh_hash == token_hash(value.strip()))
     ).scalar_one_or_none()
@@ -256,7 +258,8 @@ def reset_password(data: dict) -> User:
     user = db.session.get(User, row.user_id) if row.user_id else None
     carried = str(json.loads(row.payload or "{}").get("fp", ""))
     if user is None or not hmac.compare_digest(carried, _password_fingerprint(user.password_hash)):
-        raise ValidationError({"token": "is invalid, used or expired: ask for a new link"})
+        raise ValidationError({"token": problem("expired",
+                                                "is invalid, used or expired: ask for a new link")})
     now = clock.now()
     user.password_hash = hash_password(password)
     user.password_changed_at = now
@@ -288,15 +291,15 @@ def update_account(session: AccountSession, user: User, data: dict) -> User:
     name = checks.display_name(data, errors) if "display_name" in data else None
     password = checks.password(data, errors) if "password" in data else None
     if name is None and password is None and not errors:
-        errors["display_name"] = "give display_name and/or password"
+        errors["display_name"] = problem("required", "give display_name and/or password")
     if password is not None and user.password_hash is not None:  # a first password needs none
         current = checks.password(data, errors, "current_password", check_strength=False)
         if current is not None and not verify_password(user.password_hash, current):
-            errors["current_password"] = "is wrong"  # noqa: S105 - a message
+            errors["current_password"] = problem("wrong", "is wrong")  # noqa: S105 - a message
     checks.check(errors)
     if name is not None and name != user.display_name:
         if names.is_registered(name, except_user=user.id):
-            raise ValidationError({"display_name": "is already taken"})
+            raise ValidationError({"display_name": problem("taken", "is already taken")})
         user.display_name = name
         user.name_key, user.name_skeleton = names.name_key(name), names.name_skeleton(name)
         mine = [c for c in _user_comments(user.id) if c.state != DELETED]
@@ -311,7 +314,7 @@ def update_account(session: AccountSession, user: User, data: dict) -> User:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise ValidationError({"display_name": "is already taken"}) from None
+        raise ValidationError({"display_name": problem("taken", "is already taken")}) from None
     return user
 
 
@@ -348,10 +351,10 @@ def delete_account(user: User, data: dict) -> None:
     password = checks.password(data, errors, check_strength=False) if user.password_hash else None
     mode = data.get("comments")
     if mode not in DELETE_MODES:
-        errors["comments"] = "must be anonymize or remove"
+        errors["comments"] = problem("invalid", "must be anonymize or remove")
     checks.check(errors)
     if user.password_hash and not verify_password(user.password_hash, password):
-        raise ValidationError({"password": "is wrong"})
+        raise ValidationError({"password": problem("wrong", "is wrong")})
     mine = _user_comments(user.id)
     for comment in mine:
         if mode == "remove" and comment.state in (PUBLISHED, PENDING):

@@ -16,7 +16,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from .. import clock
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from . import checks, external
 from .identity import unauthorized
 
@@ -55,7 +55,7 @@ def sign_in(data: dict) -> dict:
         raise APIError(404, "not_found", "this server has no host-site sign-in (WIDGET_SSO_SECRET)")
     token = data.get("token")
     if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN:
-        raise ValidationError({"token": "is required: the JWT the site signed"})
+        raise ValidationError({"token": problem("required", "is required: the JWT the site signed")})
     claims = _claims(token.strip(), current_app.config["SSO_SECRET"])
     subject, name, email = claims.get("sub"), claims.get("name"), claims.get("email")
     if not isinstance(subject, str) or not subject.strip() or len(subject) > MAX_SUBJECT:

@@ -12,7 +12,7 @@ from .. import web
 from ..accounts import identity
 from ..clock import iso
 from ..cors import require_page_allowed
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db, rate_limit
 from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
@@ -62,7 +62,7 @@ def get_thread():
     url = reading.page_url(request.args.get("url"), errors)
     sort = request.args.get("sort", "oldest")
     if sort not in tree.SORTS:
-        errors["sort"] = "must be one of " + ", ".join(tree.SORTS)
+        errors["sort"] = problem("invalid", "must be one of " + ", ".join(tree.SORTS))
     if errors:
         raise ValidationError(errors)
     reading.require_allowed(url)
@@ -176,9 +176,10 @@ def report_comment(comment_id: int):
 def get_counts():
     raw_urls = request.args.getlist("url")
     if not raw_urls:
-        raise ValidationError({"url": "give at least one url"})
+        raise ValidationError({"url": problem("required", "give at least one url")})
     if len(raw_urls) > MAX_COUNT_URLS:
-        raise ValidationError({"url": f"at most {MAX_COUNT_URLS} urls per request"})
+        raise ValidationError({"url": problem(
+            "too_many", f"at most {MAX_COUNT_URLS} urls per request", max=MAX_COUNT_URLS)})
     # One bad or foreign URL must not blank every count on a listing page:
     # such URLs are left out of the answer, unless no URL at all is usable.
     normalized: dict[str, str] = {}
@@ -188,7 +189,8 @@ def get_counts():
         url = reading.page_url(raw, errors)
         try:
             if errors:
-                raise ValidationError({"url": f"{raw[:200]!r} {errors['url']}"})
+                wrong = errors["url"]
+                raise ValidationError({"url": problem(wrong.code, f"{raw[:200]!r} {wrong}", **wrong.params)})
             reading.require_allowed(url)
         except APIError as exc:
             first_error = first_error or exc
@@ -208,7 +210,7 @@ def thread_events():
     url = _readable_url()
     raw = request.headers.get("Last-Event-ID", request.args.get("last_event_id", "")).strip()
     if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 10):
-        raise ValidationError({"Last-Event-ID": "must be a whole number (an event's id)"})
+        raise ValidationError({"Last-Event-ID": problem("invalid", "must be a whole number (an event's id)")})
     client = client_hash(web.client_address())
     current_app.extensions["widget_stream_slots"].take(client, current_app.config)
     version = reading.thread_version(url)

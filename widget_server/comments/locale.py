@@ -20,7 +20,9 @@ import icu
 from flask import current_app
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
-LANGUAGE = re.compile(r"[a-z]{2,3}")
+# A language file's name: the primary subtag, lower case, and a region only where the variant
+# matters ("pt-BR"). "zh" is Simplified Chinese.
+TAG = re.compile(r"[a-z]{2,3}(?:-[A-Z]{2})?")
 _EN_BLOCK = re.compile(r"const EN = \{(.*?)\n  \};", re.S)
 _PAIR = re.compile(r'(\w+): ("(?:[^"\\]|\\.)*")')
 _COUNT = re.compile(r"count: \{ one: (\"[^\"]*\"), other: (\"[^\"]*\") \}")
@@ -46,12 +48,22 @@ def _table(path: Path, _stamp: int) -> dict:
     return table if isinstance(table, dict) else {}
 
 
+def available(static: Path) -> list[str]:
+    """English (inside the widget) and every language with a file in static/i18n."""
+    found = (path.stem for path in (static / "i18n").glob("*.json") if TAG.fullmatch(path.stem))
+    return sorted({"en", *found})
+
+
+def match(raw: object, tags: list[str]) -> str | None:
+    """The one of ``tags`` for a language tag as the widget picks it: by primary subtag, whatever
+    the case or the rest ("pt-PT" and "pt" get "pt-BR"; "zh-Hans-CN" and "zh-TW" get "zh")."""
+    primary = str(raw or "").strip().lower().split("-")[0]
+    return next((tag for tag in tags if tag.split("-")[0] == primary), None)
+
+
 def language(raw: str | None) -> str:
-    """The language a fragment is rendered in: ``raw``'s primary subtag if the widget has it."""
-    code = (raw or "").strip().lower().split("-")[0]
-    if code != "en" and not (LANGUAGE.fullmatch(code) and (static_dir() / "i18n" / f"{code}.json").is_file()):
-        return "en"
-    return code
+    """The language a fragment is rendered in: the widget's language for ``raw``, else English."""
+    return match(raw, available(static_dir())) or "en"
 
 
 def strings(code: str) -> dict:

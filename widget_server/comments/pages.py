@@ -14,7 +14,7 @@ from flask_limiter.errors import RateLimitExceeded
 
 from .. import web
 from ..cors import origin_allowed, require_page_allowed
-from ..errors import APIError, ValidationError, retry_after
+from ..errors import APIError, ValidationError, problem, retry_after
 from ..extensions import db, rate_limit
 from ..metrics import COMMENTS_CREATED
 from ..models import PUBLISHED
@@ -39,10 +39,10 @@ def _view(kind: str) -> html.View:
     url = reading.page_url(args.get("url"), errors)
     sort = args.get("sort") or "oldest"
     if sort not in tree.SORTS:
-        errors["sort"] = "must be one of " + ", ".join(tree.SORTS)
+        errors["sort"] = problem("invalid", "must be one of " + ", ".join(tree.SORTS))
     theme = args.get("theme") or "light"
     if theme not in html.THEMES:
-        errors["theme"] = "must be one of " + ", ".join(html.THEMES)
+        errors["theme"] = problem("invalid", "must be one of " + ", ".join(html.THEMES))
     if errors:
         raise ValidationError(errors)
     reading.require_allowed(url)
@@ -168,7 +168,7 @@ def _refused(view: html.View, values: dict, exc: APIError) -> Response:
         if not errors:
             reading.require_allowed(url)
     except APIError:
-        errors["url"] = "is not on an allowed site"
+        errors["url"] = problem("not_allowed", "is not on an allowed site")
     if errors:
         response = web.link_page(exc.status, title="Not sent", message=message)
     else:

@@ -16,7 +16,7 @@ from sqlalchemy import exists, func, select
 
 from .. import clock, fields, names
 from ..delivery import events
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..models import MAX_DEPTH, PENDING, PUBLISHED, SPAM, Comment, Thread, User
 from ..security import ip_hash, new_token, token_hash
@@ -134,15 +134,16 @@ def identity(new: NewComment, account: User | None) -> Author:
         if not config.get("ANONYMOUS_POSTING", True):
             raise APIError(403, "forbidden", "sign in to comment: anonymous comments are off on this site")
         if new.author and names.is_registered(new.author):
-            raise ValidationError({"author": "is a registered name"})
+            raise ValidationError({"author": problem("taken", "is a registered name")})
         author = Author(new.author, new.email, new.website, None)
     else:
         author = Author(account.display_name, account.email, new.website, account.id, account.signed_in_via)
     if new.notify:
         if not config.get("SMTP_URL"):
-            raise ValidationError({"notify": "is not available: this site sends no mail"})
+            raise ValidationError({"notify": problem("not_allowed",
+                                                     "is not available: this site sends no mail")})
         if not author.email:
-            raise ValidationError({"email": "is needed for reply notifications"})
+            raise ValidationError({"email": problem("required", "is needed for reply notifications")})
     return author
 
 
@@ -152,7 +153,7 @@ def parent_for(thread: Thread, parent_id: int | None) -> Comment | None:
         return None
     parent = db.session.get(Comment, parent_id)
     if parent is None or parent.thread_id != thread.id or parent.state not in (PUBLISHED, PENDING):
-        raise ValidationError({"parent_id": "does not exist in this thread"})
+        raise ValidationError({"parent_id": problem("not_found", "does not exist in this thread")})
     if parent.depth >= MAX_DEPTH - 1 and parent.parent_id is not None:
         # Past the depth cap a reply joins its parent's siblings' replies.
         return db.session.get(Comment, parent.parent_id)

@@ -31,7 +31,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 
-from ..errors import ValidationError
+from ..errors import ValidationError, problem
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "a", "em", "strong", "del", "s", "code", "pre",
@@ -249,5 +249,5 @@ def render_visible(text: str) -> str:
     is judged after cleaning, so no invisible character or empty markup makes a comment."""
     html = render(text)
     if not shows_something(html):
-        raise ValidationError({"text": "must not be empty"})
+        raise ValidationError({"text": problem("required", "must not be empty")})
     return html

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock, fields
 from ..delivery import events
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..models import PENDING, PUBLISHED, AuditEntry, Comment, Report
 from ..security import client_address, subject_hash
@@ -43,10 +43,11 @@ class NewReport:
         errors: dict[str, str] = {}
         reason = data.get("reason")
         if reason not in REASONS:
-            errors["reason"] = "must be one of " + ", ".join(REASONS)
+            errors["reason"] = problem("invalid", "must be one of " + ", ".join(REASONS))
         note = fields.text_field(data, "note", errors, max_len=MAX_NOTE, multiline=True) or ""
         if reason == ILLEGAL and not note.strip() and "note" not in errors:
-            errors["note"] = "is required for illegal content: say briefly what is illegal and why"
+            errors["note"] = problem("required",
+                                     "is required for illegal content: say briefly what is illegal and why")
         if errors:
             raise ValidationError(errors)
         return cls(reason, note.strip())

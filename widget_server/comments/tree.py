@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import ValidationError
+from ..errors import ValidationError, problem
 from ..models import DELETED, PUBLISHED, Comment
 from ..pagination import decode_cursor, encode_cursor, whole_numbers
 from .views import public_comment
@@ -59,7 +59,8 @@ def sort_key_of(sort: str):
         try:
             return shape(key)
         except ValueError:
-            raise ValidationError({"cursor": "does not belong to this sort order"}) from None
+            raise ValidationError({"cursor": problem("invalid",
+                                                     "does not belong to this sort order")}) from None
 
     return checked
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from .. import web
-from ..errors import ValidationError
+from ..errors import ValidationError, problem
 from ..extensions import db
 from . import subscriptions
 
@@ -26,7 +26,7 @@ def unsubscribe():
     data = web.json_body()
     everything = data.get("all", False)
     if not isinstance(everything, bool):
-        raise ValidationError({"all": "must be true or false"})
+        raise ValidationError({"all": problem("invalid", "must be true or false")})
     removed = subscriptions.unsubscribe(web.token_field(data), everything=everything)
     db.session.commit()
     return jsonify({"unsubscribed": removed})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from ..errors import ValidationError
+from ..errors import ValidationError, problem
 from ..extensions import db
 from ..models import Subscription
 from ..security import NOTIFY_CONFIRM, UNSUBSCRIBE, TokenExpired, TokenInvalid, sign, unsign
@@ -29,11 +29,11 @@ def _subscription(purpose: str, token: str, max_age: int | None) -> Subscription
     try:
         data, _signed_at = unsign(purpose, token, max_age=max_age)
     except TokenExpired:
-        raise ValidationError({"token": "has expired"}) from None
+        raise ValidationError({"token": problem("expired", "has expired")}) from None
     except TokenInvalid:
-        raise ValidationError({"token": "is not valid"}) from None
+        raise ValidationError({"token": problem("invalid", "is not valid")}) from None
     if not isinstance(data, dict) or not isinstance(data.get("s"), int):
-        raise ValidationError({"token": "is not valid"})
+        raise ValidationError({"token": problem("invalid", "is not valid")})
     return db.session.get(Subscription, data["s"])
 
 
@@ -42,7 +42,7 @@ def confirm_address(token: str) -> int:
     The caller commits."""
     subscription = _subscription(NOTIFY_CONFIRM, token, CONFIRM_MAX_AGE)
     if subscription is None:  # its comment is gone, or the address unsubscribed meanwhile
-        raise ValidationError({"token": "is no longer valid: opt in again"})
+        raise ValidationError({"token": problem("expired", "is no longer valid: opt in again")})
     subscription.confirmed = True
     return 1
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from .. import fields, web
 from ..comments import reports, threads
 from ..comments.service import get_or_404
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db, rate_limit
 from ..models import STATES, Ban, Comment, Thread
 from ..pagination import decode_cursor, next_cursor, whole_numbers
@@ -75,7 +75,8 @@ def _id_cursor() -> int | None:
 def _query_text() -> str | None:
     q = (request.args.get("q") or "").strip()
     if len(q) > MAX_QUERY:
-        raise ValidationError({"q": f"must be at most {MAX_QUERY} characters"})
+        raise ValidationError({"q": problem("too_long",
+                                            f"must be at most {MAX_QUERY} characters", max=MAX_QUERY)})
     return q or None
 
 
@@ -88,7 +89,7 @@ def list_comments():
     errors: dict[str, str] = {}
     state = request.args.get("state") or None
     if state is not None and state not in STATES:
-        errors["state"] = "must be one of " + ", ".join(STATES)
+        errors["state"] = problem("invalid", "must be one of " + ", ".join(STATES))
     url = request.args.get("url") or None
     if url is not None:
         url = fields.page_url(url, errors)
@@ -155,14 +156,14 @@ def bulk_action():
     errors: dict[str, str] = {}
     action = data.get("action")
     if action not in moderation.ACTIONS:
-        errors["action"] = "must be one of " + ", ".join(moderation.ACTIONS)
+        errors["action"] = problem("invalid", "must be one of " + ", ".join(moderation.ACTIONS))
     ids = data.get("ids")
     if not isinstance(ids, list) or not ids:
-        errors["ids"] = "must be a non-empty list of comment ids"
+        errors["ids"] = problem("required", "must be a non-empty list of comment ids")
     elif len(ids) > MAX_BULK:
-        errors["ids"] = f"at most {MAX_BULK} ids per request"
+        errors["ids"] = problem("too_many", f"at most {MAX_BULK} ids per request", max=MAX_BULK)
     elif not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= fields.MAX_ID for i in ids):
-        errors["ids"] = "must contain only positive integers"
+        errors["ids"] = problem("invalid", "must contain only positive integers")
     if errors:
         raise ValidationError(errors)
     affected = moderation.bulk(g.admin, action, sorted(set(ids)))
@@ -230,32 +231,34 @@ def _ban_fields(data: dict) -> tuple[str, Comment | None, str | None, str, int |
     errors: dict[str, str] = {}
     kind = data.get("kind")
     if kind not in moderation.BAN_KINDS:
-        errors["kind"] = "must be one of " + ", ".join(moderation.BAN_KINDS)
+        errors["kind"] = problem("invalid", "must be one of " + ", ".join(moderation.BAN_KINDS))
     comment_id, value = data.get("comment_id"), data.get("value")
     comment = None
     if comment_id is not None:
         if (isinstance(comment_id, bool) or not isinstance(comment_id, int)
                 or not 1 <= comment_id <= fields.MAX_ID):
-            errors["comment_id"] = "must be a positive integer"
+            errors["comment_id"] = problem("invalid", "must be a positive integer")
         elif value is not None:
-            errors["value"] = "give comment_id or value, not both"
+            errors["value"] = problem("invalid", "give comment_id or value, not both")
         else:
             comment = get_or_404(comment_id)
     elif not isinstance(value, str) or not value.strip():
-        errors["comment_id"] = "give comment_id (ban that comment's author) or value"
+        errors["comment_id"] = problem("required", "give comment_id (ban that comment's author) or value")
     elif kind == "ip" and not _IP_HASH_RE.match(value.strip()):
-        errors["value"] = "must be an IP hash as shown in the admin comment view"
+        errors["value"] = problem("invalid", "must be an IP hash as shown in the admin comment view")
     elif kind == "email" and not fields.EMAIL_RE.match(value.strip()):
-        errors["value"] = "must be an e-mail address"
+        errors["value"] = problem("invalid", "must be an e-mail address")
     reason = data.get("reason", "")
     if not isinstance(reason, str) or len(reason) > MAX_REASON:
-        errors["reason"] = f"must be a string of at most {MAX_REASON} characters"
+        errors["reason"] = problem("too_long",
+                                   f"must be a string of at most {MAX_REASON} characters", max=MAX_REASON)
     expires_in = data.get("expires_in")
     if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)
                                    or not 60 <= expires_in <= MAX_BAN_SECONDS):
-        errors["expires_in"] = f"must be null (forever) or seconds between 60 and {MAX_BAN_SECONDS}"
+        errors["expires_in"] = problem("invalid",
+                                       f"must be null (forever) or seconds between 60 and {MAX_BAN_SECONDS}")
     if not isinstance(data.get("shadow", False), bool):
-        errors["shadow"] = "must be true or false"
+        errors["shadow"] = problem("invalid", "must be true or false")
     if errors:
         raise ValidationError(errors)
     return kind, comment, value, " ".join(reason.split()), expires_in

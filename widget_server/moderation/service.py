@@ -19,7 +19,7 @@ from ..clock import iso
 from ..comments import learning, service, threads
 from ..comments.views import public_comment
 from ..delivery import events
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..models import (
     DELETED,
@@ -113,12 +113,13 @@ def link_decision(token: str) -> tuple[Comment, str]:
     try:
         payload, _issued = unsign(MODERATION_LINK, token, max_age=MODERATION_LINK_MAX_AGE)
     except TokenExpired:
-        raise ValidationError({"token": "has expired: moderate it on the moderation page"}) from None
+        raise ValidationError({"token": problem("expired",
+                                                "has expired: moderate it on the moderation page")}) from None
     except TokenInvalid:
-        raise ValidationError({"token": "is not valid"}) from None
+        raise ValidationError({"token": problem("invalid", "is not valid")}) from None
     if (not isinstance(payload, dict) or payload.get("a") not in ACTIONS
             or not isinstance(payload.get("c"), int)):
-        raise ValidationError({"token": "is not valid"})
+        raise ValidationError({"token": problem("invalid", "is not valid")})
     comment = db.session.get(Comment, payload["c"])
     if comment is None:
         raise APIError(404, "not_found", "that comment no longer exists")
