@@ -3,7 +3,7 @@ widget renders in it"): the thread and its form in the language, the count in it
 not one of English's words left on screen. tests/test_i18n_files.py checks the files themselves;
 tests/browser/test_widget_languages.py draws zh ja hi th pt-BR and the right-to-left languages.
 
-One test per language (about half a second each), so that workers share them out."""
+One test per language, so that workers share them out."""
 from __future__ import annotations
 
 import json
