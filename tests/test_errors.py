@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from support.app import PAGE
@@ -193,3 +194,28 @@ def test_parent_id_past_the_column_range_is_a_field_error(client):
     response = client.post(f"{API}/comments", json={"url": PAGE, "text": "x", "parent_id": 2**63})
     assert_error_shape(response, 400)
     assert_nothing_stored(client)
+
+
+def test_every_field_message_in_the_code_carries_a_code():
+    """A field error is made with errors.problem (or a helper that does), never a bare string: a bare
+    one would reach readers of other languages as field code `invalid`, in English words."""
+    from pathlib import Path
+
+    import widget_server
+
+    bare = re.compile(r'errors\[[^\]]+\]\s*=\s*f?"|ValidationError\(\{[^}:]+:\s*f?"')
+    found = [f"{path.name}: {line.strip()}" for path in Path(widget_server.__file__).parent.rglob("*.py")
+             for line in path.read_text("utf-8").splitlines() if bare.search(line)]
+    assert found == []
+
+
+def test_a_field_code_must_be_one_of_the_documented_ones():
+    from widget_server.errors import FIELD_CODES, field_codes, field_params, problem
+
+    message = problem("too_long", "must be at most 5 characters", max=5)
+    assert message == "must be at most 5 characters" and isinstance(message, str)
+    assert field_codes({"a": message, "b": "a bare message"}) == {"a": "too_long", "b": "invalid"}
+    assert field_params({"a": message, "b": problem("required", "is required")}) == {"a": {"max": 5}}
+    assert "required" in FIELD_CODES
+    with pytest.raises(ValueError, match="unknown field code"):
+        problem("too_longish", "x")

@@ -277,6 +277,19 @@ def test_a_refused_post_is_the_page_again_with_the_text_kept(app, form_post, fie
         assert db.session.scalars(select(Comment)).first() is None
 
 
+@pytest.mark.parametrize(("fields", "wait", "words"), [
+    ({"lang": "de", "text": "  "}, 5, "Kommentar: Bitte füllen Sie dieses Feld aus."),
+    ({"lang": "de", "email": "not an address"}, 5, "E-Mail: Diese Angabe ist ungültig."),
+    ({"lang": "pt-BR", "text": "x" * 10_001}, 5,
+     "Seu comentário: Longo demais: no máximo 10.000 caracteres."),
+    ({"lang": "ja"}, 0, "早すぎます！数秒待ってから送信してください。"),  # too_fast, a code of the whole post
+])
+def test_a_refused_post_is_worded_in_the_pages_language(form_post, fields, wait, words):
+    response = form_post(fields, wait=wait)
+    assert response.status_code == 400
+    assert f'<p class="ws-error" role="alert">{words}</p>' in response.get_data(as_text=True)
+
+
 def test_no_origin_header_leaves_the_signed_token_to_decide(app, form_post):
     assert form_post(headers={"User-Agent": "Lynx/2.9"}).status_code == 303
 
@@ -310,6 +323,10 @@ def test_form_posts_share_the_post_rate_limit_and_answer_in_html(client, form_po
     assert limited.status_code == 429 and limited.mimetype == "text/html"
     assert int(limited.headers["Retry-After"]) > 0
     assert "too many posts" in limited.get_data(as_text=True).lower()
+    german = form_post({"text": "Dritter", "lang": "de"})
+    assert german.status_code == 429
+    said = german.get_data(as_text=True)
+    assert re.search(r"Zu viele Versuche\. Bitte versuchen Sie es in \d+ Sekunden erneut\.", said)
 
 
 MAIL = {"SMTP_URL": "smtp://127.0.0.1:9?from=comments@blog.example", "PUBLIC_URL": "https://comments.example",

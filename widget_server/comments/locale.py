@@ -41,10 +41,10 @@ def _english(path: Path, _stamp: int) -> dict:
     return strings
 
 
-@lru_cache(maxsize=32)
-def _table(path: Path, _stamp: int) -> dict:
+@lru_cache(maxsize=64)
+def _table(path: Path, _stamp: int, name: str = "widget") -> dict:
     data = json.loads(path.read_bytes())
-    table = data.get("widget") if isinstance(data, dict) else None
+    table = data.get(name) if isinstance(data, dict) else None
     return table if isinstance(table, dict) else {}
 
 
@@ -96,6 +96,32 @@ class Words:
         forms = self.strings["count"]
         form = _plural_rules(self.code).select(value)
         return (forms.get(form) or forms["other"]).replace("{n}", self.number(value))
+
+    def error(self, code: str, fields: dict, retry_after: str | None = None) -> str | None:
+        """An error in the reader's words, as /widget-errors.js words it (each field's label,
+        then its code's sentence); None in English, which keeps the server's own message."""
+        if self.code == "en":
+            return None
+        if code == "rate_limited":
+            seconds = int(retry_after or 60)
+            unit, amount = ((icu.URelativeDateTimeUnit.MINUTE, -(-seconds // 60)) if seconds > 90
+                            else (icu.URelativeDateTimeUnit.SECOND, seconds))
+            return self.fill("rate", icu.RelativeDateTimeFormatter(icu.Locale(self.code))
+                             .formatNumeric(amount, unit))
+        if code == "thread_locked":
+            return self.strings["closed"]
+        path = static_dir() / "i18n" / f"{self.code}.json"
+        table = _table(path, path.stat().st_mtime_ns, "errors")
+        if not table:
+            return None
+        labels = {"text": "text", "author": "name", "email": "email", "website": "site"}
+        sentences = []
+        for name, message in fields.items():
+            params = getattr(message, "params", {})
+            words = re.sub(r"\{(\w+)\}", lambda m, params=params: self.number(params.get(m[1], 0)),
+                           table.get(getattr(message, "code", "invalid")) or table["invalid"])
+            sentences.append(f"{self.strings[labels[name]]}: {words}" if name in labels else words)
+        return " ".join(sentences) or table.get(code) or table["error"]
 
     def date(self, value: str) -> str:
         """A short date for the time's text (the widget replaces it with "5 minutes ago")."""

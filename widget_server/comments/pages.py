@@ -160,8 +160,10 @@ def _refused(view: html.View, values: dict, exc: APIError) -> Response:
     """The page again with the reason and the reader's text kept, under a fresh form token; a
     refused page or origin (nothing to show) is a short page of its own."""
     fields = exc.fields or {}
-    message = "; ".join(f"{name}: {problem}" for name, problem in fields.items()) or exc.message
-    message = message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    message = locale.words(view.lang).error(exc.code, fields, exc.headers.get("Retry-After"))
+    if message is None:  # English: the server's own words
+        message = "; ".join(f"{name}: {problem}" for name, problem in fields.items()) or exc.message
+        message = message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
     errors: dict[str, str] = {}
     url = reading.page_url(view.url or None, errors)
     try:
