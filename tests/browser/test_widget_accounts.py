@@ -295,6 +295,18 @@ def test_panels_speak_the_widget_language_and_fall_back_to_english(page: Page, a
     module, strings = (accounts_site.url + path for path in wanted)
     assert events.index(("request", strings)) < events.index(("response", module)), "not after the module"
 
+    # Refusals in German too: a wrong password, and a field error under the panel's own label.
+    box.get_by_label("E-Mail").fill("niemand@example.org")
+    box.get_by_label("Passwort", exact=True).fill("falsch-falsch")
+    box.get_by_role("button", name="Anmelden", exact=True).click()
+    expect(box.locator(".er")).to_have_text("E-Mail-Adresse oder Passwort ist falsch.")
+    box.get_by_role("button", name="Konto erstellen").click()
+    panel(page).get_by_label("E-Mail").fill("neu@example.org")
+    panel(page).get_by_label("Anzeigename").fill("<b>Neu</b>")
+    panel(page).get_by_role("button", name="Konto erstellen").click()
+    expect(panel(page).locator(".er")).to_have_text(
+        "Anzeigename: Enthält Zeichen, die hier nicht erlaubt sind, etwa < oder >.")
+
     # The account strings fail: the panels are in English, the rest of the widget stays German.
     page.route("**/widget-i18n/account/**", lambda route: route.fulfill(status=404, body="{}"))
     page.reload()
