@@ -42,7 +42,7 @@
   // The languages with a file in static/i18n (tests/test_i18n_files.py keeps this true), fetched from
   // ORIGIN: a copy of this script served from a CDN or the site itself finds them too. data-lang, then
   // the page's <html lang>, then the browser's; by primary subtag (pt-PT gets pt-BR, zh-TW zh).
-  const LANGUAGES = "ar de en es fr hi id it ja ko pt-BR ru th tr zh".split(" ");
+  const LANGUAGES = "ar cs de el en es fa fr he hi hu id it ja ko nl pl pt-BR ro ru sv th tr uk vi zh".split(" ");
   const wanted = [options.lang, document.documentElement.lang, ...navigator.languages || [navigator.language]]
     .map((tag) => LANGUAGES.find((code) => code.split("-")[0] == String(tag).toLowerCase().split("-")[0]))
     .find(Boolean) || "en";

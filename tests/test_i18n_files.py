@@ -36,6 +36,7 @@ SAME_AS_ENGLISH = {
     "fr": {"widget.title", "widget.email", "account.email"},  # "Discussion"; "E-mail" is French usage
     "it": {"widget.email", "account.email", "account.pw", "widget.acct"},  # "E-mail", "Password", "Account"
     "pt-BR": {"widget.email", "account.email"},  # "E-mail" is Brazilian usage
+    "nl": {"widget.site"},  # "Website" is the Dutch word (beside "Naam", "E-mailadres")
 }
 # The error codes a reader can meet in the widget (besides the field codes); each needs words.
 READER_CODES = {"edit_window_closed", "challenge_required", "challenge_invalid", "invalid_form_token",
