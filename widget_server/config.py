@@ -37,6 +37,18 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind, parse_publ
 )
 
 MODERATION_MODES = ("off", "all", "first")
+MAX_REACTIONS = 8
+
+
+def _reactions(name: str, raw: str) -> list[str]:
+    """Emoji only (no letters, digits or markup), each at most 16 characters, no repeats."""
+    found = _list(name, raw)
+    for emoji in found:
+        if len(emoji) > 16 or any(ch.isascii() for ch in emoji):
+            raise ConfigError(f"{PREFIX}{name}: {emoji!r} is not an emoji (write them comma-separated)")
+    if not found or len(found) > MAX_REACTIONS or len(set(found)) < len(found):
+        raise ConfigError(f"{PREFIX}{name} must list 1 to {MAX_REACTIONS} different emoji, not {raw!r}")
+    return found
 
 
 def _probability(name: str, raw: str) -> float:
@@ -69,7 +81,11 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "RATELIMIT_ENABLED": ("true", _bool, "false switches every rate limit off"),
     "RATELIMIT_POST": ("5 per minute;30 per hour", _rate_limit,
                        "posting: a burst and an hourly budget per client"),
-    "RATELIMIT_LIKE": ("30 per minute", _rate_limit, "likes per client"),
+    "RATELIMIT_LIKE": ("30 per minute", _rate_limit,
+                       "likes and reactions per client (one budget for both, added and taken back)"),
+    "REACTIONS": ("👍,❤️,😂,😮,😢,🎉", _reactions,
+                  "comma-separated emoji readers may react with, to a page or a comment (at most 8; "
+                  "👍 on a comment is its like)"),
     "RATELIMIT_PREVIEW": ("60 per minute", _rate_limit, "previews per client"),
     "RATELIMIT_CHALLENGE": ("30 per minute;300 per hour", _rate_limit,
                             "proof-of-work challenges handed to one client"),

@@ -28,7 +28,7 @@ from ..delivery.feed import MISSING
 from ..extensions import db, memo
 from ..metrics import CACHE
 from ..models import Comment, Thread
-from . import screening, service, threads, trees
+from . import reactions, screening, service, threads, trees
 
 
 @dataclass
@@ -73,20 +73,24 @@ def public_config(config: Mapping[str, object]) -> dict:
             "pow": config["POW"] == "on",  # the widget solves a challenge for each anonymous post
             # The form's limits, from the model columns: the widget keeps no copy of its own.
             "max_author_length": fields.MAX_AUTHOR, "max_email_length": fields.MAX_EMAIL,
-            "max_website_length": fields.MAX_WEBSITE}
+            "max_website_length": fields.MAX_WEBSITE,
+            "reactions": config["REACTIONS"]}  # issue 19: what readers may react with
 
 
 def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
     thread = threads.find(url)
     if thread is None:
-        built, info = trees.EMPTY, {"url": url, "title": "", "comment_count": 0, "locked": False}
+        built, info = trees.EMPTY, {"url": url, "title": "", "comment_count": 0, "locked": False,
+                                    "reactions": {}}
     else:
         # Built once per thread version (trees.py); every page and sort is cut from it.
         # Plain rows, not ORM objects: the tree reads columns only (a third of the load's cost).
         built = current_app.extensions["widget_tree_cache"].get(thread.id, thread.version, lambda: (
-            db.session.execute(select(_COMMENTS).where(_COMMENTS.c.thread_id == thread.id)).all()))
+            db.session.execute(select(_COMMENTS).where(_COMMENTS.c.thread_id == thread.id)).all()),
+            lambda: (current_app.config["REACTIONS"], reactions.of_thread(thread.id)))
         info = {"url": thread.url, "title": thread.title,
-                "comment_count": built.visible, "locked": thread.locked}
+                "comment_count": built.visible, "locked": thread.locked,
+                "reactions": built.page_reactions}
     items, next_cursor = built.page(sort, limit, cursor)
     payload = {"thread": info, "comments": items, "next_cursor": next_cursor,
                "config": public_config(current_app.config)}

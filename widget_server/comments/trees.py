@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..cache import ByteLRU
-from ..models import Comment
+from ..models import DELETED, Comment
 from ..pagination import decode_cursor, encode_cursor
 from . import tree
+from .views import LIKE
 
 # Roughly what one comment's view weighs in memory besides its html: the dicts, the strings.
 _PER_COMMENT = 900
@@ -24,14 +25,22 @@ _PER_COMMENT = 900
 class Built:
     """One version of a thread: its top-level comments (replies nested) and orders cut lazily."""
 
-    def __init__(self, top_level: list[dict]):
+    def __init__(self, top_level: list[dict], order: Sequence[str] = (),
+                 reactions: Mapping[int | None, Mapping[str, int]] | None = None):
+        """``reactions``: counts by comment id (the page's under None), likes aside; ``order``: the
+        configured emoji, in which each comment's ``reactions`` and ``page_reactions`` are listed."""
         self.top_level = top_level
+        reactions = reactions or {}
+        self.page_reactions = {e: reactions[None][e] for e in order if reactions.get(None, {}).get(e)}
         self.visible = tree.count_visible(top_level)
         self.weight = 0
         stack = list(top_level)
         while stack:
             item = stack.pop()
             self.weight += _PER_COMMENT + len(item["html"])
+            if order and item["state"] != DELETED:
+                found = {**reactions.get(item["id"], {}), LIKE: item["likes"]}
+                item["reactions"] = {e: found[e] for e in order if found.get(e)}
             stack.extend(item["replies"])
         self._orders: dict[str, tuple[list[list[int]], list[dict]]] = {}
 
@@ -62,7 +71,8 @@ class ThreadTrees:
         self._building: dict[tuple[int, int], threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def get(self, thread_id: int, version: int, load: Callable[[], Iterable[Comment]]) -> Built:
+    def get(self, thread_id: int, version: int, load: Callable[[], Iterable[Comment]],
+            reactions: Callable[[], tuple[Sequence[str], Mapping]] | None = None) -> Built:
         key = (thread_id, version)
         built = self.store.get(key)
         if built is not None:
@@ -72,7 +82,7 @@ class ThreadTrees:
         with building:
             built = self.store.get(key)  # built by the request this one waited for
             if built is None:
-                built = Built(tree.build(load()))
+                built = Built(tree.build(load()), *(reactions() if reactions else ()))
                 self.store.put(key, built)
         with self._lock:
             self._building.pop(key, None)
