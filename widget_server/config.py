@@ -29,6 +29,7 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind, parse_publ
     _log_level,
     _networks,
     _rate_limit,
+    _reactions,
     _str,
     check_database,
     parse_bind,
@@ -37,19 +38,6 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind, parse_publ
 )
 
 MODERATION_MODES = ("off", "all", "first")
-MAX_REACTIONS = 8
-
-
-def _reactions(name: str, raw: str) -> list[str]:
-    """Emoji only (no letters, digits or markup), each at most 16 characters, no repeats."""
-    found = _list(name, raw)
-    for emoji in found:
-        if len(emoji) > 16 or any(ch.isascii() for ch in emoji):
-            raise ConfigError(f"{PREFIX}{name}: {emoji!r} is not an emoji (write them comma-separated)")
-    if not found or len(found) > MAX_REACTIONS or len(set(found)) < len(found):
-        raise ConfigError(f"{PREFIX}{name} must list 1 to {MAX_REACTIONS} different emoji, not {raw!r}")
-    return found
-
 
 def _probability(name: str, raw: str) -> float:
     try:
