@@ -301,7 +301,7 @@ ol{list-style:none;margin:0;padding:0}
 .rx{display:inline-flex;flex-wrap:wrap;gap:4px}
 .rx button{border:1px solid var(--bd);background:var(--bg);border-radius:99px;padding:0 9px;min-height:32px;cursor:pointer;font-weight:400;color:var(--fg)}
 .rx [aria-pressed=true]{border-color:var(--ac);background:var(--sf);font-weight:600}
-.hd+.rx{margin:0 0 var(--g)}
+.ws>.rx{display:flex;margin-top:var(--g)}
 .pd{font-size:.8em;font-weight:600;border-radius:99px;padding:1px 10px;background:var(--hl);color:var(--fg)}
 .r{margin-inline-start:22px;padding-inline-start:14px;border-inline-start:2px solid var(--bd)}
 .r .r .r .r{margin-inline-start:0;padding-inline-start:0;border:0}
@@ -353,13 +353,14 @@ ol{list-style:none;margin:0;padding:0}
     thread.more = actionButton("more", strings.more, "b mo", { part: "button load-more", hidden: true });
     thread.live = element("div", { class: "sr", "aria-live": "polite" });
     thread.top = element("div"); // the post form, or the notice that the thread is closed
-    thread.reactions = element("span"); // the page's own reactions, drawn with the first page
+    thread.reactions = element("span"); // the page's own reactions, drawn with the first page, after the
+    // list: above it they would push down a thread the server drew (docs/server-rendering.md)
     host.replaceChildren(); // in the same task as the first page is drawn: no flash, no id twice
     shadow.replaceChildren(element("section",
       { class: "ws " + THEME, lang: language, dir: strings.dir || "ltr", part: "root", "aria-labelledby": "ws-t" },
       element("div", { class: "hd", part: "header" },
         element("h2", { id: "ws-t", part: "title" }, strings.title, " ", thread.count), thread.sortGroup),
-      thread.reactions, thread.top, thread.status, thread.list, thread.empty, thread.more, thread.live));
+      thread.top, thread.status, thread.list, thread.empty, thread.more, thread.reactions, thread.live));
     shadow.addEventListener("click", (event) => onThreadClick(thread, event));
     addEventListener("hashchange", () => goToPermalink(thread));
     start(thread, firstPage);

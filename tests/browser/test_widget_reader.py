@@ -43,7 +43,7 @@ def test_reacting_with_the_picker_counts_once_and_is_remembered(page: Page, widg
     expect(party).to_have_attribute("aria-pressed", "true")
     party.click()  # pressed again: taken back
     expect(comment(page, 1).get_by_role("button", name=re.compile("🎉"))).to_have_count(0)
-    # The page's own reactions, above the form.
+    # The page's own reactions, below the thread.
     page_bar = widget(page).locator(":scope > .rx")
     page_bar.get_by_role("button", name="Add a reaction").click()
     page_bar.get_by_role("button", name="😮").click()
