@@ -15,7 +15,8 @@ const POLL_FIRST = 15e3, POLL_MOST = 3e5; // backoff while streams are refused o
 const CSS = ".nw{position:sticky;bottom:8px;display:flex;justify-content:center;margin-top:var(--g)}.nw:empty{display:none}";
 let styleSheet;
 
-export default function live({ thread, page, origin, language, api, element, insertComment, rerenderComment, setCount }) {
+export default function live({ thread, page, origin, language, api, element, insertComment, rerenderComment, setCount,
+  setReactions }) {
   let texts = EN;
   if (language !== "en") {
     fetch(`${origin}/widget-i18n/live/${language}.json`, { credentials: "omit" })
@@ -103,6 +104,11 @@ export default function live({ thread, page, origin, language, api, element, ins
     source = new EventSource(origin + "/api/v1/events?" + query);
     source.addEventListener("comment", onComment);
     source.addEventListener("thread", onThread);
+    source.addEventListener("reactions", (event) => { // issue 19: a reaction added or taken back
+      lastId = event.lastEventId || lastId;
+      const { comment_id: id, reactions } = JSON.parse(event.data);
+      setReactions(id, reactions);
+    });
     source.onopen = () => { delay = POLL_FIRST; };
     source.onerror = () => { // a cut stream reconnects by itself; a refused or failed one is closed
       if (source.readyState === EventSource.CLOSED) setTimeout(poll, delay);

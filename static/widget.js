@@ -38,6 +38,9 @@
     signIn: "Sign in", acct: "Account", as: "Signed in as", anon2: "Post anonymously", notify: "Notify me of replies",
     ver: "Verified", must: "Sign in to comment.", off: "Comments are not available on this page.",
     mailed: "A confirmation mail is on its way: open its link to get replies.",
+    reactions: "Reactions", react: "Add a reaction",
+    moreReplies: { one: "Show {n} more reply", other: "Show {n} more replies" },
+    queued: "You are offline: your comment will be sent when you are back online.",
   };
   // The languages with a file in static/i18n (tests/test_i18n_files.py keeps this true), fetched from
   // ORIGIN: a copy of this script served from a CDN or the site itself finds them too. data-lang, then
@@ -67,8 +70,8 @@
       console.warn(LOG, `no "${wanted}" strings (${error}), English instead`);
     }));
   const fill = (key, value) => strings[key].replace(/\{\w\}/, value);
-  const countText = (count) =>
-    (strings.count[pluralRules.select(count)] || strings.count.other).replace("{n}", numberFormat.format(count));
+  const plural = (forms, count) => (forms[pluralRules.select(count)] || forms.other).replace("{n}", numberFormat.format(count));
+  const countText = (count) => plural(strings.count, count);
   const UNITS = [["year", 31536e3], ["month", 2592e3], ["day", 86400], ["hour", 3600], ["minute", 60]];
   function timeAgo(date) {
     const seconds = (date - Date.now()) / 1e3;
@@ -114,7 +117,9 @@
   }
   const saveEditTokens = () => store("edit-tokens", editTokens);
   saveEditTokens();
-  const liked = new Set(load("liked", []));
+  // Reactions this browser gave, "<comment id or p>:<emoji>"; likes given before reactions were 👍.
+  const reacted = new Set(load("reacted", []).concat(load("liked", []).map((id) => id + ":👍")));
+  const drop = (key) => { try { localStorage.removeItem(STORAGE_PREFIX + key); } catch { /* blocked */ } };
   const canEdit = (id) => editTokens[id] && Date.now() < editTokens[id].editableUntil;
 
   // ---- account hooks (docs/accounts.md): the session pair lives in localStorage; its panels
@@ -134,7 +139,7 @@
     accountModule = null;
     throw { unreachable: true };
   }));
-  let powModule; // proof of work: /widget-pow.js, when a reader starts writing (docs/moderation.md)
+  let editModule, powModule; // proof of work: /widget-pow.js, when a reader starts writing (docs/moderation.md)
   const pow = () => powModule ||= import(ORIGIN + "/widget-pow.js").then((module) => module.default(api));
   const renewSession = () => loadAccount().then((account) => account.refresh()); // rejects, signed out, if it cannot
   const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
@@ -146,8 +151,9 @@
   // ---- HTTP ------------------------------------------------------------------------------
   let formToken = null, refusalTold;
   const REFUSED = "origin_not_allowed"; // this page's site is not in the server's WIDGET_ALLOWED_ORIGINS
-  async function api(method, path, { body, editToken, bearer } = {}) {
+  async function api(method, path, { body, editToken, bearer, key } = {}) {
     const headers = {};
+    if (key) headers["Idempotency-Key"] = key;
     if (body) headers["Content-Type"] = "application/json";
     if (editToken) headers["X-Edit-Token"] = editToken;
     if (bearer) headers.Authorization = "Bearer " + bearer;
@@ -301,9 +307,10 @@ ol{list-style:none;margin:0;padding:0}
 .del>div>.bd{font-style:italic;color:var(--mu)}
 .ac{display:flex;flex-wrap:wrap;align-items:center;gap:4px;margin:4px 0 0;margin-inline-start:38px;font-size:.85em;color:var(--mu)}
 .ac button,.mt button{border:0;background:none;border-radius:99px;padding:2px 10px;min-height:32px;cursor:pointer;font-weight:600;display:inline-flex;align-items:center;gap:5px}
-.ac svg{width:16px;fill:none;stroke:currentColor;stroke-width:2}
-.ac [aria-pressed=true]{color:var(--er)}
-.ac [aria-pressed=true] svg{fill:currentColor}
+.rx{display:inline-flex;flex-wrap:wrap;gap:4px}
+.rx button{border:1px solid var(--bd);background:var(--bg);border-radius:99px;padding:0 9px;min-height:32px;cursor:pointer;font-weight:400;color:var(--fg)}
+.rx [aria-pressed=true]{border-color:var(--ac);background:var(--sf);font-weight:600}
+.ws>.rx{display:flex;margin-top:var(--g)}
 .pd{font-size:.8em;font-weight:600;border-radius:99px;padding:1px 10px;background:var(--hl);color:var(--fg)}
 .r{margin-inline-start:22px;padding-inline-start:14px;border-inline-start:2px solid var(--bd)}
 .r .r .r .r{margin-inline-start:0;padding-inline-start:0;border:0}
@@ -311,6 +318,7 @@ ol{list-style:none;margin:0;padding:0}
 .bd,.c form{margin-inline-start:0}.who{grid-template-columns:1fr}.ac{margin-inline-start:-10px}.av{width:30px;height:30px}}
 .em{text-align:center;padding:28px 16px;border:1px dashed var(--bd);border-radius:var(--r);color:var(--mu);margin:0}
 .mo{display:block;margin:var(--g) auto 0}
+.mr{margin:2px 0 8px;margin-inline-start:22px;min-height:32px}
 .mt b{color:var(--fg)}
 .mt button{color:var(--ac);margin-inline-start:-10px}
 .vf{padding:0 .4em;border-radius:50%;background:var(--ac);color:var(--on);font-size:.75em}
@@ -321,6 +329,7 @@ ol{list-style:none;margin:0;padding:0}
 
   // ---- the thread: its state and elements are one object, `thread`, passed to every part --
   async function mount(host) {
+    if (host.shadowRoot) return; // a second copy of the script was quicker
     const shadow = host.attachShadow({ mode: "open" });
     shadow.append(element("slot")); // a thread the server drew in the host shows until ours is drawn
     if (!styleSheet) (styleSheet = new CSSStyleSheet()).replaceSync(CSS);
@@ -353,12 +362,14 @@ ol{list-style:none;margin:0;padding:0}
     thread.more = actionButton("more", strings.more, "b mo", { part: "button load-more", hidden: true });
     thread.live = element("div", { class: "sr", "aria-live": "polite" });
     thread.top = element("div"); // the post form, or the notice that the thread is closed
+    thread.reactions = element("span"); // the page's own reactions, drawn with the first page, after the
+    // list: above it they would push down a thread the server drew (docs/server-rendering.md)
     host.replaceChildren(); // in the same task as the first page is drawn: no flash, no id twice
     shadow.replaceChildren(element("section",
       { class: "ws " + THEME, lang: language, dir: strings.dir || "ltr", part: "root", "aria-labelledby": "ws-t" },
       element("div", { class: "hd", part: "header" },
         element("h2", { id: "ws-t", part: "title" }, strings.title, " ", thread.count), thread.sortGroup),
-      thread.top, thread.status, thread.list, thread.empty, thread.more, thread.live));
+      thread.top, thread.status, thread.list, thread.empty, thread.more, thread.reactions, thread.live));
     shadow.addEventListener("click", (event) => onThreadClick(thread, event));
     addEventListener("hashchange", () => goToPermalink(thread));
     start(thread, firstPage);
@@ -388,6 +399,7 @@ ol{list-style:none;margin:0;padding:0}
     serverConfig = data.config || serverConfig;
     thread.maxLength = serverConfig.max_text_length || thread.maxLength;
     setCount(thread, data.thread.comment_count);
+    if (!next) setReactions(thread, null, data.thread.reactions);
     const fragment = document.createDocumentFragment();
     for (const comment of data.comments) fragment.append(renderComment(thread, comment, 0));
     const first = fragment.firstChild;
@@ -417,7 +429,8 @@ ol{list-style:none;margin:0;padding:0}
     thread.empty.hidden = thread.list.children.length > 0;
     goToPermalink(thread);
     thread.sse ||= import(ORIGIN + "/widget-live.js").then((m) => m.default({ thread, page: PAGE, origin: ORIGIN, language,
-      api, element, insertComment, rerenderComment, setCount }), () => {}); // live updates, once: docs/live.md
+      api, element, insertComment, rerenderComment, setCount,
+      setReactions: (id, counts) => setReactions(thread, id, counts) }), () => {}); // live updates, once: docs/live.md
   }
   // Comments held for moderation (or shadowed) are shown to their author only, fetched with the edit token.
   function showPending(thread) {
@@ -443,7 +456,18 @@ ol{list-style:none;margin:0;padding:0}
     } catch (error) { announce(thread, errorText(error)); }
     more.removeAttribute("aria-disabled");
   }
-  // Permalinks: #comment-N scrolls to comment number N, loading pages until it is there, and highlights it.
+  function expand(button) { // "Show N more replies": the hidden replies above it come out, with all of theirs
+    const hidden = [...button.previousElementSibling.children].filter((reply) => reply.hidden);
+    for (const reply of hidden) {
+      reply.hidden = false;
+      for (const inner of reply.querySelectorAll("li[hidden]")) inner.hidden = false;
+      for (const inner of reply.querySelectorAll(".mr")) inner.remove();
+    }
+    button.remove();
+    return hidden[0];
+  }
+  // Permalinks: #comment-N scrolls to comment number N, loading pages until it is there, opening
+  // the collapsed branches it is in, and highlights it.
   async function goToPermalink(thread) {
     const match = /^#comment-(\d+)$/.exec(location.hash);
     if (!match) return;
@@ -451,6 +475,9 @@ ol{list-style:none;margin:0;padding:0}
     for (let pages = 0; !find() && thread.cursor && pages < 20; pages++) await loadPage(thread, true);
     const item = find();
     if (!item) return;
+    for (let reply = item; reply; reply = reply.parentNode.closest("li")) {
+      if (reply.hidden) expand(reply.parentNode.nextElementSibling);
+    }
     for (const old of thread.shadow.querySelectorAll(".hl")) old.classList.remove("hl");
     item.classList.add("hl");
     item.focus({ preventScroll: true });
@@ -472,14 +499,20 @@ ol{list-style:none;margin:0;padding:0}
         return start(thread);
       case "more": return loadMore(thread);
       case "retry": return start(thread);
-      case "like": return like(thread, record, target);
+      case "expand": return expand(target).focus();
+      case "react": return react(thread, record, target.dataset.emoji);
+      case "pick": // the picker is /widget-react.js, loaded on the first press
+        return import(ORIGIN + "/widget-react.js").then((module) => module.default({ element, strings,
+          button: target, emoji: serverConfig.reactions || [], pressed: (emoji) => reacted.has(reactionKey(record) + emoji),
+          choose: (emoji) => react(thread, record, emoji) }), () => announce(thread, strings.net));
       case "reply":
         return target.getAttribute("aria-expanded") === "true"
           ? closeReply(thread, record, true) : openReply(thread, record, target);
-      case "edit": return startEdit(thread, record, target);
-      case "delete": return askDelete(target);
-      case "confirm-delete": return deleteComment(thread, record, target.parentNode);
-      case "cancel-delete": return cancelDelete(target.parentNode);
+      case "edit": case "delete": case "confirm-delete": case "cancel-delete": // one's own: /widget-edit.js
+        return (editModule ||= import(ORIGIN + "/widget-edit.js").then((module) => module.default({ api, element,
+          actionButton, errorText, strings, editTokens, saveEditTokens, newId, commentBox, rerenderComment, setCount,
+          announce }))).then((edit) => edit[target.dataset.action](thread, record, target),
+          () => { editModule = null; announce(thread, strings.net); });
       case "report": // the form is in /widget-report.js, loaded on the first press
         return import(ORIGIN + "/widget-report.js").then((module) => module.default(
           { api, element, errorText, language, comment: record.comment, button: target }), () => announce(thread, strings.net));
@@ -517,11 +550,7 @@ ol{list-style:none;margin:0;padding:0}
         comment.state === "pending" && element("span", { class: "pd", text: strings.pending })),
       body,
       !deleted && element("div", { class: "ac", part: "actions" },
-        comment.state === "published" && element("button",
-          { type: "button", "data-action": "like", part: "like", "aria-pressed": String(liked.has(comment.id)) },
-          svg("svg", { viewBox: "0 0 24 24", "aria-hidden": "true" },
-            svg("path", { d: "M12 20 3.5 11.5A5 5 0 0 1 12 5a5 5 0 0 1 8.5 6.5z" })),
-          element("span", { class: "sr", text: strings.like + " " }), comment.likes ? numberFormat.format(comment.likes) : ""),
+        comment.state === "published" && reactionBar(comment.id, comment.reactions),
         !thread.locked && comment.state === "published"
           && actionButton("reply", strings.reply, null, { "aria-expanded": "false" }),
         mine && actionButton("edit", strings.edit), mine && actionButton("delete", strings.del),
@@ -530,6 +559,14 @@ ol{list-style:none;margin:0;padding:0}
       const replies = element("ol", { class: "r", part: "replies" });
       for (const reply of comment.replies) replies.append(renderComment(thread, reply, depth + 1));
       item.append(replies);
+      // Long threads: past the third level, or past five replies, the rest waits behind a button.
+      const shown = depth > 1 ? 0 : replies.children.length > 5 ? 3 : 9;
+      const hidden = [...replies.children].slice(shown);
+      if (hidden.length) {
+        for (const reply of hidden) reply.hidden = true;
+        item.append(actionButton("expand", plural(strings.moreReplies,
+          hidden.reduce((n, reply) => n + 1 + reply.querySelectorAll("li").length, 0)), "b mr", { part: "button" }));
+      }
     }
     return item;
   }
@@ -537,8 +574,7 @@ ol{list-style:none;margin:0;padding:0}
   const commentBox = (record, selector) => record.item.querySelector(":scope>div" + (selector ? ">" + selector : ""));
   function rerenderComment(thread, record) { // its own box only: the replies stay
     const item = renderComment(thread, { ...record.comment, replies: [] }, record.depth);
-    const replies = record.item.querySelector(":scope>ol");
-    if (replies) item.append(replies);
+    item.append(...[...record.item.children].slice(1)); // its replies, and their "show more" button
     record.item.replaceWith(item);
     return item;
   }
@@ -554,94 +590,38 @@ ol{list-style:none;margin:0;padding:0}
     return item;
   }
 
-  // ---- one's own comments: edit and delete in place, with the edit token; and likes ------
-  async function startEdit(thread, record, editButton) {
-    const { token } = editTokens[record.comment.id];
-    const errorLine = element("p", { class: "er", role: "alert" });
-    let source;
+  // ---- reactions (docs/widget.md): to the page (record null) or a comment, pressed again to take back
+  const reactionKey = (record) => (record ? record.comment.id : "p") + ":";
+  function reactionBar(id, counts = {}) {
+    const key = (id || "p") + ":";
+    const list = (serverConfig.reactions || []).filter((emoji) => counts[emoji] || reacted.has(key + emoji));
+    return element("span", { class: "rx", role: "group", "aria-label": strings.reactions, part: "reactions" },
+      ...list.map((emoji) => actionButton("react", `${emoji} ${numberFormat.format(counts[emoji] || 0)}`, null,
+        { "data-emoji": emoji, "aria-pressed": String(reacted.has(key + emoji)) })),
+      serverConfig.reactions && actionButton("pick", "☺+", null, { "aria-label": strings.react, title: strings.react,
+        "aria-expanded": "false" }));
+  }
+  // New counts for a target (from an answer, or the live module): its bar drawn again, focus kept.
+  function setReactions(thread, id, counts) {
+    const record = id && thread.records.get(id);
+    const old = record ? commentBox(record, ".ac>.rx") : thread.reactions;
+    if (!old) return;
+    const focused = old.contains(thread.shadow.activeElement) && thread.shadow.activeElement.dataset.emoji;
+    const bar = reactionBar(id, counts);
+    if (record) record.comment.reactions = counts;
+    else thread.reactions = bar;
+    old.replaceWith(bar);
+    if (focused) (bar.querySelector(`[data-emoji="${focused}"]`) || bar.lastChild).focus();
+  }
+  async function react(thread, record, emoji) {
+    const key = reactionKey(record) + emoji, on = !reacted.has(key);
     try {
-      source = (await api("GET", "/comments/" + record.comment.id, { editToken: token })).data.text;
-    } catch (error) {
-      errorLine.textContent = errorText(error);
-      return editButton.parentNode.after(errorLine);
-    }
-    const id = newId("ws-e");
-    const textarea = element("textarea", { id, rows: 4, part: "textarea", maxlength: thread.maxLength });
-    textarea.value = source;
-    const form = element("form", { novalidate: true, part: "form" },
-      element("div", null, element("label", { for: id, text: strings.edit + " #" + record.comment.number }), textarea),
-      errorLine,
-      element("div", { class: "bar" },
-        actionButton("cancel-edit", strings.cancel, "b"), element("button", { class: "b p", text: strings.save })));
-    const replaced = [commentBox(record, ".bd"), commentBox(record, ".ac")];
-    for (const part of replaced) part.hidden = true;
-    replaced[0].after(form);
-    textarea.focus();
-    form.addEventListener("click", (event) => {
-      if (!event.target.closest("[data-action=cancel-edit]")) return;
-      event.stopPropagation();
-      form.remove();
-      for (const part of replaced) part.hidden = false;
-      editButton.focus();
-    });
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      try {
-        const { data } = await api("PATCH", "/comments/" + record.comment.id,
-          { body: { text: textarea.value }, editToken: token });
-        record.comment = { ...record.comment, ...data.comment, state: record.comment.state };
-        rerenderComment(thread, record).focus();
-      } catch (error) { errorLine.textContent = `${strings.failed} ${errorText(error)}`; }
-    });
-  }
-  function askDelete(deleteButton) {
-    const actions = deleteButton.parentNode;
-    const question = element("div", { class: "ac", role: "group", "aria-label": strings.delQ },
-      element("span", { text: strings.delQ }),
-      actionButton("confirm-delete", strings.delYes), actionButton("cancel-delete", strings.cancel));
-    actions.hidden = true;
-    actions.after(question);
-    question.children[1].focus();
-  }
-  function cancelDelete(question) {
-    const actions = question.previousElementSibling;
-    question.remove();
-    actions.hidden = false;
-    actions.querySelector("[data-action=delete]").focus();
-  }
-  async function deleteComment(thread, record, question) {
-    const { comment, item } = record;
-    try {
-      await api("DELETE", "/comments/" + comment.id, { editToken: editTokens[comment.id].token });
-    } catch (error) {
-      question.firstChild.textContent = errorText(error);
-      return;
-    }
-    delete editTokens[comment.id];
-    saveEditTokens();
-    if (comment.state === "published") setCount(thread, thread.total - 1);
-    let next;
-    if (item.querySelector(":scope>ol>li")) { // it has replies: it stays as a tombstone
-      record.comment = { ...comment, state: "deleted", html: "", author: {} };
-      next = rerenderComment(thread, record);
-    } else {
-      next = item.nextElementSibling || item.parentNode.closest("li") || thread.top.querySelector("textarea");
-      item.remove();
-      thread.records.delete(comment.id);
-      thread.empty.hidden = thread.list.children.length > 0;
-    }
-    announce(thread, strings.deleted);
-    if (next) next.focus();
-  }
-  async function like(thread, record, likeButton) {
-    const { comment } = record;
-    if (liked.has(comment.id)) return;
-    try {
-      const { data } = await api("POST", `/comments/${comment.id}/like`, { body: {} });
-      liked.add(comment.id);
-      store("liked", [...liked].slice(-500));
-      likeButton.setAttribute("aria-pressed", "true");
-      likeButton.lastChild.textContent = numberFormat.format(comment.likes = data.likes);
+      const { data } = await api(on ? "POST" : "DELETE", "/reactions",
+        { body: record ? { comment_id: record.comment.id, emoji } : { url: PAGE, emoji } });
+      reacted[on ? "add" : "delete"](key);
+      store("reacted", [...reacted].slice(-1e3));
+      drop("liked");
+      setReactions(thread, record && record.comment.id, data.reactions);
     } catch (error) { announce(thread, errorText(error)); }
   }
 
@@ -717,7 +697,11 @@ ol{list-style:none;margin:0;padding:0}
         case "preview": return showPreview(parts);
       }
     });
+    // The draft: kept in this browser per page (and per comment replied to) until it is posted.
+    parts.draft = "draft:" + PAGE + "#" + (parent ? parent.comment.id : "");
+    text.value = load(parts.draft, "");
     text.addEventListener("input", () => {
+      store(parts.draft, text.value);
       parts.preview.hidden = true;
       if (serverConfig.pow && !(session && !parts.anonymous.checked)) pow().then((work) => work.start(), () => {});
     });
@@ -747,7 +731,7 @@ ol{list-style:none;margin:0;padding:0}
   }
   async function postComment(thread, parent, parts) {
     const { fields, notice, submit } = parts;
-    if (thread.posting) return;
+    if (thread.posting || parts.queued) return;
     notice.textContent = "";
     showFormError(parts, {});
     if (!fields.text.value.trim()) {
@@ -769,7 +753,10 @@ ol{list-style:none;margin:0;padding:0}
       // a token close to its end is renewed first; a 401 renews and tries once more
       if (asAccount && sessionEndsSoon()) await renewSession();
       if (serverConfig.pow && !asAccount) body.altcha = await (await pow()).take();
-      const send = () => api("POST", "/comments", { body, bearer: asAccount && session.token });
+      // One key per comment, kept while it is not sent: a repeat of a post whose answer was lost is
+      // answered by the server with the comment already stored, never stored twice.
+      parts.key ||= crypto.randomUUID();
+      const send = () => api("POST", "/comments", { body, bearer: asAccount && session.token, key: parts.key });
       const { data, status } = await send().catch((error) => {
         if (error.status === 401 && asAccount) return renewSession().then(send);
         throw error;
@@ -780,7 +767,8 @@ ol{list-style:none;margin:0;padding:0}
       editTokens[comment.id] = {
         token: data.edit_token, editableUntil: Date.parse(data.editable_until), page: PAGE, pending: held };
       saveEditTokens();
-      fields.text.value = "";
+      fields.text.value = parts.key = "";
+      drop(parts.draft);
       parts.preview.hidden = true;
       const item = insertComment(thread, comment, parent);
       if (mailed) item.firstChild.append(element("p", { class: "nt", role: "note", part: "notice", text: strings.mailed }));
@@ -792,6 +780,7 @@ ol{list-style:none;margin:0;padding:0}
       item.focus({ preventScroll: true });
       item.scrollIntoView({ block: "nearest" });
     } catch (error) {
+      if (error.unreachable && !navigator.onLine) return queuePost(thread, parent, parts); // offline
       showFormError(parts, error); // nothing typed is lost: every field keeps its value
       const invalid = Object.values(fields).find((field) => field.getAttribute("aria-invalid") === "true");
       if (invalid) invalid.focus();
@@ -799,6 +788,24 @@ ol{list-style:none;margin:0;padding:0}
       thread.posting = false;
       submit.removeAttribute("aria-disabled");
     }
+  }
+  // Offline: the post waits, said so with a Cancel button, and is sent once when the browser is back online.
+  function queuePost(thread, parent, parts) {
+    const send = () => {
+      parts.queued = null;
+      parts.notice.textContent = "";
+      postComment(thread, parent, parts);
+    };
+    const cancel = actionButton("unqueue", strings.cancel, "b", { part: "button" });
+    cancel.onclick = () => {
+      removeEventListener("online", send);
+      parts.queued = null;
+      parts.notice.textContent = "";
+      parts.fields.text.focus();
+    };
+    parts.notice.replaceChildren(strings.queued + " ", cancel);
+    parts.queued = true;
+    addEventListener("online", send, { once: true });
   }
   // Reply forms: one per comment, opened under it.
   function openReply(thread, record, replyButton) {
@@ -843,8 +850,17 @@ ol{list-style:none;margin:0;padding:0}
       if (script.closest("head")) document.body.append(host);
       else script.after(host);
     }
-    if (host) mount(host);
-    else if (options.target) console.warn(LOG, "no element matches data-target", options.target);
+    // Lazy (the default): nothing is fetched until the reader is near the thread (or a permalink asks for it).
+    if (host && (options.loading === "eager" || !window.IntersectionObserver || /^#comment-/.test(location.hash))) mount(host);
+    else if (host) {
+      const observer = new IntersectionObserver((entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) {
+          observer.disconnect();
+          mount(host);
+        }
+      }, { rootMargin: "800px 0px" });
+      observer.observe(host);
+    } else if (options.target) console.warn(LOG, "no element matches data-target", options.target);
     if (countTargets.length) showCounts(countTargets);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

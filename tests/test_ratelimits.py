@@ -68,6 +68,14 @@ def test_likes_and_previews_are_limited(client):
     assert likes == [200, 200, 429] and previews == [200, 200, 429]
 
 
+def test_reactions_spend_the_likes_budget(client):
+    cid = burst(client, 1)[0].json["comment"]["id"]
+    statuses = [client.post(f"{API}/reactions", json={"comment_id": cid, "emoji": "🎉"}).status_code,
+                client.post(f"{API}/comments/{cid}/like", json={}).status_code,
+                client.delete(f"{API}/reactions", json={"url": PAGE, "emoji": "😮"}).status_code]
+    assert statuses == [200, 200, 429]
+
+
 def test_failed_admin_authentication_is_limited_but_success_is_not_counted(client, admin_token):
     good = {"Authorization": f"Bearer {admin_token}"}
     for _ in range(3):  # successful requests do not spend the failure budget

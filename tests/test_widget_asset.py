@@ -72,7 +72,7 @@ def test_every_script_minifies_without_the_fallback(path, caplog):
 
 
 @pytest.mark.parametrize("name", ["widget.js", "widget-account.js", "widget-live.js", "widget-errors.js",
-                                  "widget-report.js"])
+                                  "widget-report.js", "widget-react.js", "widget-edit.js"])
 def test_the_only_html_inserted_is_the_servers_sanitized_field(name):
     """Reader text goes in with textContent; innerHTML takes only a server answer's `html` field."""
     source = (STATIC_DIR / name).read_text("utf-8")
@@ -98,6 +98,16 @@ def test_the_on_demand_modules_are_served_like_the_widget(client, path):
     assert len(response.data) <= 6 * 1024  # an on-demand module's own budget
     again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+ON_DEMAND = sorted(path.name for path in STATIC_DIR.glob("widget-*.js"))
+
+
+def test_every_on_demand_module_is_within_its_own_budget(client):
+    """What loads later (the account panel, the reaction picker, editing, ...): 6 KB each (issue 19)."""
+    assert {"widget-account.js", "widget-react.js", "widget-edit.js", "widget-live.js"} <= set(ON_DEMAND)
+    sizes = {name: len(client.get("/" + name, headers=GZIP).data) for name in ON_DEMAND}
+    assert all(0 < size <= 6 * 1024 for size in sizes.values()), sizes
 
 
 @pytest.mark.parametrize("path", ["/widget-i18n/de.json", "/widget-i18n/account/ar.json",

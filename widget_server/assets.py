@@ -218,6 +218,18 @@ def widget_live_js():
     return serve("widget-live.js", "text/javascript")
 
 
+@bp.get("/widget-react.js")
+def widget_react_js():
+    """The reaction picker (issue 19): an ES module the widget imports on the first "Add a reaction"."""
+    return serve("widget-react.js", "text/javascript")
+
+
+@bp.get("/widget-edit.js")
+def widget_edit_js():
+    """Editing and deleting one's own comment: an ES module the widget imports on the first press."""
+    return serve("widget-edit.js", "text/javascript")
+
+
 @bp.get("/widget-i18n/<lang>.json")
 def widget_strings(lang: str):
     """The widget's strings in one language other than English, fetched alongside the thread."""

@@ -29,6 +29,7 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind, parse_publ
     _log_level,
     _networks,
     _rate_limit,
+    _reactions,
     _str,
     check_database,
     parse_bind,
@@ -37,7 +38,6 @@ from .config_values import (  # noqa: F401 - ConfigError, parse_bind, parse_publ
 )
 
 MODERATION_MODES = ("off", "all", "first")
-
 
 def _probability(name: str, raw: str) -> float:
     try:
@@ -77,7 +77,11 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "RATELIMIT_POST_SITE": ("120 per minute;3000 per hour", _rate_limit,
                             "posting: every client of one site together (docs/sites.md), so one site's "
                             "flood cannot use up another's capacity"),
-    "RATELIMIT_LIKE": ("30 per minute", _rate_limit, "likes per client"),
+    "RATELIMIT_LIKE": ("30 per minute", _rate_limit,
+                       "likes and reactions per client (one budget for both, added and taken back)"),
+    "REACTIONS": ("👍,❤️,😂,😮,😢,🎉", _reactions,
+                  "comma-separated emoji readers may react with, to a page or a comment (at most 8; "
+                  "👍 on a comment is its like)"),
     "RATELIMIT_PREVIEW": ("60 per minute", _rate_limit, "previews per client"),
     "RATELIMIT_CHALLENGE": ("30 per minute;300 per hour", _rate_limit,
                             "proof-of-work challenges handed to one client"),

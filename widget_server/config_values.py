@@ -64,6 +64,20 @@ def _list(_name: str, raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+MAX_REACTIONS = 8
+
+
+def _reactions(name: str, raw: str) -> list[str]:
+    """Emoji only (no letters, digits or markup), each at most 16 characters, no repeats."""
+    found = _list(name, raw)
+    for emoji in found:
+        if len(emoji) > 16 or any(ch.isascii() for ch in emoji):
+            raise ConfigError(f"{PREFIX}{name}: {emoji!r} is not an emoji (write them comma-separated)")
+    if not found or len(found) > MAX_REACTIONS or len(set(found)) < len(found):
+        raise ConfigError(f"{PREFIX}{name} must list 1 to {MAX_REACTIONS} different emoji, not {raw!r}")
+    return found
+
+
 def _choice(choices: tuple[str, ...]):
     def parse(name: str, raw: str) -> str:
         value = raw.strip().lower()

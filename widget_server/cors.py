@@ -23,7 +23,7 @@ from .urls import BadURL, normalize_origin, origin_of
 
 log = logging.getLogger(__name__)
 
-ALLOW_HEADERS = "Content-Type, X-Edit-Token, Authorization, If-None-Match"
+ALLOW_HEADERS = "Content-Type, X-Edit-Token, Authorization, If-None-Match, Idempotency-Key"
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 EXPOSE_HEADERS = "ETag, Retry-After, X-Request-Id, X-Form-Token"
 REFUSED = "origin_not_allowed"

@@ -56,6 +56,9 @@ SECTIONS = (
     # edit_token_hash: lets an author keep editing, so it is a secret.
     Section("comments", derived=("html", "email_key", "revision"), secret=("edit_token_hash",)),
     Section("likes"),
+    # Issue 19: readers' emoji reactions to pages and comments (the 👍 on a comment is its like,
+    # above); the reader is a keyed hash, like a like's.
+    Section("reactions"),
     # Readers' reports (issue 14): the reporter is a keyed hash, like an address hash.
     Section("reports"),
     Section("subscriptions"),
@@ -89,7 +92,8 @@ LEFT_OUT = {
 
 # Columns whose values are keyed with the instance secret (security._keyed): they match new
 # posts, likes and bans only under the secret that made them.
-KEYED = ("comments.ip_hash", "likes.voter_hash", "bans.value (kind ip)", "reports.reporter")
+KEYED = ("comments.ip_hash", "comments.idempotency_hash", "likes.voter_hash", "reactions.voter_hash",
+         "bans.value (kind ip)", "reports.reporter")
 
 
 def encode(value):

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -168,6 +169,9 @@ class Comment(db.Model):
     # Moved on by a trigger at every update of the row (never written by the code): what tells
     # the tree cache which comments of a large thread changed (comments/trees.py, migration scale_3).
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Issue 19: a keyed hash of the Idempotency-Key the widget sent with the post, so a post sent
+    # again (the connection dropped before the answer came) is answered, not stored twice.
+    idempotency_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     thread: Mapped[Thread] = relationship(back_populates="comments", lazy="joined")
 
@@ -196,6 +200,30 @@ class Like(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    voter_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class Reaction(db.Model):
+    """One reader's emoji reaction (issue 19) to a page (comment_id null) or to a comment.
+
+    The reader is ``voter_hash``, as for likes; one of each emoji per reader and target, held by
+    the two partial unique indexes. The thumbs-up on a comment is the older like (``likes`` and
+    ``Comment.likes``, which imported counts live in): it is never stored here.
+    """
+
+    __tablename__ = "reactions"
+    __table_args__ = (
+        Index("ux_reactions_comment", "comment_id", "emoji", "voter_hash", unique=True,
+              sqlite_where=text("comment_id IS NOT NULL"), postgresql_where=text("comment_id IS NOT NULL")),
+        Index("ux_reactions_page", "thread_id", "emoji", "voter_hash", unique=True,
+              sqlite_where=text("comment_id IS NULL"), postgresql_where=text("comment_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    emoji: Mapped[str] = mapped_column(String(16))
     voter_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -196,6 +196,7 @@ def test_the_demo_as_served_takes_over_and_never_asks_for_its_first_page(page: P
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(ssr_site.url + "/demo")
+    page.locator("#comments").scroll_into_view_if_needed()  # the widget starts near the viewport
     expect(page.locator("#comments .widget-server")).to_have_count(0)
     expect(page.locator("#comments section.ws > ol > li.c")).to_have_count(TOP_LEVEL)
     page.wait_for_load_state("networkidle")

@@ -219,7 +219,11 @@ def test_axe_finds_no_wcag_violations(page: Page, widget_site, hosts, theme):
     form.get_by_label("Your comment").fill("My own comment")
     form.get_by_role("button", name="Post comment").click()
     expect(comment(page, 5)).to_be_visible()  # our own: edit and delete buttons show
-    comment(page, 1).locator(":scope > div").get_by_role("button", name="Like").click()
+    reactions = comment(page, 1).locator(":scope > div").get_by_role("group", name="Reactions")
+    reactions.get_by_role("button", name="Add a reaction").click()
+    reactions.get_by_role("button", name="👍").click()
+    expect(reactions.get_by_role("button", name="👍 1")).to_have_attribute("aria-pressed", "true")
+    comment(page, 3).get_by_role("button", name="Add a reaction").click()  # a picker open, too
     comment(page, 1).locator(":scope > div").get_by_role("button", name="Reply").click()
     form.get_by_label("Your comment").fill("Draft to preview")
     form.get_by_role("button", name="Preview").click()

@@ -16,7 +16,7 @@ def thread(client, url=PAGE, **params):
 def test_unknown_page_is_an_empty_thread(client):
     body = thread(client)
     assert body["comments"] == [] and body["next_cursor"] is None
-    assert body["thread"] == {"url": PAGE, "title": "", "comment_count": 0, "locked": False}
+    assert body["thread"] == {"url": PAGE, "title": "", "comment_count": 0, "locked": False, "reactions": {}}
     assert body["config"]["edit_window"] == 900
 
 

@@ -119,6 +119,28 @@ def test_a_like_is_counted_once_across_both(pair):
     assert a.get(f"/api/v1/comments?url={url}").json["comments"][0]["likes"] == 2
 
 
+def test_a_reaction_is_counted_once_across_both(pair):
+    """Issue 19: the same reader's reaction through both instances, at once, counts once."""
+    a, b, _ = pair
+    url = page("reactions")
+    comment_id = a.post("/api/v1/comments", {"url": url, "text": "react to me"},
+                        headers={"X-Forwarded-For": client_ip()}).json["comment"]["id"]
+    reader = {"X-Forwarded-For": client_ip()}
+    party = {"comment_id": comment_id, "emoji": "🎉"}
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda inst: inst.post("/api/v1/reactions", party, headers=reader),
+                                [a, b, a, b]))
+    assert [r.json for r in answers] == [{"reactions": {"🎉": 1}}] * 4
+    page_reaction = {"url": url, "emoji": "😮"}
+    assert b.post("/api/v1/reactions", page_reaction, headers=reader).json == {"reactions": {"😮": 1}}
+    assert a.post("/api/v1/reactions", page_reaction, headers=reader).json == {"reactions": {"😮": 1}}
+    thread = a.get(f"/api/v1/comments?url={url}").json
+    assert thread["thread"]["reactions"] == {"😮": 1} and thread["comments"][0]["reactions"] == {"🎉": 1}
+    someone_else = {"X-Forwarded-For": client_ip()}
+    assert a.post("/api/v1/reactions", page_reaction, headers=someone_else).json == {"reactions": {"😮": 2}}
+    assert b.get(f"/api/v1/comments?url={url}").json["thread"]["reactions"] == {"😮": 2}
+
+
 def test_two_instances_write_one_sqlite_file_at_once(tmp_path):
     """Four worker processes, 32 threads, one SQLite file: every post 201, none lost."""
     url = f"sqlite:///{tmp_path / 'shared.db'}"

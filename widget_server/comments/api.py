@@ -7,6 +7,7 @@ path is ``post.post()``; the read path is ``reading``.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 from .. import sites, web
 from ..accounts import identity
@@ -18,8 +19,8 @@ from ..fields import comment_text
 from ..metrics import COMMENTS_CREATED
 from ..models import PENDING, PUBLISHED, SPAM, Comment
 from ..security import client_hash, token_matches
-from . import challenge, live, reading, reports, screening, service, tree
-from .post import Client, NewComment, post
+from . import challenge, live, reactions, reading, reports, screening, service, threads, tree
+from .post import Client, NewComment, earlier_post, idempotency_hash, post
 from .render import render_visible
 from .views import public_comment
 
@@ -80,15 +81,32 @@ def create_comment():
     data = web.json_body()
     new = NewComment.parse(data)
     require_page_allowed(new.url)
+    key = idempotency_hash(request.headers.get("Idempotency-Key"))
+    # A repeat of a stored post (its answer was lost on the way): answered again, stored once.
+    # Before the proof of work, which the first sending has spent.
+    if (earlier := earlier_post(key)) is not None:
+        db.session.commit()
+        return _created(*earlier)
     # An optional Authorization: Bearer <session token>; 401 if it is stale.
     account = identity.posting_account(web.bearer_token())
     site = sites.for_url(new.url)
     if account is None and site.config["POW"] == "on":
         # Here, not in post(): the no-script form and imports cannot do the work.
         challenge.check(data.get("altcha"))
-    comment, token = post(new, account, _client())
-    db.session.commit()
+    comment, token = post(new, account, _client(), key)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same key sent twice at once: the other one stored it
+        db.session.rollback()
+        if (earlier := earlier_post(key)) is None:
+            raise
+        db.session.commit()
+        return _created(*earlier)
     COMMENTS_CREATED.labels(comment.state).inc()
+    return _created(comment, token)
+
+
+def _created(comment: Comment, token: str):
     status = 201 if comment.state == PUBLISHED or screening.shadowed(comment) else 202
     body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
@@ -156,12 +174,45 @@ def delete_comment(comment_id: int):
 
 
 @bp.post("/comments/<int:comment_id>/like")
-@rate_limit("RATELIMIT_LIKE")
+@rate_limit("RATELIMIT_LIKE", shared_scope="like")
 def like_comment(comment_id: int):
     web.json_body()
     likes = service.like(comment_id, web.client_address())
     db.session.commit()
     return jsonify({"likes": likes})
+
+
+@bp.route("/reactions", methods=["POST", "DELETE"])
+@rate_limit("RATELIMIT_LIKE", shared_scope="like")
+def react():
+    """Add (POST) or take back (DELETE) one reaction to a page (``url``) or a comment
+    (``comment_id``); the target's counts after it (comments/reactions.py, issue 19)."""
+    data = web.json_body()
+    emoji = reactions.emoji_of(data)
+    comment_id = data.get("comment_id")
+    if comment_id is not None:
+        if not isinstance(comment_id, int) or isinstance(comment_id, bool) or comment_id < 1:
+            raise ValidationError({"comment_id": "must be a comment's id (a whole number)"})
+        comment = reactions.published_comment(comment_id)
+        thread = comment.thread
+    else:
+        comment, url = None, _page_of(data)
+        thread = threads.get_or_create(url) if request.method == "POST" else threads.find(url)
+        if thread is None:  # nothing to take back from a page no one has reacted to
+            return jsonify({"reactions": {}})
+    found = reactions.set_reaction(thread, comment, emoji, web.client_address(), request.method == "POST")
+    db.session.commit()
+    return jsonify({"reactions": found})
+
+
+def _page_of(data: dict) -> str:
+    errors: dict[str, str] = {}
+    raw = data.get("url")
+    url = reading.page_url(raw if isinstance(raw, str) else None, errors)
+    if errors:
+        raise ValidationError(errors)
+    reading.require_allowed(url)
+    return url
 
 
 @bp.post("/comments/<int:comment_id>/report")

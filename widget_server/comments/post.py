@@ -8,6 +8,7 @@ are stored together or not at all.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from ..delivery import events
 from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..models import MAX_DEPTH, PENDING, PUBLISHED, SPAM, Comment, Thread, User
-from ..security import ip_hash, new_token, token_hash
+from ..security import ip_hash, new_token, subject_hash, token_hash
 from . import screening, threads
 from .render import render_visible
 from .views import public_comment
@@ -85,10 +86,12 @@ class Author:
     via: str | None = None  # how the account signed in, for the verified mark (issue 18)
 
 
-def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment, str]:
+def post(new: NewComment, account: User | None, client: Client,
+         idempotency: str | None = None) -> tuple[Comment, str]:
     """Store a reader's new comment; return it with its edit token (shown to the author once).
 
-    The caller commits. Refusals raise ``APIError`` before anything is written.
+    The caller commits. Refusals raise ``APIError`` before anything is written. ``idempotency``:
+    the hash of the post's Idempotency-Key (``idempotency_hash``), kept so a repeat is answered.
     """
     site = sites.for_url(new.url)  # whose rules: the site the page's origin belongs to
     author = identity(new, account, site)                              # 1. identity
@@ -111,7 +114,7 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
         author=author.name, email=author.email, website=author.website, user_id=author.user_id,
         verified_via=author.via,
         text=new.text, html=html, state=state, held_reason=reason, created_at=clock.now(),
-        ip_hash=ip_hash(client.address), edit_token_hash=token_hash(token),
+        ip_hash=ip_hash(client.address), edit_token_hash=token_hash(token), idempotency_hash=idempotency,
     )
     db.session.add(comment)
     db.session.flush()
@@ -119,6 +122,35 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
                            notify_proven=author.user_id is not None)
     if state == PUBLISHED:  # open pages of the thread hear of it (after the commit)
         events.comment_shown(thread.id, "created", public_comment(comment))
+    return comment, token
+
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,100}")
+
+
+def idempotency_hash(key: str | None) -> str | None:
+    """The stored form of a post's Idempotency-Key header (issue 19: a post the widget sends again
+    after the network came back): keyed, like every other reader-supplied identifier."""
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationError({"Idempotency-Key": problem(
+            "invalid", "must be 16 to 100 letters, digits, - or _ (a random id)")})
+    return subject_hash("idempotency", key)
+
+
+def earlier_post(key_hash: str | None) -> tuple[Comment, str] | None:
+    """The comment already stored under this key, with a new edit token: whoever holds the key
+    (a random id only the poster's browser knew) sent it, and the first answer never reached
+    them, so the token they never saw is replaced. None if the key is new."""
+    if key_hash is None:
+        return None
+    comment = db.session.execute(
+        select(Comment).where(Comment.idempotency_hash == key_hash)).scalar_one_or_none()
+    if comment is None:
+        return None
+    token = new_token()
+    comment.edit_token_hash = token_hash(token)
     return comment, token
 
 

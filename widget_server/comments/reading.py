@@ -26,7 +26,7 @@ from ..delivery.feed import MISSING
 from ..extensions import db, memo
 from ..metrics import CACHE
 from ..models import Thread
-from . import screening, service, threads, trees
+from . import reactions, screening, service, threads, trees
 
 
 @dataclass
@@ -74,20 +74,24 @@ def public_config(site: sites.Site) -> dict:
             "default_theme": config.get("DEFAULT_THEME") or "",
             # The form's limits, from the model columns: the widget keeps no copy of its own.
             "max_author_length": fields.MAX_AUTHOR, "max_email_length": fields.MAX_EMAIL,
-            "max_website_length": fields.MAX_WEBSITE}
+            "max_website_length": fields.MAX_WEBSITE,
+            "reactions": config["REACTIONS"]}  # issue 19: what readers may react with
 
 
 def _thread_body(url: str, sort: str, limit: int, cursor: str | None) -> bytes:
     thread = threads.find(url)
     if thread is None:
-        built, info = trees.EMPTY, {"url": url, "title": "", "comment_count": 0, "locked": False}
+        built, info = trees.EMPTY, {"url": url, "title": "", "comment_count": 0, "locked": False,
+                                    "reactions": {}}
     else:
         # Built once per thread version (trees.py), a large thread's from the version before it;
         # every page and sort is cut from it. Plain rows, not ORM objects (a third of the cost).
         built = current_app.extensions["widget_tree_cache"].get(
-            thread.id, thread.version, trees.ThreadRows(db.session, thread.id))
+            thread.id, thread.version, trees.ThreadRows(db.session, thread.id),
+            lambda: (current_app.config["REACTIONS"], reactions.of_thread(thread.id)))
         info = {"url": thread.url, "title": thread.title,
-                "comment_count": built.visible, "locked": thread.locked}
+                "comment_count": built.visible, "locked": thread.locked,
+                "reactions": built.page_reactions}
     items, next_cursor = built.page(sort, limit, cursor)
     payload = {"thread": info, "comments": items, "next_cursor": next_cursor,
                "config": public_config(sites.for_url(url))}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from ..cache import ByteLRU
 from ..models import DELETED, PUBLISHED, Comment
 from ..pagination import decode_cursor, encode_cursor
 from . import tree
-from .views import public_comment
+from .views import LIKE, public_comment
 
 # Roughly what one comment weighs in memory besides its html: its row, its view, the dicts.
 _PER_COMMENT = 1500
@@ -85,7 +85,9 @@ class Built:
 
     What the next version is built from: ``rows`` (id → (fingerprint, row)), ``nodes`` (id → the
     comment's node with its replies, or None where it is not shown) and ``views`` (id → (row,
-    state, view)). None of them, nor any node, is changed once built: versions share them."""
+    state, view)). None of them, nor any node, is changed once built: versions share them.
+    Reactions (issue 19) are the version's own (``react``): a reaction to a comment leaves its row,
+    and so its node, as it was, so pages get them as they are cut."""
 
     def __init__(self, top_level: list[dict], rows: dict | None = None, nodes: dict | None = None,
                  views: dict | None = None, tally: tuple[int, int] | None = None):
@@ -103,6 +105,24 @@ class Built:
                 self.weight += _PER_COMMENT + len(item["html"])
                 stack.extend(item["replies"])
         self._orders: dict[str, list[dict]] = {}
+        self.order: Sequence[str] = ()
+        self.reactions: Mapping[int | None, Mapping[str, int]] = {}
+        self.page_reactions: dict[str, int] = {}
+
+    def react(self, order: Sequence[str], reactions: Mapping[int | None, Mapping[str, int]]) -> Built:
+        """This version's reactions (before it is shared): counts by comment id, the page's under
+        None, likes aside (a comment's 👍 is its likes); ``order``: the configured emoji."""
+        self.order, self.reactions = order, reactions
+        self.page_reactions = {e: reactions[None][e] for e in order if reactions.get(None, {}).get(e)}
+        return self
+
+    def _reacted(self, item: dict) -> dict:
+        """``item`` and its replies, copied, each with its ``reactions`` (none on a tombstone)."""
+        made = {**item, "replies": [self._reacted(reply) for reply in item["replies"]]}
+        if item["state"] != DELETED:
+            found = {**self.reactions.get(item["id"], {}), LIKE: item["likes"]}
+            made["reactions"] = {e: found[e] for e in self.order if found.get(e)}
+        return made
 
     def _ordered(self, sort: str) -> list[dict]:
         """The top-level comments in ``sort`` order. They are built in number order, so oldest
@@ -127,7 +147,8 @@ class Built:
             start = bisect.bisect_right(items, after, key=lambda item: tree.sort_key(sort, item))
         end = start + limit
         next_cursor = encode_cursor(tree.sort_key(sort, items[end - 1])) if len(items) > end else None
-        return items[start:end], next_cursor
+        cut = items[start:end]
+        return ([self._reacted(item) for item in cut] if self.order else cut), next_cursor
 
 
 EMPTY = Built([])
@@ -254,10 +275,12 @@ class ThreadTrees:
             return None
         return self.store.get((thread_id, known))
 
-    def get(self, thread_id: int, version: int, source: ThreadRows | Callable[[], Iterable]) -> Built:
+    def get(self, thread_id: int, version: int, source: ThreadRows | Callable[[], Iterable],
+            reactions: Callable[[], tuple[Sequence[str], Mapping]] | None = None) -> Built:
         """The tree of this version: from the store, else built from the newest version before
         it still stored (a large thread), else from all its rows. ``source`` may also be a plain
-        function returning every row (no incremental build then)."""
+        function returning every row (no incremental build then); ``reactions`` gives the
+        configured emoji and the thread's counts (``Built.react``)."""
         key = (thread_id, version)
         built = self.store.get(key)
         if built is not None:
@@ -268,6 +291,8 @@ class ThreadTrees:
             built = self.store.get(key)  # built by the request this one waited for
             if built is None:
                 built = self._build(thread_id, version, source)
+                if reactions is not None:
+                    built.react(*reactions())
                 self.store.put(key, built)
         with self._lock:
             self._building.pop(key, None)

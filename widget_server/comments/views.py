@@ -9,6 +9,8 @@ from ..clock import iso
 from ..models import DELETED, PENDING, PUBLISHED, Comment
 from ..security import avatar_hash
 
+LIKE = "👍"  # a comment's likes are its thumbs-up reactions (comments/reactions.py)
+
 
 def public_comment(c: Comment, *, state: str | None = None) -> dict:
     """The public view of one comment (without ``replies``, which the tree adds).
@@ -22,7 +24,7 @@ def public_comment(c: Comment, *, state: str | None = None) -> dict:
             "id": c.id, "parent_id": c.parent_id, "number": c.number,
             "author": {"name": "", "website": None, "avatar": ""},
             "html": "", "created_at": iso(c.created_at), "edited_at": None,
-            "likes": 0, "state": DELETED, "pinned": False,
+            "likes": 0, "reactions": {}, "state": DELETED, "pinned": False,
         }
     return {
         "id": c.id, "parent_id": c.parent_id, "number": c.number,
@@ -34,4 +36,6 @@ def public_comment(c: Comment, *, state: str | None = None) -> dict:
                   | ({"verified_via": c.verified_via} if c.user_id is not None and c.verified_via else {}),
         "html": c.html, "created_at": iso(c.created_at), "edited_at": iso(c.edited_at),
         "likes": c.likes, "state": state, "pinned": bool(c.pinned),
+        # addition (issue 19): the counts of each reaction; the thread's tree adds the others
+        "reactions": {LIKE: c.likes} if c.likes else {},
     }

@@ -30,6 +30,12 @@ def thread_shown(thread_id: int, change: str, view: dict) -> None:
     feed.describe(thread_id, "thread", {"change": change, "thread": view})
 
 
+def reactions_shown(thread_id: int, comment_id: int | None, counts: dict) -> None:
+    """A reaction was added or taken back (issue 19): open pages get the target's new counts
+    (``comment_id`` None: the page's own)."""
+    feed.describe(thread_id, "reactions", {"comment_id": comment_id, "reactions": counts})
+
+
 def comment_created(comment: Comment, *, notify: str | None, notify_proven: bool) -> None:
     """A reader's new comment was stored (published, held, or judged spam).
 
