@@ -30,8 +30,10 @@ def _text(rng: random.Random, i: int) -> str:
     return f"{i}: {words}{extra}."
 
 
-def seed(app, rng_seed: int = 5) -> dict[str, int]:
-    """Fill the (migrated, empty) database of ``app``; return how many rows were made."""
+def seed(app, rng_seed: int = 5, hot_comments: int = HOT_COMMENTS,
+         threads_count: int = THREADS) -> dict[str, int]:
+    """Fill the (migrated, empty) database of ``app``; return how many rows were made (the test
+    of this loader asks for fewer rows than the benchmark)."""
     from widget_server.comments import threads
     from widget_server.comments.post import Client, NewComment
     from widget_server.comments.post import post as post_comment
@@ -51,7 +53,7 @@ def seed(app, rng_seed: int = 5) -> dict[str, int]:
     with app.test_request_context("/"):
         # The hot thread: 500 comments, a third top-level, the rest replies up to MAX_DEPTH deep.
         nodes: list[tuple[int, int]] = []  # (id, depth)
-        for i in range(HOT_COMMENTS):
+        for i in range(hot_comments):
             parent = None
             if nodes and i % 3:
                 candidates = [n for n in nodes[-60:] if n[1] < MAX_DEPTH]
@@ -65,7 +67,7 @@ def seed(app, rng_seed: int = 5) -> dict[str, int]:
         for i in range(5):
             post(SMALL, i, None)
             made += 1
-        for n in range(THREADS - 2):
+        for n in range(threads_count - 2):
             for i in range(rng.randint(0, 6)):
                 post(page(n), i, None)
                 made += 1

@@ -15,13 +15,16 @@ from bench import seed as seeding  # noqa: E402
 
 def test_the_benchmark_seed_fills_a_database(app):
     app.config["ALLOWED_ORIGINS"] = [seeding.SITE]
-    made = seeding.seed(app)
+    made = seeding.seed(app, hot_comments=120, threads_count=30)  # the benchmark's 500 and 200 take long
     with app.app_context():
         hot = db.session.execute(select(Thread.id).where(Thread.url == seeding.HOT)).scalar_one()
         in_hot = db.session.execute(select(func.count()).where(Comment.thread_id == hot)).scalar_one()
         total = db.session.execute(select(func.count(Comment.id))).scalar_one()
+        deepest = db.session.execute(
+            select(func.max(Comment.depth)).where(Comment.thread_id == hot)).scalar_one()
         db.session.remove()
-    assert in_hot == seeding.HOT_COMMENTS and total == made["comments"] > seeding.HOT_COMMENTS
+    assert in_hot == 120 and total == made["comments"] > 120
+    assert deepest >= 2  # replies nest, as in the benchmark's hot thread
 
 
 def test_the_scale_loader_fills_a_database_and_leaves_it_as_the_migrations_made_it(app, monkeypatch):

@@ -127,12 +127,19 @@ OWN_TABLE = ([(attack, ["body", "author", "website", "uri", "title"]) for attack
              + [(row.payload, [*row.targets, "title"]) for row in TABLE])
 
 
+# Proof of work off: a challenge per post would double the requests of these long tables and test
+# nothing more (tests/comments/test_challenge.py covers it).
+NO_POW = pytest.mark.parametrize("config_overrides", [{"POW": "off"}], indirect=True)
+
+
+@NO_POW
 def test_own_attack_table_in_every_field_stores_nothing_dangerous(app, client):
     for payload, targets in OWN_TABLE:
         _post_everywhere(client, payload, targets)
     assert _stored_problems(app) == []
 
 
+@NO_POW
 def test_shared_corpus_in_every_field_stores_nothing_dangerous(app, client):
     for row in _shared_corpus():
         _post_everywhere(client, row.payload, [*row.targets, "title"])

@@ -76,7 +76,9 @@ OPERATOR_COMMANDS = {"serve", "backup", "move", "restore", "db", "token", "impor
 def command(tmp_path: Path, args: list[str], **settings: str):
     """The command as an operator runs it: its app built from WIDGET_* variables (and no env file
     but the one named), not the test app."""
-    env = {"WIDGET_INSTANCE_PATH": str(tmp_path / "instance"), "WIDGET_ENV_FILE": "",
+    # CliRunner restores only the variables named here: `serve` sets WIDGET_BIND in os.environ
+    # for its gunicorn app, which must not outlive the command (it changes the server's own origin).
+    env = {"WIDGET_INSTANCE_PATH": str(tmp_path / "instance"), "WIDGET_ENV_FILE": "", "WIDGET_BIND": None,
            **{f"WIDGET_{k}": v for k, v in settings.items()}}
     if args[0] == "serve":  # a port of its own: never one another test or program uses
         args = [*args, "--port", str(free_port())]
