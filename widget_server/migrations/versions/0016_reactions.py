@@ -4,13 +4,13 @@ The thumbs-up on a comment stays the like (``likes`` rows and ``comments.likes``
 counts included), so no existing count moves: the widget and the API show it as the 👍 reaction.
 
 Revision ID: reactions_1
-Revises: live_1
+Revises: scale_3
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "reactions_1"
-down_revision = "live_1"
+down_revision = "scale_3"
 branch_labels = None
 depends_on = None
 
