@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
 from ..delivery import events
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..models import PUBLISHED, Comment, Like, Reaction, Thread
 from ..security import voter_hash
@@ -33,7 +33,7 @@ def emoji_of(data: Mapping[str, object]) -> str:
     emoji = data.get("emoji")
     allowed = current_app.config["REACTIONS"]
     if emoji not in allowed:
-        raise ValidationError({"emoji": "must be one of " + " ".join(allowed)})
+        raise ValidationError({"emoji": problem("invalid", "must be one of " + " ".join(allowed))})
     return emoji  # type: ignore[return-value]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, true
 
 from .. import sites
 from ..comments.service import get_or_404
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..models import AdminToken, Ban, Comment, Thread
 from ..sites import service as site_service
@@ -149,7 +149,7 @@ def new_token_site(token: AdminToken, asked: str | None,
     if is_global(token):
         if asked is None:
             if wanted_role is not None:
-                raise ValidationError({"role": "needs a site: a global token has no role"})
+                raise ValidationError({"role": problem("not_allowed", "needs a site: a global token has no role")})
             return None, None
         return site_service.get(asked).id, wanted_role or MODERATOR
     site_id = scope(token, asked)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify
 
 from .. import web
-from ..errors import ValidationError
+from ..errors import ValidationError, problem
 from ..extensions import db, rate_limit
 from ..sites import service as sites
 from ..sites.settings import KEYS
@@ -30,7 +30,7 @@ def _strings(data: dict, name: str, errors: dict[str, str]) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or len(value) > 100:
-        errors[name] = "must be a list of at most 100 strings"
+        errors[name] = problem("invalid", "must be a list of at most 100 strings")
         return None
     return value
 
@@ -38,7 +38,7 @@ def _strings(data: dict, name: str, errors: dict[str, str]) -> list[str] | None:
 def _settings(data: dict, errors: dict[str, str]) -> dict:
     value = data.get("settings", {})
     if not isinstance(value, dict):
-        errors["settings"] = "must be an object of site settings, e.g. {\"moderation\": \"all\"}"
+        errors["settings"] = problem("invalid", "must be an object of site settings, e.g. {\"moderation\": \"all\"}")
         return {}
     return value
 
@@ -77,7 +77,7 @@ def add_site():
     settings, origins, _reset = _checked(data)
     name = data.get("name")
     if not isinstance(name, str):
-        raise ValidationError({"name": "is required: the site's name, e.g. \"blog\""})
+        raise ValidationError({"name": problem("required", "is required: the site's name, e.g. \"blog\"")})
     row = sites.add(name, origins or [], settings)
     _changed("site-add", name, row.id, origins=origins, settings=sorted(settings))
     return jsonify(sites.view(row)), 201

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, jsonify
 from sqlalchemy import select
 
 from .. import clock, sites, web
-from ..errors import ValidationError
+from ..errors import ValidationError, problem
 from ..extensions import db, rate_limit
 from ..models import AdminToken
 from . import access, auth
@@ -48,13 +48,14 @@ def _new_token_fields(data: dict) -> tuple[str, str | None, str | None]:
     errors: dict[str, str] = {}
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
-        errors["name"] = f"must be a name of 1 to {MAX_NAME} characters (who uses the token)"
+        errors["name"] = problem("invalid",
+                                 f"must be a name of 1 to {MAX_NAME} characters (who uses the token)")
     site = data.get("site")
     if site is not None and not isinstance(site, str):
-        errors["site"] = "must be a site's name, or null for a global token"
+        errors["site"] = problem("invalid", "must be a site's name, or null for a global token")
     role = data.get("role")
     if role is not None and role not in access.ROLES:
-        errors["role"] = "must be one of " + ", ".join(access.ROLES)
+        errors["role"] = problem("invalid", "must be one of " + ", ".join(access.ROLES))
     if errors:
         raise ValidationError(errors)
     return " ".join(name.split()), site, role

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from .. import clock
 from ..config_values import plain_http_url
-from ..errors import APIError, ValidationError
+from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..models import DEFAULT_SITE, Thread
 from ..models import Site as SiteRow
@@ -73,8 +73,8 @@ def origins_of(raw: Iterable[object]) -> list[str]:
         elif origin not in found:
             found.append(origin)
     if bad:
-        raise ValidationError({"origins": f"{bad[0]!r} is not an origin: write scheme://host[:port], "
-                                          "e.g. https://blog.example"})
+        raise ValidationError({"origins": problem(
+            "invalid", f"{bad[0]!r} is not an origin: write scheme://host[:port], e.g. https://blog.example")})
     return found
 
 
@@ -92,7 +92,7 @@ def _settings(current: Mapping[str, str], changes: Mapping[str, object], reset: 
     errors: dict[str, str] = {}
     for key in reset:
         if key not in settings.KEYS:
-            errors[key] = f"is not a site setting; one of: {', '.join(settings.KEYS)}"
+            errors[key] = problem("not_allowed", f"is not a site setting; one of: {', '.join(settings.KEYS)}")
         merged.pop(key, None)
     for key, value in changes.items():
         try:
@@ -123,13 +123,14 @@ def add(name: str, origins: Iterable[object], changes: Mapping[str, object] | No
     """A new site with its origins (and settings); the threads already on its origins move to it
     from the default site. The caller commits."""
     if not NAME.match(name or ""):
-        raise ValidationError({"name": "must be 1-64 lower-case letters, digits, - or _ (starting "
-                                       "with a letter or digit)"})
+        raise ValidationError({"name": problem(
+            "invalid", "must be 1-64 lower-case letters, digits, - or _ (starting with a letter or digit)")})
     if db.session.execute(select(SiteRow.id).where(SiteRow.name == name)).first() or name == DEFAULT_SITE:
         raise APIError(409, "site_exists", f"a site called {name!r} already exists")
     found = origins_of(origins)
     if not found:
-        raise ValidationError({"origins": "a site needs at least one origin (--origin https://blog.example)"})
+        raise ValidationError({"origins": problem(
+            "required", "a site needs at least one origin (--origin https://blog.example)")})
     _taken(found, None)
     merged = _settings({}, changes or {}, ())
     now = clock.now()
@@ -150,7 +151,7 @@ def update_site(name: str, changes: Mapping[str, object] | None = None, reset: I
     if origins is not None:
         found = origins_of(origins)
         if not found and name != DEFAULT_SITE:
-            raise ValidationError({"origins": "a site needs at least one origin"})
+            raise ValidationError({"origins": problem("required", "a site needs at least one origin")})
         _taken(found, row.id)
         before = set(json.loads(row.origins or "[]"))
         if name != DEFAULT_SITE:
