@@ -192,7 +192,8 @@ def react():
     comment_id = data.get("comment_id")
     if comment_id is not None:
         if not isinstance(comment_id, int) or isinstance(comment_id, bool) or comment_id < 1:
-            raise ValidationError({"comment_id": problem("invalid", "must be a comment's id (a whole number)")})
+            raise ValidationError({"comment_id": problem(
+                "invalid", "must be a comment's id (a whole number)")})
         comment = reactions.published_comment(comment_id)
         thread = comment.thread
     else:

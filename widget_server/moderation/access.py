@@ -149,7 +149,8 @@ def new_token_site(token: AdminToken, asked: str | None,
     if is_global(token):
         if asked is None:
             if wanted_role is not None:
-                raise ValidationError({"role": problem("not_allowed", "needs a site: a global token has no role")})
+                raise ValidationError({"role": problem(
+                    "not_allowed", "needs a site: a global token has no role")})
             return None, None
         return site_service.get(asked).id, wanted_role or MODERATOR
     site_id = scope(token, asked)

@@ -38,7 +38,8 @@ def _strings(data: dict, name: str, errors: dict[str, str]) -> list[str] | None:
 def _settings(data: dict, errors: dict[str, str]) -> dict:
     value = data.get("settings", {})
     if not isinstance(value, dict):
-        errors["settings"] = problem("invalid", "must be an object of site settings, e.g. {\"moderation\": \"all\"}")
+        errors["settings"] = problem(
+            "invalid", "must be an object of site settings, e.g. {\"moderation\": \"all\"}")
         return {}
     return value
 
