@@ -89,11 +89,14 @@ def create_comment():
         # Here, not in post(): the no-script form and imports cannot do the work.
         challenge.check(data.get("altcha"))
     comment, token = post(new, account, _client())
-    db.session.commit()
-    COMMENTS_CREATED.labels(comment.state).inc()
-    status = 201 if comment.state == PUBLISHED or screening.shadowed(comment) else 202
+    # The answer is made before the commit, from what was just written: after it the row
+    # would be expired and read back (one more statement) for values already in hand.
+    state = comment.state
+    status = 201 if state == PUBLISHED or screening.shadowed(comment) else 202
     body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
+    db.session.commit()
+    COMMENTS_CREATED.labels(state).inc()
     return jsonify(body), status
 
 

@@ -92,13 +92,14 @@ def post(new: NewComment, account: User | None, client: Client) -> tuple[Comment
     The caller commits. Refusals raise ``APIError`` before anything is written.
     """
     author = identity(new, account)                                    # 1. identity
-    shadow = screening.check_not_banned(client.address, author.email)  # 2. ban check
+    poster = screening.look_up(client.address, author.email, new.url)  # 2. ban check (and the
+    shadow = poster.check_not_banned()                                 #    texts for step 6)
     thread = threads.get_or_create(new.url, new.title)                 # 3. thread
     if thread.locked:
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")
     parent = parent_for(thread, new.parent_id)                         # 4. parent
     html = render_visible(new.text)                                    # 5. render
-    verdict = screening.screen(new, author, html, thread, client)      # 6. screening
+    verdict = screening.screen(new, author, html, client, poster)      # 6. screening
     state, reason = ((SPAM, screening.SHADOW_REASON) if shadow                    # 7. state
                      else verdict or (new.held and (PENDING, new.held))
                      or moderation_state(author.email, current_app.config, author.user_id))
