@@ -158,7 +158,7 @@ def main() -> None:
         prepare(url, folder)
         common = {"WIDGET_DATABASE_URL": url, "WIDGET_SECRET_KEY": SECRET, "WIDGET_INSTANCE_PATH": tmp,
                   "WIDGET_ALLOWED_ORIGINS": seeding.SITE, "WIDGET_RATELIMIT_ENABLED": "false",
-                  "WIDGET_SPAM_DUPLICATE_WINDOW": "0", "WIDGET_SPAM_MIN_SECONDS": "0"}
+                  "WIDGET_SPAM_DUPLICATE_WINDOW": "0", "WIDGET_SPAM_MIN_SECONDS": "0", "WIDGET_POW": "off"}
         if args.redis:
             common["WIDGET_REDIS_URL"] = args.redis
         app = Server("app", "widget_server:create_app()", common, folder, 2, 4)
