@@ -56,7 +56,7 @@ class FastReads:
         self.app, self.flask = app, flask
         self.threads: dict[str, tuple] = {}  # query string -> the read cache's key without the version
         self.counts: dict[str, tuple] = {}  # query string -> its pages (normalized, sorted)
-        self.count_bodies: dict[tuple, bytes] = {}  # (query string, versions) -> the JSON body
+        self.count_bodies: dict[str, tuple] = {}  # query string -> (versions, the JSON body): the last
         self._hosts: dict[str, bool] = {}
         self._origins: dict[str, bool] = {}
         self._gzip: dict[str, bool] = {}
@@ -74,7 +74,7 @@ class FastReads:
         the feed does not know (MISSING) never matches, so such a body is never answered."""
         if query not in self.counts:
             _bounded(self.counts, query, urls)
-        _bounded(self.count_bodies, (query, versions), body)
+        _bounded(self.count_bodies, query, (versions, body))
 
     # the WSGI call
 
@@ -153,9 +153,10 @@ class FastReads:
             if found is MISSING:
                 return None
             versions.append(found)
-        body = self.count_bodies.get((query, tuple(versions)))
-        if body is None:
+        found = self.count_bodies.get(query)
+        if found is None or found[0] != tuple(versions):
             return None
+        body = found[1]
         return 200, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                      ("Cache-Control", reading.THREAD_CACHE_CONTROL), ("Vary", "Origin")], body
 
