@@ -82,9 +82,6 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app.session_interface = _NoSessions()
     app.url_map.converters["int"] = _IdConverter
     logging.getLogger("widget_server").setLevel(str(settings.get("LOG_LEVEL") or "INFO").upper())
-    hops = int(settings["TRUSTED_PROXIES"])
-    if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     # 2. extensions
     from .comments import live
@@ -152,4 +149,13 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         assets.bp,              # /widget.js, its languages, /demo, /
     ):
         app.register_blueprint(blueprint)
+
+    # 5. in front of Flask: cached reads answered without it (ops/fastpath.py), behind ProxyFix,
+    #    which makes the client's address, scheme and Host what the trusted proxies said
+    from .ops import fastpath
+
+    fastpath.init_app(app)
+    hops = int(settings["TRUSTED_PROXIES"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

@@ -26,7 +26,7 @@ from .views import public_comment
 
 bp = Blueprint("reader", __name__, url_prefix="/api/v1")
 
-THREAD_CACHE_CONTROL = "public, max-age=0, s-maxage=5, stale-while-revalidate=30"
+THREAD_CACHE_CONTROL = reading.THREAD_CACHE_CONTROL
 MAX_COUNT_URLS = 100
 
 
@@ -68,7 +68,11 @@ def get_thread():
         raise ValidationError(errors)
     reading.require_allowed(url)
     limit = web.int_arg("limit", current_app.config["PAGE_SIZE"], 1, 200)
-    entry = reading.thread_page(url, sort, limit, request.args.get("cursor") or None)
+    cursor = request.args.get("cursor") or None
+    entry = reading.thread_page(url, sort, limit, cursor)
+    fast = current_app.extensions.get("widget_fast_reads")
+    if fast is not None:  # ops/fastpath.py answers this query's next cache hits before Flask
+        fast.remember_thread(request.environ.get("QUERY_STRING", ""), url, sort, limit, cursor)
     headers = {"Cache-Control": THREAD_CACHE_CONTROL,
                "X-Form-Token": reading.form_token(url)}  # per response, never in the cached body
     return web.conditional(entry.body, entry.etag, "application/json", headers, entry.gzipped)
@@ -85,8 +89,9 @@ def create_comment():
     # A repeat of a stored post (its answer was lost on the way): answered again, stored once.
     # Before the proof of work, which the first sending has spent.
     if (earlier := earlier_post(key)) is not None:
+        answer = _created(*earlier)
         db.session.commit()
-        return _created(*earlier)
+        return answer
     # An optional Authorization: Bearer <session token>; 401 if it is stale.
     account = identity.posting_account(web.bearer_token())
     site = sites.for_url(new.url)
@@ -94,19 +99,24 @@ def create_comment():
         # Here, not in post(): the no-script form and imports cannot do the work.
         challenge.check(data.get("altcha"))
     comment, token = post(new, account, _client(), key)
+    # The answer is made before the commit, from what was just written: after it the row
+    # would be expired and read back (one more statement) for values already in hand.
+    state, answer = comment.state, _created(comment, token)
     try:
         db.session.commit()
     except IntegrityError:  # the same key sent twice at once: the other one stored it
         db.session.rollback()
         if (earlier := earlier_post(key)) is None:
             raise
+        answer = _created(*earlier)
         db.session.commit()
-        return _created(*earlier)
-    COMMENTS_CREATED.labels(comment.state).inc()
-    return _created(comment, token)
+        return answer
+    COMMENTS_CREATED.labels(state).inc()
+    return answer
 
 
 def _created(comment: Comment, token: str):
+    """The answer to a post (201 published, 202 held), made from the comment as it is in hand."""
     status = 201 if comment.state == PUBLISHED or screening.shadowed(comment) else 202
     body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
             "editable_until": iso(service.editable_until(comment))}
@@ -254,9 +264,14 @@ def get_counts():
         normalized[raw] = url
     if not normalized and first_error is not None:
         raise first_error
-    found = reading.counts(sorted(set(normalized.values())))
+    urls = sorted(set(normalized.values()))
+    found, versions = reading.counts_at(urls)
     response = jsonify({"counts": {raw: found.get(url, 0) for raw, url in normalized.items()}})
     response.headers["Cache-Control"] = THREAD_CACHE_CONTROL
+    fast = current_app.extensions.get("widget_fast_reads")
+    if fast is not None:  # ops/fastpath.py answers this query again while these versions stand
+        fast.remember_counts(request.environ.get("QUERY_STRING", ""), tuple(urls), versions,
+                             response.get_data())
     return response
 
 

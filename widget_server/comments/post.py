@@ -95,14 +95,15 @@ def post(new: NewComment, account: User | None, client: Client,
     """
     site = sites.for_url(new.url)  # whose rules: the site the page's origin belongs to
     author = identity(new, account, site)                              # 1. identity
-    shadow = screening.check_not_banned(client.address, author.email,  # 2. ban check (on this
-                                        site.id)                       #    site or on every site)
+    poster = screening.look_up(client.address, author.email, new.url,  # 2. ban check (on this
+                               site.id)                                #    site or every site; and
+    shadow = poster.check_not_banned()                                 #    the texts for step 6)
     thread = threads.get_or_create(new.url, new.title)                 # 3. thread
     if thread.locked:
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")
     parent = parent_for(thread, new.parent_id)                         # 4. parent
     html = render_visible(new.text)                                    # 5. render
-    verdict = screening.screen(new, author, html, thread, client, site.config)  # 6. screening
+    verdict = screening.screen(new, author, html, client, poster, site.config)  # 6. screening
     state, reason = ((SPAM, screening.SHADOW_REASON) if shadow                    # 7. state
                      else verdict or (new.held and (PENDING, new.held))
                      or moderation_state(author.email, site.config, author.user_id))

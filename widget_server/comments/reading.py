@@ -53,6 +53,9 @@ class ReadCache(ByteLRU):
         super().__init__("read", max_bytes, lambda entry: len(entry.body) * 4 // 3 + 256)
 
 
+THREAD_CACHE_CONTROL = "public, max-age=0, s-maxage=5, stale-while-revalidate=30"
+
+
 # --- a thread ---------------------------------------------------------------------------------
 
 _THREADS = Thread.__table__
@@ -132,8 +135,14 @@ def thread_page(url: str, sort: str, limit: int, cursor: str | None) -> Entry:
 
 
 def counts(urls: list[str]) -> dict[str, int]:
+    """Published comments per (normalized) page URL (``counts_at`` without the versions)."""
+    return counts_at(urls)[0]
+
+
+def counts_at(urls: list[str]) -> tuple[dict[str, int], tuple]:
     """Published comments per (normalized) page URL, keyed like threads by the versions of the
-    threads asked for: one index lookup per page instead of counting comments, until one changes."""
+    threads asked for: one index lookup per page instead of counting comments, until one changes.
+    Also the versions, in the order of ``urls``, that the counts are at least as new as."""
     feed = current_app.extensions["widget_feed"]
     known = [feed.version(url) for url in urls]
     if any(v is MISSING for v in known):
@@ -150,7 +159,7 @@ def counts(urls: list[str]) -> dict[str, int]:
     found = counted.get(key)
     if found is None:
         found = counted[key] = service.counts(urls) if versions else {}
-    return found
+    return found, tuple(known)
 
 
 # --- small memos for what every read repeats ----------------------------------------------------

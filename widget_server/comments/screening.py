@@ -1,7 +1,7 @@
 """Who may post, and spam rules that need no outside service.
 
-``check_not_banned()`` is step 2 of ``post()``. ``screen()`` (step 6) runs on
-every new comment from a reader, after the ban and lock checks, and answers one
+``look_up()`` is step 2 of ``post()`` (one query: the bans, and the texts for rule 3).
+``screen()`` (step 6) runs on every new comment from a reader, after the ban and lock checks, and answers one
 of: refuse (raise ``APIError``), a state to store the comment in (``spam`` or
 ``pending``), or ``None`` (let the moderation mode decide). In order:
 
@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, literal, null, or_, select, union_all
 
 from .. import clock
 from ..errors import APIError
@@ -59,27 +60,59 @@ def form_token(url: str) -> str:
 SHADOW_REASON = "shadow ban: shown to its author only"
 
 
-def active_ban(client_address: str, email: str | None, site_id: int | None = None) -> Ban | None:
-    """The ban, if any, that applies to a poster from this address with this e-mail on the site
-    ``site_id``: one on every site or one on that site (a real ban before a shadow one). A
-    temporary ban ends by itself at ``expires_at``."""
-    who = and_(Ban.kind == "ip", Ban.value.in_(ip_hashes(client_address)))
-    if email:
-        who = or_(who, and_(Ban.kind == "email", Ban.value == email.strip().lower()))
+@dataclass
+class Poster:
+    """What the database knows of a poster, from one query (``look_up``): the bans that apply
+    (``shadow`` flags) and the texts they sent to the page within the duplicate window."""
+
+    bans: list[bool]
+    recent_texts: list[str]
+
+    def check_not_banned(self) -> bool:
+        """Refuse a banned poster (403); True if the poster is shadow-banned (post, but unseen).
+        A real ban goes before a shadow one."""
+        if False in self.bans:
+            raise APIError(403, "banned", "you cannot comment here")
+        return bool(self.bans)
+
+    def is_duplicate(self, text: str) -> bool:
+        """True if this poster sent the same text to this page within the duplicate window.
+
+        Per poster (address, or e-mail when given): two readers who both write
+        "Thanks!" are not spam; one client sending the same text twice is.
+        """
+        wanted = _normalized(text)
+        return any(_normalized(other) == wanted for other in self.recent_texts)
+
+
+_BANS = (select(literal("ban").label("what"), Ban.shadow.label("shadow"), null().label("text"))
+         .where(or_(and_(Ban.kind == "ip", Ban.value.in_(bindparam("ips", expanding=True))),
+                    and_(Ban.kind == "email", Ban.value == bindparam("email"))),
+                or_(Ban.expires_at.is_(None), Ban.expires_at > bindparam("now")),
+                # a ban on every site, or on the page's site (sites)
+                or_(Ban.site_id.is_(None), Ban.site_id == bindparam("site_id"))))
+_RECENT = (select(literal("text").label("what"), null().label("shadow"), Comment.text.label("text"))
+           .join(Thread, Thread.id == Comment.thread_id)
+           .where(Thread.url == bindparam("url"), Comment.state != DELETED,
+                  Comment.created_at >= bindparam("since"),
+                  or_(Comment.ip_hash == bindparam("ip"), Comment.email_key == bindparam("email"))))
+_POSTER = union_all(_BANS, _RECENT)
+
+
+def look_up(client_address: str, email: str | None, url: str, site_id: int | None = None) -> Poster:
+    """Bans (on every site or on ``site_id``) and recent texts of a poster to ``url``'s thread in
+    one statement: the ban check (step 2 of ``post()``) and the duplicate rule (``screen``) ask
+    the database once."""
+    window = current_app.config["SPAM_DUPLICATE_WINDOW"]
     now = clock.now()
-    return db.session.execute(
-        select(Ban).where(who, or_(Ban.expires_at.is_(None), Ban.expires_at > now),
-                          or_(Ban.site_id.is_(None), Ban.site_id == site_id))
-        .order_by(Ban.shadow, Ban.id).limit(1)
-    ).scalar_one_or_none()
-
-
-def check_not_banned(client_address: str, email: str | None, site_id: int | None = None) -> bool:
-    """Refuse a poster banned here (403); True if the poster is shadow-banned (post, but unseen)."""
-    ban = active_ban(client_address, email, site_id)
-    if ban is not None and not ban.shadow:
-        raise APIError(403, "banned", "you cannot comment here")
-    return ban is not None
+    email_key = email.strip().lower() if email else None
+    params = {"ips": list(ip_hashes(client_address)), "email": email_key, "now": now, "site_id": site_id}
+    if window:
+        params |= {"url": url, "since": now - timedelta(seconds=window), "ip": ip_hash(client_address),
+                   "email": email_key}
+    rows = db.session.execute(_POSTER if window else _BANS, params).all()
+    return Poster([bool(row.shadow) for row in rows if row.what == "ban"],
+                  [row.text for row in rows if row.what == "text"])
 
 
 def shadowed(comment) -> bool:
@@ -118,27 +151,6 @@ def check_form_token(token: str | None, url: str) -> None:
 
 def _normalized(text: str) -> str:
     return " ".join(text.split()).casefold()
-
-
-def is_duplicate(thread: Thread, text: str, client_ip: str, email: str | None = None) -> bool:
-    """True if this poster sent the same text to this thread within the duplicate window.
-
-    Per poster (address, or e-mail when given): two readers who both write
-    "Thanks!" are not spam; one client sending the same text twice is.
-    """
-    window = current_app.config["SPAM_DUPLICATE_WINDOW"]
-    if not window:
-        return False
-    since = clock.now() - timedelta(seconds=window)
-    same_poster = Comment.ip_hash == ip_hash(client_ip)
-    if email:
-        same_poster = or_(same_poster, Comment.email_key == email.lower())
-    recent = db.session.execute(
-        select(Comment.text).where(Comment.thread_id == thread.id, Comment.state != DELETED,
-                                   Comment.created_at >= since, same_poster)
-    ).scalars()
-    wanted = _normalized(text)
-    return any(_normalized(other) == wanted for other in recent)
 
 
 def link_count(html: str) -> int:
@@ -180,8 +192,8 @@ def blocked_word(text: str, author: Author, cfg: Mapping[str, object] | None = N
     return found.group(0) if found else None
 
 
-def screen(new: NewComment, author: Author, html: str, thread: Thread,
-           client: Client, cfg: Mapping[str, object] | None = None) -> tuple[str, str] | None:
+def screen(new: NewComment, author: Author, html: str, client: Client, poster: Poster,
+           cfg: Mapping[str, object] | None = None) -> tuple[str, str] | None:
     """Apply the rules above to a new comment; see the module docstring. ``cfg``: the config of
     the thread's site (``sites``), the server's by default.
 
@@ -191,7 +203,7 @@ def screen(new: NewComment, author: Author, html: str, thread: Thread,
     if new.honeypot:
         return SPAM, "the hidden honeypot field was filled in (a bot)"
     check_form_token(new.form_token, new.url)
-    if is_duplicate(thread, new.text, client.address, author.email):
+    if poster.is_duplicate(new.text):
         raise APIError(409, "duplicate", "the same text was just posted here; write something of your own")
     cfg = current_app.config if cfg is None else cfg
     links = link_count(html)

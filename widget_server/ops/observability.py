@@ -52,6 +52,20 @@ def new_request_id() -> str:
     return f"{_ids['prefix']}{next(_ids['counter']):016x}"  # type: ignore[call-overload]
 
 
+def request_id_ok(incoming: str) -> bool:
+    """Whether a proxy's ``X-Request-Id`` is kept (short and plain: safe in logs and headers)."""
+    return _REQUEST_ID_OK.match(incoming) is not None
+
+
+def access_log_on() -> bool:
+    return access_log.isEnabledFor(logging.INFO) and not access_log.disabled
+
+
+def log_time() -> str:
+    """The access line's time: UTC, milliseconds, ``Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
 def request_id() -> str | None:
     return getattr(g, "request_id", None) if has_request_context() else None
 
@@ -141,7 +155,7 @@ def init_app(app: Flask) -> None:
     def _start():
         g.started = time.perf_counter()
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _REQUEST_ID_OK.match(incoming) else new_request_id()
+        g.request_id = incoming if request_id_ok(incoming) else new_request_id()
 
     # First of all before-request functions, so even a refusal by another one has an id.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
@@ -155,9 +169,9 @@ def init_app(app: Flask) -> None:
         route = _route_label()
         REQUESTS.labels(route, request.method, str(response.status_code)).inc()
         LATENCY.labels(route).observe(elapsed)
-        if access_log.isEnabledFor(logging.INFO) and not access_log.disabled:
+        if access_log_on():
             write_access_line({
-                "ts": datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+                "ts": log_time(),
                 "level": "info", "logger": access_log.name,
                 "request_id": rid, "method": request.method, "path": request.path,
                 "route": route, "status": response.status_code,
