@@ -12,7 +12,11 @@ thin WSGI layer sits between ProxyFix and Flask and answers a GET of
   the database: Flask's path does), and the page (or counts body) for those
   versions is in the cache;
 - the Host is one the server answers to and the ``Origin``, if any, is allowed
-  (anything else goes to Flask, which refuses it with the one JSON error).
+  (anything else goes to Flask, which refuses it with the one JSON error);
+- the sites (which origins are allowed, each site's ``config`` in the thread) were
+  checked within the last half second (``sites.Registry.fresh``), and what is
+  answered was made under that generation of them: else Flask's path, which
+  asks the database whether they changed.
 
 It sends the very headers Flask's path sends (``tests/ops/test_fastpath.py``
 compares the two byte for byte, header by header): ETag, Vary, Cache-Control,
@@ -29,7 +33,7 @@ from flask import Flask
 from werkzeug.http import parse_accept_header, parse_etags
 from werkzeug.sansio.utils import get_host
 
-from .. import clock, cors
+from .. import clock, cors, sites
 from ..comments import reading
 from ..delivery.feed import MISSING
 from ..metrics import CACHE, LATENCY, REQUESTS
@@ -58,7 +62,7 @@ class FastReads:
         self.counts: dict[str, tuple] = {}  # query string -> its pages (normalized, sorted)
         self.count_bodies: dict[str, tuple] = {}  # query string -> (versions, the JSON body): the last
         self._hosts: dict[str, bool] = {}
-        self._origins: dict[str, bool] = {}
+        self._origins: dict[tuple[str, int], bool] = {}  # (origin, sites' generation) -> allowed
         self._gzip: dict[str, bool] = {}
         self._metrics: dict[tuple, object] = {}
         self._cache_hit = None
@@ -74,7 +78,7 @@ class FastReads:
         the feed does not know (MISSING) never matches, so such a body is never answered."""
         if query not in self.counts:
             _bounded(self.counts, query, urls)
-        _bounded(self.count_bodies, query, (versions, body))
+        _bounded(self.count_bodies, query, (versions, body, sites.generation()))
 
     # the WSGI call
 
@@ -82,17 +86,19 @@ class FastReads:
         path = environ.get("PATH_INFO")
         if path in (THREADS, COUNTS) and environ.get("REQUEST_METHOD") == "GET":
             try:
-                cors_headers = self._allowed(environ)
+                fresh = self.app.extensions["widget_sites"].fresh()
+                cors_headers = self._allowed(environ, fresh.generation) if fresh is not None else None
                 answer = None
                 if cors_headers is not None:
-                    answer = self._thread(environ) if path == THREADS else self._counts(environ)
+                    answer = (self._thread(environ, fresh.generation) if path == THREADS
+                              else self._counts(environ, fresh.generation))
             except Exception:  # noqa: BLE001 - never fail here: Flask's path answers (or explains)
                 answer = None
             if answer is not None:
                 return self._send(environ, start_response, path, *answer, cors_headers)
         return self.flask(environ, start_response)
 
-    def _allowed(self, environ: dict) -> list | None:
+    def _allowed(self, environ: dict, generation: int) -> list | None:
         """The CORS headers of an answer here, or None: Flask's path decides (and refuses)."""
         host_ok = self._hosts.get(environ.get("HTTP_HOST", ""))
         if host_ok is None:
@@ -102,16 +108,16 @@ class FastReads:
         origin = environ.get("HTTP_ORIGIN")
         if origin is None:
             return []
-        allowed = self._origins.get(origin)
+        allowed = self._origins.get((origin, generation))
         if allowed is None:
             with self.app.app_context():
-                allowed = _bounded(self._origins, origin, cors.origin_allowed(origin))
+                allowed = _bounded(self._origins, (origin, generation), cors.origin_allowed(origin))
         if not allowed:
             return None
         return [("Access-Control-Allow-Origin", origin),
                 ("Access-Control-Expose-Headers", cors.EXPOSE_HEADERS)]
 
-    def _thread(self, environ: dict):
+    def _thread(self, environ: dict, generation: int):
         query = environ.get("QUERY_STRING", "")
         known = self.threads.get(query)
         if known is None:
@@ -120,7 +126,7 @@ class FastReads:
         version = self.app.extensions["widget_feed"].version(url)
         if version is MISSING:
             return None
-        entry = self.app.extensions["widget_read_cache"].get((url, version, sort, limit, cursor))
+        entry = self.app.extensions["widget_read_cache"].get((url, version, sort, limit, cursor, generation))
         if entry is None:
             return None
         token = self._form_token(url)
@@ -141,7 +147,7 @@ class FastReads:
             headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers]
         return 200, headers, body
 
-    def _counts(self, environ: dict):
+    def _counts(self, environ: dict, generation: int):
         query = environ.get("QUERY_STRING", "")
         known = self.counts.get(query)
         if known is None:
@@ -154,7 +160,7 @@ class FastReads:
                 return None
             versions.append(found)
         found = self.count_bodies.get(query)
-        if found is None or found[0] != tuple(versions):
+        if found is None or found[0] != tuple(versions) or found[2] != generation:
             return None
         body = found[1]
         return 200, [("Content-Type", "application/json"), ("Content-Length", str(len(body))),

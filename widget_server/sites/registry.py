@@ -120,6 +120,15 @@ class Registry:
         the rate limiter, which reach the registry through the app). In an app context."""
         return for_url(url) if url else for_origin(origin)
 
+    def fresh(self) -> Snapshot | None:
+        """The snapshot if it was checked within ``CHECK_EVERY`` (no query, no app context
+        needed), else None: for the read fast path (ops/fastpath.py), which leaves the next
+        request to Flask's path when the sites must be asked again."""
+        current = self._snapshot
+        if current is not None and time.monotonic() - self._checked_at < CHECK_EVERY:
+            return current
+        return None
+
     def snapshot(self) -> Snapshot:
         now = time.monotonic()
         current = self._snapshot
