@@ -365,7 +365,7 @@ ol{list-style:none;margin:0;padding:0}
     thread.reactions = element("span"); // the page's own reactions, drawn with the first page, after the
     // list: above it they would push down a thread the server drew (docs/server-rendering.md)
     host.replaceChildren(); // in the same task as the first page is drawn: no flash, no id twice
-    shadow.replaceChildren(element("section",
+    shadow.replaceChildren(thread.root = element("section",
       { class: "ws " + THEME, lang: language, dir: strings.dir || "ltr", part: "root", "aria-labelledby": "ws-t" },
       element("div", { class: "hd", part: "header" },
         element("h2", { id: "ws-t", part: "title" }, strings.title, " ", thread.count), thread.sortGroup),
@@ -397,6 +397,8 @@ ol{list-style:none;margin:0;padding:0}
     const [{ data }] = await request;
     thread.locked = data.thread.locked;
     serverConfig = data.config || serverConfig;
+    // The site's default theme (docs/sites.md) where the script tag names none.
+    if (!options.theme && serverConfig.default_theme) thread.root.className = "ws " + serverConfig.default_theme;
     thread.maxLength = serverConfig.max_text_length || thread.maxLength;
     setCount(thread, data.thread.comment_count);
     if (!next) setReactions(thread, null, data.thread.reactions);

@@ -65,8 +65,8 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "NOSCRIPT_POSTS": ("held", _choice(("held", "published", "off")),
                        "posts through the /t form (no JavaScript, so no proof of work): held for "
                        "moderation, published like any other (the moderation mode still applies), or off"),
-    "DEFAULT_LANG": ("", _str, "the widget's language where the page's script tag has no data-lang "
-                     "(e.g. de); empty: the reader's browser languages"),
+    "DEFAULT_LANG": ("", _str, "the server-rendered thread's language where its link names none "
+                     "(e.g. de; the widget follows data-lang, the page's <html lang>, then the browser)"),
     "DEFAULT_THEME": ("", _choice(("", "light", "dark", "auto")),
                       "the widget's theme where the script tag has no data-theme: light, dark or auto; "
                       "empty: light"),

@@ -345,6 +345,16 @@ def test_themes(page: Page, widget_site, hosts, theme, scheme, background):
     expect(root).to_have_css("background-color", background)
 
 
+def test_the_sites_default_theme_where_the_script_tag_names_none(page: Page, widget_site, hosts):
+    """A site's default_theme (docs/sites.md) reaches the widget in the thread's config."""
+    widget_site.app.config["DEFAULT_THEME"] = "dark"  # the default site's, as `site set` would make it
+    try:
+        page.goto(hosts.article(widget_site.url, path="/dark-by-default"))
+        expect(loaded(page)).to_have_css("background-color", "rgb(21, 24, 28)")
+    finally:
+        widget_site.app.config["DEFAULT_THEME"] = ""
+
+
 def test_server_errors_are_shown_in_words_and_nothing_is_lost(page: Page, widget_site, hosts):
     page.goto(hosts.article(widget_site.url))
     form = top_form(page)
