@@ -72,7 +72,7 @@ const CSS = `
 
 let styleSheet;
 
-export default function accounts({ api, element, errorText, widgetStrings, accountStrings, getSession, setSession }) {
+export default function accounts({ api, element, errorText, widgetStrings, accountStrings, language, getSession, setSession }) {
   const strings = { ...EN, ...accountStrings }; // a key the language file lacks (or the whole file) stays English
   const fill = (key, value) => strings[key].replace("{n}", value);
   // The open panel (a <section>), the post form it opened above, the widget's hooks for it
@@ -334,7 +334,7 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
       element("p", { text: strings.upNote }), // the password comes after the proof (the link's page)
       panelForm([EMAIL, DISPLAY_NAME], strings.upGo, async (body) => {
         // the page it came from: the "Your account is ready" page links back to it
-        await api("POST", "/auth/signup", { body: { ...body, return_url: location.href.split("#")[0] } });
+        await api("POST", "/auth/signup", { body: { ...body, lang: language, return_url: location.href.split("#")[0] } });
         return strings.upDone;
       }),
       viewSwitches(viewLink("signIn", strings.back)),
@@ -342,7 +342,7 @@ export default function accounts({ api, element, errorText, widgetStrings, accou
     forgotPassword: () => [
       element("p", { text: strings.fgText }),
       panelForm([EMAIL], strings.fgGo, async (body) => {
-        await api("POST", "/auth/forgot", { body });
+        await api("POST", "/auth/forgot", { body: { ...body, lang: language } }); // the mail's language
         return strings.fgDone;
       }),
       viewSwitches(viewLink("signIn", strings.back)),

@@ -134,7 +134,7 @@
     import(ORIGIN + "/widget-account.js"),
     language !== "en" && fetchStrings("account/" + language).catch(() => null), // its strings, alongside
   ]).then(([module, accountStrings]) => module.default({
-    api, element, errorText, widgetStrings: strings, accountStrings, getSession: () => session, setSession,
+    api, element, errorText, widgetStrings: strings, accountStrings, language, getSession: () => session, setSession,
   })).catch(() => {
     accountModule = null;
     throw { unreachable: true };
@@ -747,6 +747,7 @@ ol{list-style:none;margin:0;padding:0}
       author: fields.author.value.trim(), email: fields.email.value.trim() || null,
       website: fields.website.value.trim() || null,
       homepage: parts.honeypot.value, form_token: formToken, notify: parts.notify.checked,
+      lang: language, // the mails it may bring are in the reader's language
     };
     const asAccount = serverConfig.accounts && session && !parts.anonymous.checked;
     const mailed = body.notify && !asAccount; // the server mails a link to confirm the opt-in

@@ -5,7 +5,7 @@ table has exactly the forms ICU's CLDR rules name for the language (the browser'
 Intl.PluralRules uses the same data); placeholders are English's; no string is English's (names
 and words the language shares with English are listed below, each with its reason); the
 letters are in the language's own script; right-to-left languages say so. English is read
-from where it lives: the scripts' ``EN`` tables and ``static/i18n/en.json`` (errors).
+from where it lives: the scripts' ``EN`` tables and ``static/i18n/en.json`` (errors, mail).
 """
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from widget_server.errors import FIELD_CODES
 OTHERS = [lang for lang in languages(STATIC_DIR) if lang != "en"]
 ENGLISH_IN = {"widget": "widget.js", "account": "widget-account.js", "live": "widget-live.js",
               "report": "widget-report.js"}
+# Tables the server alone reads, never served to the widget: the mails a reader gets (delivery/mail_words.py).
+SERVER_TABLES = ("mail",)
+TABLES = (*STRING_TABLES, *SERVER_TABLES)
 PLACEHOLDER = re.compile(r"\{\w+\}")
 RIGHT_TO_LEFT = {"ar", "he", "fa"}
 # The script most letters are written in (ISO 15924, as ICU names it); Latin for the rest.
@@ -64,7 +67,8 @@ def js_object(source: str, start: str) -> dict:
 def english() -> dict[str, dict]:
     tables = {table: js_object((STATIC_DIR / name).read_text("utf-8"), "const EN = {")
               for table, name in ENGLISH_IN.items()}
-    tables["errors"] = json.loads((STATIC_DIR / "i18n" / "en.json").read_text("utf-8"))["errors"]
+    own = json.loads((STATIC_DIR / "i18n" / "en.json").read_text("utf-8"))
+    tables |= {table: own[table] for table in ("errors", *SERVER_TABLES)}
     return tables
 
 
@@ -92,7 +96,7 @@ def plural_forms(lang: str) -> set[str]:
 
 def test_english_is_whole():
     """The reference itself: the tables the server serves, and words for every code a reader meets."""
-    assert set(english()) == set(STRING_TABLES)
+    assert set(english()) == set(TABLES)
     assert set(english()["errors"]) == set(FIELD_CODES) | READER_CODES
     source = "".join(path.read_text("utf-8") for path in (STATIC_DIR.parent / "widget_server").rglob("*.py"))
     for code in READER_CODES - {"error"}:  # real codes, raised somewhere (or werkzeug's, in CODES)
@@ -104,7 +108,7 @@ def test_english_is_whole():
 @pytest.mark.parametrize("lang", OTHERS)
 def test_every_table_and_key(lang):
     data = load(lang)
-    assert set(data) == set(STRING_TABLES), "tables"
+    assert set(data) == set(TABLES), "tables"
     for table, reference in english().items():
         keys = set(data[table]) - ({"dir"} if table == "widget" else set())
         missing, unknown = set(reference) - keys, keys - set(reference)

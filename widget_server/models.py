@@ -344,6 +344,7 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None: no password (identities only)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lang: Mapped[str | None] = mapped_column(String(16))  # the widget's language at sign-up: its mails'
     # Not a column: the "via ..." of the session a request signed in with (identity.current_session).
     signed_in_via = None
 
@@ -458,6 +459,7 @@ class Subscription(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)  # lower-cased
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    lang: Mapped[str | None] = mapped_column(String(16))  # the reader's widget language: the mails'
 
 
 class _Deliverable:

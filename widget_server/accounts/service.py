@@ -24,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import clock, names
 from ..clock import iso
+from ..comments import locale, threads
 from ..comments import service as comments
-from ..comments import threads
 from ..delivery import events
 from ..errors import APIError, ValidationError, problem
 from ..extensions import db
@@ -100,16 +100,16 @@ def signup(data: dict) -> None:
     checks.check(errors)
     if names.is_registered(name):
         raise ValidationError({"display_name": problem("taken", "is already taken")})
-    known = _user_by_email(email) is not None
+    known, lang = _user_by_email(email), locale.reader_language(data.get("lang"))
     lifetime = current_app.config["CONFIRM_LINK_LIFETIME"]
     # A token either way, so a registered address costs the same work (its confirmation answers 409).
-    payload = {"display_name": name} | ({"return_url": came_from} if came_from else {})
+    payload = {"display_name": name, "lang": lang} | ({"return_url": came_from} if came_from else {})
     token = _new_email_token(SIGNUP, email, lifetime, payload=payload)
     if known:
-        events.account_mail(email, *texts.signup_for_known_address())
+        events.account_mail(email, *texts.signup_for_known_address(lang or known.lang))
         return
     link = f"{base_url()}/account/confirm?token={token}"
-    events.account_mail(email, *texts.signup(name, link, lifetime))
+    events.account_mail(email, *texts.signup(name, link, lifetime, lang))
 
 
 def signup_return_url(token: str) -> str | None:
@@ -141,7 +141,7 @@ def confirm_signup(data: dict) -> User:
             "taken", "was taken in the meantime: sign up again with another name")})
     user = User(email=row.email, display_name=name, name_key=names.name_key(name),
                 name_skeleton=names.name_skeleton(name), password_hash=hash_password(password),
-                created_at=clock.now())
+                created_at=clock.now(), lang=payload.get("lang"))  # the account mails' language
     db.session.add(user)
     # Every other pending sign-up for this address is void now.
     db.session.execute(update(EmailToken)
@@ -246,7 +246,8 @@ def forgot(data: dict) -> None:
                              payload={"fp": _password_fingerprint(user.password_hash if user else None)})
     name = user.display_name if user else "reader"
     link = f"{base_url()}/account/reset?token={token}"
-    events.account_mail(email, *texts.reset(name, link, lifetime), send=user is not None)
+    lang = locale.reader_language(data.get("lang")) or (user.lang if user else None)
+    events.account_mail(email, *texts.reset(name, link, lifetime, lang), send=user is not None)
 
 
 def reset_password(data: dict) -> User:

@@ -66,6 +66,15 @@ def language(raw: str | None) -> str:
     return match(raw, available(static_dir())) or "en"
 
 
+def reader_language(raw: object) -> str | None:
+    """A request's ``lang`` (the widget's language; mails are written in it), as a language with a
+    file; None for English, and for anything else (a bad value is ignored, never an error)."""
+    if not isinstance(raw, str) or len(raw) > 35:
+        return None
+    code = match(raw, available(static_dir()))
+    return None if code == "en" else code
+
+
 def strings(code: str) -> dict:
     """The widget's table for ``code`` (from ``language()``): English first, the file's on top."""
     widget = static_dir() / "widget.js"

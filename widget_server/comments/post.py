@@ -20,7 +20,7 @@ from ..errors import APIError, ValidationError, problem
 from ..extensions import db
 from ..models import MAX_DEPTH, PENDING, PUBLISHED, SPAM, Comment, Thread, User
 from ..security import ip_hash, new_token, subject_hash, token_hash
-from . import screening, threads
+from . import locale, screening, threads
 from .render import render_visible
 from .views import public_comment
 
@@ -47,6 +47,7 @@ class NewComment:
     website: str | None = None
     anonymous: bool = False  # post anonymously while signed in
     notify: bool = False  # reply notifications to ``email``
+    lang: str | None = None  # the widget's language, for the mails (None: English)
     form_token: str | None = None  # anti-spam: signed when the thread was read
     honeypot: bool = False  # anti-spam: the hidden field a person never fills in
     held: str | None = None  # why to hold it whatever the moderation mode (the /t form's posts)
@@ -66,6 +67,7 @@ class NewComment:
             website=fields.website(data, errors),
             anonymous=fields.flag(data, "anonymous", errors),
             notify=fields.flag(data, "notify", errors),
+            lang=locale.reader_language(data.get("lang")),
             form_token=data["form_token"] if isinstance(data.get("form_token"), str) else None,
             # Anything at all in the honeypot, whatever its type, marks a bot.
             honeypot=data.get("homepage") not in (None, "", False),
@@ -120,7 +122,7 @@ def post(new: NewComment, account: User | None, client: Client,
     db.session.add(comment)
     db.session.flush()
     events.comment_created(comment, notify=author.email if new.notify else None,  # 10. event
-                           notify_proven=author.user_id is not None)
+                           notify_proven=author.user_id is not None, lang=new.lang)
     if state == PUBLISHED:  # open pages of the thread hear of it (after the commit)
         events.comment_shown(thread.id, "created", public_comment(comment))
     return comment, token

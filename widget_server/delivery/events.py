@@ -36,18 +36,20 @@ def reactions_shown(thread_id: int, comment_id: int | None, counts: dict) -> Non
     feed.describe(thread_id, "reactions", {"comment_id": comment_id, "reactions": counts})
 
 
-def comment_created(comment: Comment, *, notify: str | None, notify_proven: bool) -> None:
+def comment_created(comment: Comment, *, notify: str | None, notify_proven: bool,
+                    lang: str | None = None) -> None:
     """A reader's new comment was stored (published, held, or judged spam).
 
     ``notify``: the address that asked for reply notifications, if any;
-    ``notify_proven``: whether the poster has proven it is theirs (a signed-in account).
+    ``notify_proven``: whether the poster has proven it is theirs (a signed-in account);
+    ``lang``: the reader's language for those mails (None: English).
     """
     if comment.state not in (PUBLISHED, PENDING, SPAM):
         return
     if notify:
         # Spam too: its author gets the same confirmation mail as for a held comment (audit
         # finding 7); a spam comment is never published, so no reply to it ever notifies.
-        notifications.opt_in(comment, notify, proven=notify_proven)
+        notifications.opt_in(comment, notify, proven=notify_proven, lang=lang)
     if comment.state == SPAM:
         return  # nobody else hears of spam
     if comment.state == PUBLISHED:

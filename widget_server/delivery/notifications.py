@@ -21,6 +21,7 @@ from ..models import PENDING, PUBLISHED, Comment, Subscription
 from ..security import MODERATION_LINK, sign
 from ..urls import permalink
 from . import mail
+from .mail_words import MailWords
 from .subscriptions import confirm_token, unsubscribe_token
 
 QUOTE_LIMIT = 2000
@@ -41,23 +42,24 @@ def _quote(text: str) -> str:
 # --- opting in -------------------------------------------------------------------------------
 
 
-def opt_in(comment: Comment, email: str, *, proven: bool) -> Subscription:
-    """Reply notifications for ``comment`` to ``email``.
+def opt_in(comment: Comment, email: str, *, proven: bool, lang: str | None = None) -> Subscription:
+    """Reply notifications for ``comment`` to ``email``, in the reader's language ``lang``.
 
     ``proven``: the requester is the signed-in owner of ``email`` (confirmed at once).
     Otherwise the address is asked about this opt-in, and only its own link confirms it.
     """
     email = email.strip().lower()
-    subscription = Subscription(comment_id=comment.id, email=email, confirmed=proven, created_at=clock.now())
+    subscription = Subscription(comment_id=comment.id, email=email, confirmed=proven, created_at=clock.now(),
+                                lang=lang)
     db.session.add(subscription)
     db.session.flush()  # the confirmation link names it by id
     if not proven:
         confirm_url = f"{base_url()}/mail/confirm?token={confirm_token(subscription)}"
-        mail.enqueue(email, "notify-confirm", "Confirm reply notifications", [
-            ("p", f"Someone (hopefully you) asked to get an e-mail when someone replies to a "
-                  f"comment on \u201c{_page_label(comment)}\u201d."),
-            ("link", "Yes, send me replies to that comment", confirm_url),
-            ("p", "If it was not you, ignore this mail: nothing will be sent about that comment."),
+        words = MailWords(lang)
+        mail.enqueue(email, "notify-confirm", words("confirm_subject"), [
+            ("p", words("confirm_asked", page=_page_label(comment))),
+            ("link", words("confirm_link"), confirm_url),
+            ("p", words("confirm_ignore")),
         ])
     return subscription
 
@@ -77,19 +79,19 @@ def reply_published(comment: Comment) -> None:
         select(Subscription).where(Subscription.comment_id == parent.id, Subscription.confirmed.is_(True))
         .order_by(Subscription.id)
     ).scalars()
-    name = comment.author or "Anonymous"
-    base = base_url()
+    base, page = base_url(), _page_label(comment)
     for subscription in subscriptions:
         if subscription.email == own:
             continue
         unsubscribe_url = f"{base}/mail/unsubscribe?token={unsubscribe_token(subscription)}"
-        subject = f"New reply to your comment on \u201c{_page_label(comment)}\u201d"
-        mail.enqueue(subscription.email, "reply", subject, [
-            ("p", f"{name} replied to your comment #{parent.number} on \u201c{_page_label(comment)}\u201d:"),
+        words = MailWords(subscription.lang)  # the language the reader asked in
+        name = comment.author or words("anonymous")
+        mail.enqueue(subscription.email, "reply", words("reply_subject", page=page), [
+            ("p", words("reply_intro", name=name, number=parent.number, page=page)),
             ("quote", _quote(comment.text)),
-            ("link", "Read the reply", _link(comment)),
-            ("p", "You get this mail because you asked to hear about replies to your comment."),
-            ("link", "Unsubscribe from replies to this comment", unsubscribe_url),
+            ("link", words("reply_link"), _link(comment)),
+            ("p", words("reply_why")),
+            ("link", words("reply_stop"), unsubscribe_url),
         ], headers={"List-Unsubscribe": f"<{unsubscribe_url}>",
                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
 
