@@ -110,6 +110,7 @@ def _form_values() -> dict:
     parent = form.get("parent_id", "").strip()
     values["parent_id"] = int(parent) if parent.isdigit() and len(parent) < 16 else (parent or None)
     values["notify"] = form.get("notify") in ("true", "on")  # a checkbox: there or not
+    values["lang"] = form.get("lang")  # the page's language: the notification mails'
     return values
 
 
