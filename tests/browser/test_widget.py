@@ -90,6 +90,7 @@ def test_post_then_reply_to_a_reply(page: Page, widget_site, hosts):
     sent = answer.request.post_data_json
     assert sent["homepage"] == "" and sent["form_token"], "the anti-spam fields are sent"
     assert sent["url"] == url and sent["author"] == "Tess"
+    assert sent["lang"] == "en"  # the widget's language: any mail the post leads to is in it
     first = comment(page, 1)
     expect(first).to_be_focused()
     expect(widget(page).locator("[aria-live]")).to_have_text("Your comment #1 was posted.")

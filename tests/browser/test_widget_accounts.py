@@ -276,7 +276,7 @@ def test_sign_in_panel_keyboard_and_axe(page: Page, accounts_site, hosts):
         expect(sign_in).to_be_focused()
 
 
-def test_panels_speak_the_widget_language_and_fall_back_to_english(page: Page, accounts_site, hosts):
+def test_panels_speak_the_widget_language_and_fall_back_to_english(page: Page, accounts_site, hosts, smtp):
     events: list[tuple[str, str]] = []
     page.on("request", lambda r: events.append(("request", r.url)))
     page.on("response", lambda r: events.append(("response", r.url)))
@@ -306,6 +306,13 @@ def test_panels_speak_the_widget_language_and_fall_back_to_english(page: Page, a
     panel(page).get_by_role("button", name="Konto erstellen").click()
     expect(panel(page).locator(".er")).to_have_text(
         "Anzeigename: Enthält Zeichen, die hier nicht erlaubt sind, etwa < oder >.")
+    # The mail it leads to is German as well: the widget sends its language (issue 19).
+    panel(page).get_by_label("Anzeigename").fill("Neu")
+    with page.expect_response(re.compile(r".*/auth/signup$")) as answer:
+        panel(page).get_by_role("button", name="Konto erstellen").click()
+    assert answer.value.status == 202 and answer.value.request.post_data_json["lang"] == "de"
+    mailed = mail_to(accounts_site, smtp, "neu@example.org", 1)
+    assert mailed["Subject"] == "Bestätigen Sie Ihr Kommentarkonto"
 
     # The account strings fail: the panels are in English, the rest of the widget stays German.
     page.route("**/widget-i18n/account/**", lambda route: route.fulfill(status=404, body="{}"))
