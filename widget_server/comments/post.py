@@ -122,7 +122,8 @@ def post(new: NewComment, account: User | None, client: Client,
     db.session.add(comment)
     db.session.flush()
     events.comment_created(comment, notify=author.email if new.notify else None,  # 10. event
-                           notify_proven=author.user_id is not None, lang=new.lang)
+                           notify_proven=author.user_id is not None,
+                           lang=new.lang or (account.lang if account else None))
     if state == PUBLISHED:  # open pages of the thread hear of it (after the commit)
         events.comment_shown(thread.id, "created", public_comment(comment))
     return comment, token
