@@ -13,7 +13,7 @@ from support import factories
 from support.app import PAGE, SITE
 
 from widget_server.extensions import db
-from widget_server.models import Comment
+from widget_server.models import Comment, Subscription
 
 FRAGMENT = "/api/v1/comments.html"
 COMMENT = "https://schema.org/Comment"
@@ -334,11 +334,14 @@ MAIL = {"SMTP_URL": "smtp://127.0.0.1:9?from=comments@blog.example", "PUBLIC_URL
 
 
 @pytest.mark.parametrize("config_overrides", [MAIL], indirect=True)
-def test_where_mail_is_on_the_form_offers_reply_notifications_as_the_widget_does(client, form_post):
+def test_where_mail_is_on_the_form_offers_reply_notifications_as_the_widget_does(app, client, form_post):
     assert 'name="notify" value="true"' in get_html(client, "/t").get_data(as_text=True)
     refused = form_post({"notify": "true"})
     assert refused.status_code == 400 and "Email: is needed for reply notifications." in refused.text
-    assert form_post({"notify": "true", "email": "nina@example.org", "text": "Tell me"}).status_code == 303
+    asked = {"notify": "true", "email": "nina@example.org", "text": "Tell me", "lang": "de"}
+    assert form_post(asked).status_code == 303
+    with app.app_context():  # the page's language, for the mails (issue 19)
+        assert db.session.scalars(select(Subscription.lang)).all() == ["de"]
 
 
 def test_without_mail_there_is_no_notify_box(client):
