@@ -49,12 +49,16 @@ def no_env_file():
 # a long module picked up last would leave the other workers idle while it runs. Measured with
 # `pytest --durations=0`; the order within and after these modules is unchanged.
 LONGEST_FIRST = (
-    "importers/test_memory.py", "comments/test_render.py", "browser/test_server_rendering.py",
-    "ops/test_faults.py", "ops/test_gunicorn_conf.py", "ops/test_live_instances.py",
-    "comments/test_learning.py", "browser/test_widget_safety.py", "delivery/test_notifications.py",
-    "moderation/test_search.py", "importers/test_bounds.py", "ops/test_observability.py",
-    "ops/test_two_instances.py", "test_bench.py", "browser/test_admin_page.py", "ops/test_walkthrough.py",
-    "ops/test_serve.py", "browser/test_widget.py", "test_contract_schemathesis.py",
+    "test_contract_schemathesis.py", "ops/test_live_instances.py", "importers/test_memory.py",
+    "comments/test_render.py", "browser/test_server_rendering.py", "ops/test_two_instances.py",
+    "moderation/test_api.py", "importers/test_formats.py", "test_fuzz.py", "browser/test_widget.py",
+    "accounts/test_api.py", "ops/test_faults.py", "browser/test_admin_page.py", "ops/test_walkthrough.py",
+    "browser/test_widget_safety.py", "comments/test_screening.py", "browser/test_widget_every_language.py",
+    "browser/test_widget_languages.py", "ops/test_gunicorn_conf.py", "comments/test_learning.py",
+    "test_bench.py", "browser/test_widget_accounts.py", "moderation/test_access.py", "test_widget_asset.py",
+    "moderation/test_search.py", "browser/test_widget_reader.py", "comments/test_pages.py",
+    "comments/test_api.py", "delivery/test_notifications.py", "ops/test_serve.py", "importers/test_bounds.py",
+    "ops/test_sites_instances.py", "test_ratelimits.py", "delivery/test_mail.py",
 )
 
 

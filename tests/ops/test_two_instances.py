@@ -143,6 +143,7 @@ def test_a_reaction_is_counted_once_across_both(pair):
 
 def test_two_instances_write_one_sqlite_file_at_once(tmp_path):
     """Four worker processes, 32 threads, one SQLite file: every post 201, none lost."""
+    posts = 64
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     migrate(url, tmp_path)
     env = env_for(url, tmp_path, WIDGET_RATELIMIT_ENABLED="false")
@@ -156,10 +157,10 @@ def test_two_instances_write_one_sqlite_file_at_once(tmp_path):
                                  headers={"X-Forwarded-For": client_ip()}).status
 
         with ThreadPoolExecutor(16) as pool:
-            statuses = list(pool.map(write, range(120)))
-        assert statuses == [201] * 120
+            statuses = list(pool.map(write, range(posts)))
+        assert statuses == [201] * posts
         counts = a.get("/api/v1/counts?" + "&".join(f"url={p}" for p in pages)).json["counts"]
-        assert sum(counts.values()) == 120
+        assert sum(counts.values()) == posts
     finally:
         a.stop()
         b.stop()
@@ -169,8 +170,8 @@ def test_two_instances_write_one_sqlite_file_at_once(tmp_path):
         texts = conn.execute(text("SELECT text FROM comments")).scalars().all()
         numbers = conn.execute(text("SELECT thread_id, number FROM comments")).all()
     engine.dispose()
-    assert sorted(texts) == sorted(f"post number {n}" for n in range(120))
-    assert len(set(numbers)) == 120  # per-thread numbers are unique: 1, 2, 3 ... without gaps
+    assert sorted(texts) == sorted(f"post number {n}" for n in range(posts))
+    assert len(set(numbers)) == posts  # per-thread numbers are unique: 1, 2, 3 ... without gaps
     by_thread: dict[int, list[int]] = {}
     for thread_id, number in numbers:
         by_thread.setdefault(thread_id, []).append(number)

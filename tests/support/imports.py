@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from support import factories
-from support.app import SITE
+from support.app import PAGE, SITE
 from widget_server.extensions import db
 from widget_server.models import PENDING, Comment, Thread
 from widget_server.ops.cli import main
@@ -87,6 +87,10 @@ def build_threads(client, post, app, admin_token) -> list[int]:
                  headers={"X-Edit-Token": edited["edit_token"]})
     for address in ("10.0.0.1", "10.0.0.2"):
         client.post(f"/api/v1/comments/{c1}/like", json={}, environ_base={"REMOTE_ADDR": address})
+    # Reactions other than the like: one to a comment, one to the page itself.
+    for body in ({"comment_id": c1, "emoji": "🎉"}, {"url": PAGE, "emoji": "😮"}):
+        assert client.post("/api/v1/reactions", json=body,
+                           environ_base={"REMOTE_ADDR": "10.0.0.3"}).status_code == 200
     other = post("On another page", url=OTHER, title="Another page", author="Fay")
     post("Anonymous reply", url=OTHER, parent_id=other["comment"]["id"])
     with app.app_context():
