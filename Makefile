@@ -7,7 +7,7 @@ PORT ?= 8000
 # The suite runs on every core; PYTEST_ARGS='-n 0' runs it in one process (easier to debug).
 PYTEST_ARGS ?= -n auto --dist loadscope --durations=25
 
-.PHONY: run test install install-test test-tools lint bench clean
+.PHONY: run test install install-test test-tools lint bench durations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: install-test test-tools
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## durations: run the suite once and write tests/durations.json (the order it is spread over cores in)
+durations: install-test test-tools
+	$(BIN)/pytest $(PYTEST_ARGS) --junitxml=.pytest-durations.xml || true
+	$(BIN)/python scripts/durations.py .pytest-durations.xml tests/durations.json
 
 lint: install-test
 	$(BIN)/ruff check .

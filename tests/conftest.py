@@ -8,8 +8,10 @@ and constants live in ``support/`` (tests import them from there).
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -44,30 +46,19 @@ def no_env_file():
         os.environ.pop("WIDGET_ENV_FILE", None)
 
 
-# The modules that take longest (servers started and waited on, large tables, subprocess
-# benchmarks), first: the suite is spread over workers module by module (`--dist loadscope`), and
-# a long module picked up last would leave the other workers idle while it runs. Measured with
-# `pytest --durations=0`; the order within and after these modules is unchanged.
-LONGEST_FIRST = (
-    "test_contract_schemathesis.py", "ops/test_live_instances.py", "importers/test_memory.py",
-    "comments/test_render.py", "browser/test_server_rendering.py", "ops/test_two_instances.py",
-    "moderation/test_api.py", "importers/test_formats.py", "test_fuzz.py", "browser/test_widget.py",
-    "accounts/test_api.py", "ops/test_faults.py", "browser/test_admin_page.py", "ops/test_walkthrough.py",
-    "browser/test_widget_safety.py", "comments/test_screening.py", "browser/test_widget_every_language.py",
-    "browser/test_widget_languages.py", "ops/test_gunicorn_conf.py", "comments/test_learning.py",
-    "test_bench.py", "browser/test_widget_accounts.py", "moderation/test_access.py", "test_widget_asset.py",
-    "moderation/test_search.py", "browser/test_widget_reader.py", "comments/test_pages.py",
-    "comments/test_api.py", "delivery/test_notifications.py", "ops/test_serve.py", "importers/test_bounds.py",
-    "ops/test_sites_instances.py", "test_ratelimits.py", "delivery/test_mail.py",
-)
+# Modules by how long they took (seconds, tests/durations.json, from `pytest --junitxml`), the
+# longest first: the suite is spread over workers module by module (`--dist loadscope`), and a
+# long module picked up last would leave the other workers idle while it runs. A module not in
+# the file counts as DURATION_UNKNOWN seconds; `make durations` writes the file again.
+DURATIONS = json.loads((Path(__file__).parent / "durations.json").read_text("utf-8"))
+DURATION_UNKNOWN = 5.0
 
 
 def pytest_collection_modifyitems(items):
-    def rank(item) -> int:
-        module = item.nodeid.split("::")[0].removeprefix("tests/")
-        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+    def took(item) -> float:
+        return DURATIONS.get(item.nodeid.split("::")[0].removeprefix("tests/"), DURATION_UNKNOWN)
 
-    items.sort(key=rank)  # stable
+    items.sort(key=took, reverse=True)  # stable: a module's own order is kept
 
 
 def _share_url_builders_between_apps() -> None:
