@@ -8,6 +8,7 @@ and constants live in ``support/`` (tests import them from there).
 """
 from __future__ import annotations
 
+import collections
 import json
 import os
 from datetime import UTC, datetime
@@ -59,6 +60,11 @@ def pytest_collection_modifyitems(items):
         return DURATIONS.get(item.nodeid.split("::")[0].removeprefix("tests/"), DURATION_UNKNOWN)
 
     items.sort(key=took, reverse=True)  # stable: a module's own order is kept
+    # pytest-xdist schedules by test id: of tests sharing one, it would run only the first.
+    seen = collections.Counter(item.nodeid for item in items)
+    twice = sorted(nodeid for nodeid, n in seen.items() if n > 1)
+    if twice:
+        raise pytest.UsageError(f"{len(twice)} test ids name more than one test, e.g. {twice[0]}")
 
 
 def _share_url_builders_between_apps() -> None:

@@ -15,9 +15,7 @@ are closed in the description, so an unlisted field fails too):
 - the answers generated data cannot reach (they need an edit token, a session, a link
   from a mail), walked through by hand and checked the same way.
 
-The generated cases run on SQLite (an answer's shape does not depend on the database, and
-every route's behaviour on PostgreSQL is tested by its own module on both); the answers walked
-through by hand run on SQLite and on PostgreSQL (``database_url``).
+Everything runs on SQLite and on PostgreSQL (``database_url``).
 """
 from __future__ import annotations
 
@@ -40,7 +38,7 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 from sqlalchemy import select
-from support.app import PAGE, base_config, migrate_database
+from support.app import PAGE, PG_URL, base_config, migrate_database, scratch_postgres_database
 from support.pow import solved
 
 from widget_server import config, create_app
@@ -124,13 +122,18 @@ def _seed(client) -> None:
 
 
 @pytest.fixture(scope="module")
-def own_database(tmp_path_factory):
-    """A new SQLite database for this module's long-lived apps, which the per-test ``app`` (it
-    empties the shared database after each test) never meets."""
+def own_database(database_url, tmp_path_factory):
+    """A new database of the same kind as ``database_url`` for this module's long-lived apps,
+    which the per-test ``app`` (it empties the shared database after each test) never meets."""
     folder = tmp_path_factory.mktemp("contract-db")
-    url = f"sqlite:///{folder / 'contract.db'}"
-    migrate_database(url, folder)
-    return url
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{folder / 'contract.db'}"
+        migrate_database(url, folder)
+        yield url
+        return
+    with scratch_postgres_database(PG_URL) as url:
+        migrate_database(url, folder)
+        yield url
 
 
 @contextlib.contextmanager
