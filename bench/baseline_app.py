@@ -47,7 +47,10 @@ def create_app() -> Flask:
 
     @app.get("/<path:_path>")
     def recorded_answer(_path):
-        status, headers, body = responses[request.environ.get("RAW_URI") or request.full_path]
+        answer = responses.get(request.environ.get("RAW_URI") or request.full_path)
+        if answer is None:  # not recorded (a run of posting alone): "up", for the start-up check
+            return Response(status=404)
+        status, headers, body = answer
         etag = headers.get("ETag")
         if etag and etag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers={k: v for k, v in headers.items()
