@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -99,6 +99,12 @@ def learn(comment: Comment, label: str) -> bool:
     return True
 
 
+# The learned counts of a comment's features: built once, run without an ORM pass (every post).
+_TOKENS = FilterToken.__table__
+_COUNTS = (select(_TOKENS.c.token, _TOKENS.c.spam, _TOKENS.c.ham)
+           .where(_TOKENS.c.token.in_(bindparam("tokens", expanding=True))))
+
+
 @dataclass(frozen=True)
 class Verdict:
     score: float  # probability of spam, 0..1
@@ -114,8 +120,7 @@ def score(text: str, html: str, author: str, email: str | None, website: str | N
     """How spam-like a new comment is, by what the moderators taught; None until it has learned
     ``WIDGET_FILTER_MIN_TRAINING`` comments of each kind."""
     tokens = features(text, html, author, email, website)
-    counts = {row.token: row for row in db.session.execute(
-        select(FilterToken).where(FilterToken.token.in_([DOCS, *tokens]))).scalars()}
+    counts = {row.token: row for row in db.session.connection().execute(_COUNTS, {"tokens": [DOCS, *tokens]})}
     docs = counts.get(DOCS)
     minimum = current_app.config["FILTER_MIN_TRAINING"]
     if docs is None or docs.spam < minimum or docs.ham < minimum:

@@ -110,7 +110,8 @@ def look_up(client_address: str, email: str | None, url: str, site_id: int | Non
     if window:
         params |= {"url": url, "since": now - timedelta(seconds=window), "ip": ip_hash(client_address),
                    "email": email_key}
-    rows = db.session.execute(_POSTER if window else _BANS, params).all()
+    # On the session's connection: a Core statement needs no ORM pass, and nothing is pending yet.
+    rows = db.session.connection().execute(_POSTER if window else _BANS, params).all()
     return Poster([bool(row.shadow) for row in rows if row.what == "ban"],
                   [row.text for row in rows if row.what == "text"])
 

@@ -1,8 +1,10 @@
 """Threads: one per normalized page URL, created on the first comment."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from .. import clock, sites
 from ..delivery import events
@@ -33,15 +35,34 @@ def get_or_create(url: str, title: str = "") -> Thread:
     return find(url)
 
 
+# Built once, run on the session's connection (no ORM pass per post): the bumps below are the
+# hottest statements of every write (docs/performance.md, "Posting").
+_THREADS = Thread.__table__
+_NEXT_NUMBER = (update(_THREADS).where(_THREADS.c.id == bindparam("thread_id"))
+                .values(last_number=_THREADS.c.last_number + 1, version=_THREADS.c.version + 1)
+                .returning(_THREADS.c.last_number, _THREADS.c.url, _THREADS.c.version))
+_TOUCH = (update(_THREADS).where(_THREADS.c.id == bindparam("thread_id"))
+          .values(version=_THREADS.c.version + 1).returning(_THREADS.c.url, _THREADS.c.version))
+
+
+def _bump(statement, thread_id: int):
+    """Run a version bump as the ORM would: what the session holds is written first (autoflush:
+    the same order of row locks), and a loaded Thread learns its new numbers."""
+    session = db.session()
+    session.flush()
+    row = session.connection().execute(statement, {"thread_id": thread_id}).one()
+    thread = session.identity_map.get(identity_key(Thread, thread_id))
+    if thread is not None:
+        for name, value in row._mapping.items():
+            if name != "url":
+                set_committed_value(thread, name, value)
+    return row
+
+
 def next_number(thread_id: int) -> int:
     """Hand out the next per-thread comment number atomically (row lock on PostgreSQL);
     the version moves on with it (``touch``)."""
-    number, url, version = db.session.execute(
-        update(Thread)
-        .where(Thread.id == thread_id)
-        .values(last_number=Thread.last_number + 1, version=Thread.version + 1)
-        .returning(Thread.last_number, Thread.url, Thread.version)
-    ).one()
+    number, url, version = _bump(_NEXT_NUMBER, thread_id)
     events.thread_changed(thread_id, url, version)
     return number
 
@@ -49,9 +70,6 @@ def next_number(thread_id: int) -> int:
 def touch(thread_id: int) -> int:
     """Mark the thread changed: readers' caches and ETags move on, and every instance hears
     of it after the commit (``events.thread_changed``). The new version is the change's id."""
-    url, version = db.session.execute(
-        update(Thread).where(Thread.id == thread_id).values(version=Thread.version + 1)
-        .returning(Thread.url, Thread.version)
-    ).one()
+    url, version = _bump(_TOUCH, thread_id)
     events.thread_changed(thread_id, url, version)
     return version

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import bindparam, event, func, insert, select
 
 from .. import clock
 from ..extensions import db
@@ -96,9 +96,11 @@ def describe(thread_id: int, name: str, data: dict) -> None:
             return
 
 
-def _published_count(thread_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(Comment).where(
-        Comment.thread_id == thread_id, Comment.state == PUBLISHED)).scalar_one()
+# Built once and run on the session's connection: two statements of every write's commit.
+_COUNT = (select(func.count()).select_from(Comment.__table__)
+          .where(Comment.__table__.c.thread_id == bindparam("thread_id"),
+                 Comment.__table__.c.state == PUBLISHED))
+_LOG = insert(ThreadChange.__table__)
 
 
 def _write_log(session, *_args) -> None:
@@ -106,12 +108,15 @@ def _write_log(session, *_args) -> None:
     if not changes:
         return
     now = clock.now()
+    session.flush()  # what the count below must see (the ORM's autoflush, done once)
+    connection = session.connection()
     for change in changes:
         if any(name == "comment" for name, _ in change.events):
             # The count follows each comment event, in the same version: readers' pages update it.
+            count = connection.execute(_COUNT, {"thread_id": change.thread_id}).scalar_one()
             change.events.append(["thread", {"change": "count", "thread": {
-                "url": change.url, "comment_count": _published_count(change.thread_id)}}])
-    session.execute(insert(ThreadChange), [
+                "url": change.url, "comment_count": count}}])
+    connection.execute(_LOG, [
         {"thread_id": c.thread_id, "url": c.url, "version": c.version,
          "kind": c.events[0][0] if c.events else "",
          "change": c.events[0][1].get("change", "") if c.events else "",
