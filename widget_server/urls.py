@@ -7,6 +7,7 @@ the remaining query sorted, and unsafe characters percent-encoded.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2048
@@ -70,6 +71,13 @@ def normalize_page_url(raw: str) -> str:
 
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL, normalized the same way as page URLs."""
+    if not isinstance(url, str):
+        _split(url)  # raises BadURL
+    return _origin(url)
+
+
+@lru_cache(maxsize=4096)  # asked several times per request for the same few pages (sites, CORS)
+def _origin(url: str) -> str:
     _parts, scheme, host, port = _split(url)
     return f"{scheme}://{_netloc(scheme, host, port)}"
 
