@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -12,8 +13,25 @@ from ..extensions import db
 from ..models import Thread
 
 
+_THREADS = Thread.__table__
+_FIND = select(*_THREADS.c).where(_THREADS.c.url == bindparam("url"))
+
+
 def find(url: str) -> Thread | None:
-    return db.session.execute(select(Thread).where(Thread.url == url)).scalar_one_or_none()
+    """The thread of ``url``: a Core SELECT built once (every post and every uncached read asks),
+    its row put into the session as the ORM would load it (the session's own copy if it has one)."""
+    session = db.session()
+    session.flush()  # the ORM's autoflush, which a Core statement skips
+    row = session.connection().execute(_FIND, {"url": url}).first()
+    if row is None:
+        return None
+    known = session.identity_map.get(identity_key(Thread, row.id))
+    if known is not None:
+        return known
+    thread = Thread(**row._mapping)
+    make_transient_to_detached(thread)  # a loaded row: nothing to write back
+    session.add(thread)
+    return thread
 
 
 def get_or_create(url: str, title: str = "") -> Thread:
@@ -37,7 +55,6 @@ def get_or_create(url: str, title: str = "") -> Thread:
 
 # Built once, run on the session's connection (no ORM pass per post): the bumps below are the
 # hottest statements of every write (docs/performance.md, "Posting").
-_THREADS = Thread.__table__
 _NEXT_NUMBER = (update(_THREADS).where(_THREADS.c.id == bindparam("thread_id"))
                 .values(last_number=_THREADS.c.last_number + 1, version=_THREADS.c.version + 1)
                 .returning(_THREADS.c.last_number, _THREADS.c.url, _THREADS.c.version))
