@@ -99,9 +99,10 @@ def create_comment():
         # Here, not in post(): the no-script form and imports cannot do the work.
         challenge.check(data.get("altcha"))
     comment, token = post(new, account, _client(), key)
-    # The answer is made before the commit, from what was just written: after it the row
-    # would be expired and read back (one more statement) for values already in hand.
-    state, answer = comment.state, _created(comment, token)
+    # The answer is taken before the commit, from what was just written: after it the row
+    # would be expired and read back (one more statement) for values already in hand; it is
+    # encoded after the commit (on SQLite the write lock is held until then).
+    state, (body, status) = comment.state, _created_body(comment, token)
     try:
         db.session.commit()
     except IntegrityError:  # the same key sent twice at once: the other one stored it
@@ -112,14 +113,19 @@ def create_comment():
         db.session.commit()
         return answer
     COMMENTS_CREATED.labels(state).inc()
-    return answer
+    return jsonify(body), status
+
+
+def _created_body(comment: Comment, token: str) -> tuple[dict, int]:
+    status = 201 if comment.state == PUBLISHED or screening.shadowed(comment) else 202
+    body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
+            "editable_until": iso(service.editable_until(comment))}
+    return body, status
 
 
 def _created(comment: Comment, token: str):
     """The answer to a post (201 published, 202 held), made from the comment as it is in hand."""
-    status = 201 if comment.state == PUBLISHED or screening.shadowed(comment) else 202
-    body = {"comment": _as_its_author_sees_it(comment) | {"replies": []}, "edit_token": token,
-            "editable_until": iso(service.editable_until(comment))}
+    body, status = _created_body(comment, token)
     return jsonify(body), status
 
 

@@ -110,15 +110,16 @@ def post(new: NewComment, account: User | None, client: Client,
     state, reason = ((SPAM, screening.SHADOW_REASON) if shadow                    # 7. state
                      else verdict or (new.held and (PENDING, new.held))
                      or moderation_state(author.email, site.config, author.user_id))
+    token = new_token()  # hashed before the number: on SQLite the bump starts the write lock
+    hashes = {"ip_hash": ip_hash(client.address), "edit_token_hash": token_hash(token)}
     number = threads.next_number(thread.id)                            # 8. number
-    token = new_token()
     comment = Comment(                                                 # 9. insert
         thread_id=thread.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0, number=number,
         author=author.name, email=author.email, website=author.website, user_id=author.user_id,
         verified_via=author.via,
         text=new.text, html=html, state=state, held_reason=reason, created_at=clock.now(),
-        ip_hash=ip_hash(client.address), edit_token_hash=token_hash(token), idempotency_hash=idempotency,
+        idempotency_hash=idempotency, **hashes,
     )
     _insert(comment)
     events.comment_created(comment, notify=author.email if new.notify else None,  # 10. event
