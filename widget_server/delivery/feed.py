@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import bindparam, event, func, insert, select
+from sqlalchemy import Text, bindparam, cast, event, func, insert, select
 
 from .. import clock
 from ..extensions import db
@@ -96,11 +96,30 @@ def describe(thread_id: int, name: str, data: dict) -> None:
             return
 
 
-# Built once and run on the session's connection: two statements of every write's commit.
-_COUNT = (select(func.count()).select_from(Comment.__table__)
-          .where(Comment.__table__.c.thread_id == bindparam("thread_id"),
-                 Comment.__table__.c.state == PUBLISHED))
-_LOG = insert(ThreadChange.__table__)
+# Built once and run on the session's connection: the change log's row of every write.
+_CHANGES = ThreadChange.__table__
+_LOG = insert(_CHANGES)
+_COMMENTS = Comment.__table__
+_MARK = "__count__"  # where the count goes in a change's JSON: quoted, it is never inside a JSON string
+# A change that carries a comment event also carries the thread's published count (readers'
+# pages show it): one INSERT … SELECT counts and writes the row, and hands the JSON back.
+_LOG_COUNTED = insert(_CHANGES).from_select(
+    ["thread_id", "url", "version", "kind", "change", "data", "at"],
+    select(bindparam("thread_id", type_=_CHANGES.c.thread_id.type), bindparam("url", type_=_CHANGES.c.url.type),
+           bindparam("version", type_=_CHANGES.c.version.type), bindparam("kind", type_=_CHANGES.c.kind.type),
+           bindparam("change", type_=_CHANGES.c.change.type),
+           bindparam("head", type_=Text()) + cast(func.count(), Text()) + bindparam("tail", type_=Text()),
+           bindparam("at", type_=_CHANGES.c.at.type))
+    .select_from(_COMMENTS)
+    .where(_COMMENTS.c.thread_id == bindparam("thread_id"), _COMMENTS.c.state == PUBLISHED)
+).returning(_CHANGES.c.data)
+
+
+def _row(change: Change, now) -> dict:
+    return {"thread_id": change.thread_id, "url": change.url, "version": change.version,
+            "kind": change.events[0][0] if change.events else "",
+            "change": change.events[0][1].get("change", "") if change.events else "",
+            "data": json.dumps(change.events, ensure_ascii=False, separators=(",", ":")), "at": now}
 
 
 def _write_log(session, *_args) -> None:
@@ -108,20 +127,22 @@ def _write_log(session, *_args) -> None:
     if not changes:
         return
     now = clock.now()
-    session.flush()  # what the count below must see (the ORM's autoflush, done once)
+    session.flush()  # what the count must see (the ORM's autoflush, done once)
     connection = session.connection()
+    plain = []
     for change in changes:
-        if any(name == "comment" for name, _ in change.events):
-            # The count follows each comment event, in the same version: readers' pages update it.
-            count = connection.execute(_COUNT, {"thread_id": change.thread_id}).scalar_one()
-            change.events.append(["thread", {"change": "count", "thread": {
-                "url": change.url, "comment_count": count}}])
-    connection.execute(_LOG, [
-        {"thread_id": c.thread_id, "url": c.url, "version": c.version,
-         "kind": c.events[0][0] if c.events else "",
-         "change": c.events[0][1].get("change", "") if c.events else "",
-         "data": json.dumps(c.events, ensure_ascii=False, separators=(",", ":")), "at": now}
-        for c in changes])
+        if not any(name == "comment" for name, _ in change.events):
+            plain.append(_row(change, now))
+            continue
+        # The count follows each comment event, in the same version: readers' pages update it.
+        count = {"url": change.url, "comment_count": _MARK}
+        change.events.append(["thread", {"change": "count", "thread": count}])
+        row = _row(change, now)
+        head, tail = row.pop("data").rsplit(json.dumps(_MARK), 1)
+        data = connection.execute(_LOG_COUNTED, row | {"head": head, "tail": tail}).scalar_one()
+        count["comment_count"] = int(data[len(head):len(data) - len(tail)])
+    if plain:
+        connection.execute(_LOG, plain)
 
 
 def _publish(session) -> None:
