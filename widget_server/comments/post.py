@@ -132,8 +132,9 @@ def post(new: NewComment, account: User | None, client: Client,
 
 _COMMENTS = Comment.__table__
 _INSERT = insert(_COMMENTS).returning(_COMMENTS.c.id)
-_COLUMNS = ("thread_id", "parent_id", "depth", "number", "author", "email", "website", "user_id", "verified_via",
-            "text", "html", "state", "held_reason", "created_at", "ip_hash", "edit_token_hash", "idempotency_hash")
+_COLUMNS = ("thread_id", "parent_id", "depth", "number", "author", "email", "website", "user_id",
+            "verified_via", "text", "html", "state", "held_reason", "created_at", "ip_hash",
+            "edit_token_hash", "idempotency_hash")
 
 
 def _insert(comment: Comment) -> None:

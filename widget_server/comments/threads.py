@@ -12,7 +12,6 @@ from ..delivery import events
 from ..extensions import db
 from ..models import Thread
 
-
 _THREADS = Thread.__table__
 _FIND = select(*_THREADS.c).where(_THREADS.c.url == bindparam("url"))
 

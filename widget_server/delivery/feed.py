@@ -105,9 +105,8 @@ _MARK = "__count__"  # where the count goes in a change's JSON: quoted, it is ne
 # pages show it): one INSERT … SELECT counts and writes the row, and hands the JSON back.
 _LOG_COUNTED = insert(_CHANGES).from_select(
     ["thread_id", "url", "version", "kind", "change", "data", "at"],
-    select(bindparam("thread_id", type_=_CHANGES.c.thread_id.type), bindparam("url", type_=_CHANGES.c.url.type),
-           bindparam("version", type_=_CHANGES.c.version.type), bindparam("kind", type_=_CHANGES.c.kind.type),
-           bindparam("change", type_=_CHANGES.c.change.type),
+    select(*(bindparam(name, type_=_CHANGES.c[name].type) for name in ("thread_id", "url", "version", "kind",
+                                                                          "change")),
            bindparam("head", type_=Text()) + cast(func.count(), Text()) + bindparam("tail", type_=Text()),
            bindparam("at", type_=_CHANGES.c.at.type))
     .select_from(_COMMENTS)
