@@ -140,7 +140,11 @@
     throw { unreachable: true };
   }));
   let editModule, powModule; // proof of work: /widget-pow.js, when a reader starts writing (docs/moderation.md)
-  const pow = () => powModule ||= import(ORIGIN + "/widget-pow.js").then((module) => module.default(api));
+  // a module that could not be fetched (offline) is fetched again next time, and counts as the network's failure
+  const pow = () => powModule ||= import(ORIGIN + "/widget-pow.js").then((module) => module.default(api), () => {
+    powModule = 0;
+    throw { unreachable: true };
+  });
   const renewSession = () => loadAccount().then((account) => account.refresh()); // rejects, signed out, if it cannot
   const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
   // host-site sign-in (in /widget-account.js): data-sso, or widgetServer.sso(token) (null: signed out)

@@ -81,27 +81,33 @@ def compact_js(source: bytes) -> bytes:
 
 
 _cache: dict[tuple, tuple[object, Asset]] = {}
-_cache_lock = threading.Lock()
+_locks: dict[tuple, threading.Lock] = {}  # one per asset: a request waits only for its own file
+_locks_lock = threading.Lock()
 
 
-def _new_lock_after_fork() -> None:
+def _new_locks_after_fork() -> None:
     # gunicorn forks its workers from a master that may be warming the cache right
-    # then: a child would inherit the lock held by a thread it does not have, and
-    # every asset request would wait forever. Each child starts with a free lock.
-    global _cache_lock
-    _cache_lock = threading.Lock()
+    # then: a child would inherit a lock held by a thread it does not have, and
+    # every request for that asset would wait forever. Each child starts with free locks.
+    global _locks_lock
+    _locks_lock = threading.Lock()
+    _locks.clear()
 
 
-os.register_at_fork(after_in_child=_new_lock_after_fork)
+os.register_at_fork(after_in_child=_new_locks_after_fork)
 
 
 def _cached(key: tuple, stamp: object, build) -> Asset:
     """The asset for key, built again when its stamp (mtimes, language list) changes. A request
-    that arrives while the warm-up thread builds the same asset waits for it, not builds twice."""
+    that arrives while the warm-up thread builds the same asset waits for it, not builds twice;
+    one for another asset does not wait at all (one lock for all made a request wait behind the
+    whole warm-up under load: the warm-up thread took the lock again before the waiter woke)."""
     hit = _cache.get(key)
     if hit and hit[0] == stamp:
         return hit[1]
-    with _cache_lock:
+    with _locks_lock:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
         hit = _cache.get(key)
         if not (hit and hit[0] == stamp):
             hit = _cache[key] = (stamp, build())

@@ -152,9 +152,10 @@ def test_an_offline_post_can_be_cancelled(page: Page, widget_site, hosts):
     url = hosts.article(widget_site.url)
     page.goto(url)
     form = loaded(page) and top_form(page)
+    page.context.set_offline(True)  # before writing: the proof-of-work module cannot arrive either
     form.get_by_label("Your comment").fill("Never mind")
-    page.context.set_offline(True)
     form.get_by_role("button", name="Post comment").click()
+    expect(form.get_by_role("status")).to_contain_text("You are offline")
     form.get_by_role("status").get_by_role("button", name="Cancel").click()
     expect(form.locator(".nt")).to_be_empty()
     page.context.set_offline(False)
