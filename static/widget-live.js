@@ -86,6 +86,7 @@ export default function live({ thread, page, origin, language, api, element, ins
   function onThread(event) {
     lastId = event.lastEventId || lastId;
     const { change, thread: info } = JSON.parse(event.data);
+    if (change === "resync") refresh().catch(() => {}); // back after the log's week: read the page again
     if (change === "count") {
       // The server's count wins, a moment later: this page's own post or deletion may still be
       // counting itself (the event can come before the answer).
@@ -114,15 +115,22 @@ export default function live({ thread, page, origin, language, api, element, ins
       if (source.readyState === EventSource.CLOSED) setTimeout(poll, delay);
     };
   }
-  // While streams are refused: the thread's first page, its comments compared with what is shown.
+  // The thread's first page, its comments compared with what is shown: new ones wait behind
+  // "N new comments", changed ones are changed in place.
+  async function refresh() {
+    const { data } = await api("GET", "/comments?" + new URLSearchParams({ url: page, sort: thread.sort }));
+    setCount(thread, data.thread.comment_count);
+    const walk = (comments) => comments.forEach(({ replies, ...comment }) => {
+      if (thread.records.has(comment.id)) changed(comment);
+      else arrived(comment);
+      walk(replies || []);
+    });
+    walk(data.comments);
+  }
+  // While streams are refused: the first page now and then.
   async function poll() {
     delay = Math.min(delay * 2, POLL_MOST);
-    try {
-      const { data } = await api("GET", "/comments?" + new URLSearchParams({ url: page, sort: thread.sort }));
-      setCount(thread, data.thread.comment_count);
-      const walk = (comments) => comments.forEach((comment) => { arrived(comment); walk(comment.replies || []); });
-      walk(data.comments);
-    } catch { /* offline: the next try is later */ }
+    await refresh().catch(() => {}); // offline: the next try is later
     connect();
   }
   connect();
