@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from support import factories
+from widget_pages import *  # noqa: F403 - the fixtures (console_errors, base_url)
+from widget_pages import assert_no_axe_violations
 
 from widget_server.extensions import db
 from widget_server.models import PENDING
@@ -16,13 +17,6 @@ from widget_server.moderation import auth
 from widget_server.sites import service as site_service
 
 pytestmark = pytest.mark.browser
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]  # as test_admin_page.py
-
-
-@pytest.fixture(scope="session")
-def base_url() -> None:
-    return None
 
 
 @pytest.fixture
@@ -43,19 +37,6 @@ def two_sites(live_server) -> dict:
         _row, found["global"] = auth.create(f"root-{tag}")
         db.session.commit()
     return found
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    assert results.violations_count == 0, results.generate_report()
 
 
 def sign_in(page: Page, live_server, token: str) -> None:
