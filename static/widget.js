@@ -384,6 +384,13 @@ ol{list-style:none;margin:0;padding:0}
     thread.live.textContent = "";
     setTimeout(() => { thread.live.textContent = message; }, 50);
   }
+  // A press that failed (a module that did not load, a reaction refused): said beside the button
+  // pressed, as an alert, not only to screen readers; the next failure there replaces it.
+  function failed(button, message) {
+    const row = button.parentNode;
+    const line = row.querySelector(":scope>.er") || row.appendChild(element("span", { class: "er", role: "alert" }));
+    line.textContent = " " + message;
+  }
   function setCount(thread, total) {
     const text = countText(thread.total = Math.max(0, total));
     thread.count.textContent = text;
@@ -506,11 +513,11 @@ ol{list-style:none;margin:0;padding:0}
       case "more": return loadMore(thread);
       case "retry": return start(thread);
       case "expand": return expand(target).focus();
-      case "react": return react(thread, record, target.dataset.emoji);
+      case "react": return react(thread, record, target.dataset.emoji, target);
       case "pick": // the picker is /widget-react.js, loaded on the first press
         return import(ORIGIN + "/widget-react.js").then((module) => module.default({ element, strings,
           button: target, emoji: serverConfig.reactions || [], pressed: (emoji) => reacted.has(reactionKey(record) + emoji),
-          choose: (emoji) => react(thread, record, emoji) }), () => announce(thread, strings.net));
+          choose: (emoji) => react(thread, record, emoji, target) }), () => failed(target, strings.net));
       case "reply":
         return target.getAttribute("aria-expanded") === "true"
           ? closeReply(thread, record, true) : openReply(thread, record, target);
@@ -518,10 +525,10 @@ ol{list-style:none;margin:0;padding:0}
         return (editModule ||= import(ORIGIN + "/widget-edit.js").then((module) => module.default({ api, element,
           actionButton, errorText, strings, editTokens, saveEditTokens, newId, commentBox, rerenderComment, setCount,
           announce }))).then((edit) => edit[target.dataset.action](thread, record, target),
-          () => { editModule = null; announce(thread, strings.net); });
+          () => { editModule = null; failed(target, strings.net); });
       case "report": // the form is in /widget-report.js, loaded on the first press
         return import(ORIGIN + "/widget-report.js").then((module) => module.default(
-          { api, element, errorText, language, comment: record.comment, button: target }), () => announce(thread, strings.net));
+          { api, element, errorText, language, comment: record.comment, button: target }), () => failed(target, strings.net));
     }
   }
 
@@ -619,7 +626,7 @@ ol{list-style:none;margin:0;padding:0}
     old.replaceWith(bar);
     if (focused) (bar.querySelector(`[data-emoji="${focused}"]`) || bar.lastChild).focus();
   }
-  async function react(thread, record, emoji) {
+  async function react(thread, record, emoji, button) {
     const key = reactionKey(record) + emoji, on = !reacted.has(key);
     try {
       const { data } = await api(on ? "POST" : "DELETE", "/reactions",
@@ -628,7 +635,7 @@ ol{list-style:none;margin:0;padding:0}
       store("reacted", [...reacted].slice(-1e3));
       drop("liked");
       setReactions(thread, record && record.comment.id, data.reactions);
-    } catch (error) { announce(thread, errorText(error)); }
+    } catch (error) { failed(button, errorText(error)); }
   }
 
   // ---- the post form, at the top or as a reply in place (parent: the record replied to);
