@@ -377,7 +377,7 @@ ol{list-style:none;margin:0;padding:0}
     shadow.addEventListener("click", (event) => onThreadClick(thread, event));
     addEventListener("hashchange", () => goToPermalink(thread));
     start(thread, firstPage);
-    if (seed) api("GET", "/counts?url=" + encodeURIComponent(PAGE)) // newer than the server's copy?
+    if (seed) countsOf(new URLSearchParams({ url: PAGE })) // newer than the server's copy?
       .then(({ data }) => data.counts[PAGE] - thread.total && start(thread), () => {});
   }
   function announce(thread, message) {
@@ -845,11 +845,14 @@ ol{list-style:none;margin:0;padding:0}
       return /^https?:$/.test(url.protocol) ? url.href : "";
     } catch { return ""; }
   }
+  // One request per list of pages: the thread's check of the server's copy and a byline's count share it.
+  const countsAsked = {};
+  const countsOf = (query) => countsAsked[query] ||= api("GET", "/counts?" + query);
   async function showCounts(targets) {
     const query = new URLSearchParams();
     for (const url of new Set(targets.map(countPage).filter(Boolean))) query.append("url", url);
     try {
-      const [{ data: { counts } }] = await Promise.all([api("GET", "/counts?" + query), loadStrings()]);
+      const [{ data: { counts } }] = await Promise.all([countsOf(query), loadStrings()]);
       for (const target of targets) if (countPage(target) in counts) target.textContent = countText(counts[countPage(target)]);
     } catch (error) { console.warn(LOG, "counts:", errorText(error)); }
   }

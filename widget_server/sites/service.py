@@ -73,8 +73,8 @@ def origins_of(raw: Iterable[object]) -> list[str]:
         elif origin not in found:
             found.append(origin)
     if bad:
-        raise ValidationError({"origins": problem(
-            "invalid", f"{bad[0]!r} is not an origin: write scheme://host[:port], e.g. https://blog.example")})
+        why = f"{bad[0]!r} is not an origin: write scheme://host[:port], e.g. https://blog.example"
+        raise ValidationError({"origins": problem("invalid", why)}, why)  # the value names itself
     return found
 
 
@@ -99,7 +99,7 @@ def _settings(current: Mapping[str, str], changes: Mapping[str, object], reset: 
             settings.parse(key, value)
             merged[key] = settings.as_text(value).strip()
         except settings.SettingError as exc:
-            errors[key] = str(exc).removeprefix(f"{key} ")  # the field is named by its key
+            errors[key] = str(exc).removeprefix(f"{key!r} ").removeprefix(f"{key} ")  # named by its key
     if errors:
         raise ValidationError(errors, "; ".join(f"{key} {problem}" for key, problem in errors.items()))
     try:
