@@ -3,6 +3,7 @@ none of the owner's or the global admin's parts; a global admin switches between
 changes one site's settings. Zero axe-core violations as a moderator."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -67,6 +68,9 @@ def test_a_global_admin_switches_sites_and_sets_a_sites_setting(page, live_serve
     tag, theirs = two_sites["tag"], two_sites["theirs"]
     sign_in(page, live_server, two_sites["global"])
     expect(page.locator("#team")).to_be_visible()
+    # Across every site each comment says whose it is, as words of their own (read aloud, copied).
+    held = page.locator("#queue-list li.comment").filter(has_text=f"theirs held {tag}")
+    expect(held.locator(".where")).to_have_text(re.compile(rf" site {re.escape(theirs)}$"))
     page.get_by_label("Site", exact=True).select_option(theirs)
     expect(page.locator("#status")).to_have_text(f"Showing site {theirs}.")
     expect(page.locator("#queue-list li.comment")).to_have_count(1)
