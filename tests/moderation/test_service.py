@@ -113,7 +113,7 @@ def _assert_every_sites_stats_are_counted(days: int) -> None:
     default = sites.default().id
     counted: Counter = Counter()
     for created_at, state, site_id in db.session.execute(
-            select(Comment.created_at, Comment.state, Thread.site_id).join(Thread, Thread.id == Comment.thread_id)):
+            select(Comment.created_at, Comment.state, Thread.site_id).join(Comment.thread)):
         counted[(site_id or default, created_at.date().isoformat(), state)] += 1
     everyone = db.session.execute(select(Site.id)).scalars().all()
     for site_id in (None, *everyone):
@@ -225,10 +225,9 @@ def test_a_state_change_and_a_concurrent_move_to_another_site_are_counted_one_af
 
         running = threading.Thread(target=run_second)
         running.start()
+        waiting = text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :p")
         with engine.connect() as watch:  # until the second is done, or waits for the first's lock
-            while running.is_alive() and watch.execute(
-                    text("SELECT wait_event_type IS DISTINCT FROM 'Lock' FROM pg_stat_activity WHERE pid = :p"),
-                    {"p": pid}).scalar_one():
+            while running.is_alive() and not watch.execute(waiting, {"p": pid}).scalar_one():
                 watch.rollback()
                 running.join(0.01)
         holder.commit()
