@@ -16,9 +16,10 @@ thread (``UPDATE OF thread_id``: the merges of ``moderation/moves.py``). Two tri
 - ``BEFORE DELETE`` writes the -n rows of the thread's comments while the thread is there: the
   comments its foreign key then deletes find no thread, and their own trigger writes nothing.
 
-Rows are still only inserted (posts wait for nobody's row), with one exception: on PostgreSQL
-the comment trigger reads the thread ``FOR SHARE``, so a state change and a concurrent move of
-the thread to another site are counted one after the other, never both under the old site.
+Rows are still only inserted (posts wait for nobody's row). On PostgreSQL the comment trigger
+reads the thread ``FOR SHARE`` (a post holds that row already: it bumps ``last_number``), so a
+state change and a concurrent move of the thread to another site are counted one after the
+other, never both under the old site.
 ``ix_comment_counts_site_day`` (site_id, day, state, n) serves a site's days and its totals
 by itself. docs/performance.md ("At scale") measures it.
 """
