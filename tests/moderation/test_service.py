@@ -235,3 +235,29 @@ def test_a_state_change_and_a_concurrent_move_to_another_site_are_counted_one_af
     with app.app_context():
         _assert_every_sites_stats_are_counted(1)
         db.session.remove()
+
+
+def test_a_previous_releases_fold_is_refused_and_the_sites_stay(app, frozen_clock):
+    """The previous release, still serving while stats_2 runs, folds a past day's rows of every
+    site into one row without a site: that insert is refused, so its transaction (and its
+    DELETE) rolls back and each site keeps its figures."""
+    from sqlalchemy import delete
+    from sqlalchemy.exc import DBAPIError
+
+    from widget_server.models import CommentCount
+
+    with app.app_context():
+        factories.site("shop", ("https://shop.example",))
+        factories.comment("home")
+        factories.comment("sold", url="https://shop.example/a")
+        day = frozen_clock().date().isoformat()
+        frozen_clock.advance(days=1)
+        table = CommentCount.__table__
+        removed = db.session.execute(delete(table).where(table.c.day == day, table.c.state == PUBLISHED)
+                                     .returning(table.c.n)).scalars().all()
+        assert len(removed) == 2  # one row per site: what the old fold would merge
+        with pytest.raises(DBAPIError, match="stats_2"):  # the old fold's insert: no site
+            db.session.execute(table.insert().values(day=day, state=PUBLISHED, n=sum(removed)))
+        db.session.rollback()
+        _assert_every_sites_stats_are_counted(2)
+        db.session.remove()

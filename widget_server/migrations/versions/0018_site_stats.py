@@ -22,6 +22,13 @@ state change and a concurrent move of the thread to another site are counted one
 other, never both under the old site.
 ``ix_comment_counts_site_day`` (site_id, day, state, n) serves a site's days and its totals
 by itself. docs/performance.md ("At scale") measures it.
+
+The previous release's code, still serving while this runs, folds past days by deleting every
+row of a day and state and adding their sum back without a site: it would merge the sites' past
+figures into the default site's, for good. So ``site_id`` defaults to -1, a value no trigger and
+no fold of this release writes, and a row inserted with it is refused
+(``comment_counts_site_given``): that old fold fails and rolls back (its global statistics answer
+an error until its worker is replaced) instead of losing the sites.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -35,6 +42,9 @@ depends_on = None
 _DAY = {"sqlite": "substr({row}.created_at, 1, 10)",
         "postgresql": "to_char({row}.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"}
 _INDEX = "ix_comment_counts_site_day"
+_NO_SITE = "-1"  # the default of site_id: only code older than this revision leaves it out
+_REFUSED = ("comment_counts needs the site of each row (migration stats_2): this code is older "
+            "than the database; replace it")
 _INSERT = "INSERT INTO comment_counts (day, state, n, site_id)"
 # The site of a comment's thread, by primary key (nothing when the thread is being deleted).
 _ROW = "SELECT {day}, {row}.state, {n}, site_id FROM threads WHERE id = {row}.thread_id"
@@ -62,6 +72,10 @@ _SQLITE_TRIGGERS = (
         END""",
     f"""CREATE TRIGGER comment_counts_thread_delete BEFORE DELETE ON threads BEGIN
           {_INSERT} {_THREAD.format(day="{day}", sign="-", site="OLD.site_id", thread="OLD.id")};
+        END""",
+    f"""CREATE TRIGGER comment_counts_site_given BEFORE INSERT ON comment_counts
+        WHEN NEW.site_id = {_NO_SITE} BEGIN
+          SELECT RAISE(ABORT, '{_REFUSED}');
         END""",
 )
 
@@ -99,13 +113,19 @@ _POSTGRESQL_TRIGGERS = (
        WHEN (OLD.site_id IS DISTINCT FROM NEW.site_id) EXECUTE FUNCTION comment_counts_thread()""",
     """CREATE TRIGGER comment_counts_thread_delete BEFORE DELETE ON threads FOR EACH ROW
        EXECUTE FUNCTION comment_counts_thread()""",
+    f"""CREATE FUNCTION comment_counts_site_given() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          RAISE EXCEPTION '{_REFUSED}';
+        END $$""",
+    f"""CREATE TRIGGER comment_counts_site_given BEFORE INSERT ON comment_counts FOR EACH ROW
+       WHEN (NEW.site_id = {_NO_SITE}) EXECUTE FUNCTION comment_counts_site_given()""",
 )
 
 
 def create_site_count_triggers(dialect: str) -> None:
     """The triggers behind ``comment_counts`` with its sites (scale_1's
-    ``create_count_triggers`` made them without): for a migration that rebuilds ``comments`` or
-    ``threads`` on SQLite, which drops their triggers."""
+    ``create_count_triggers`` made them without), and its guard: for a migration that rebuilds
+    ``comments``, ``threads`` or ``comment_counts`` on SQLite, which drops their triggers."""
     day = _DAY[dialect]
     for statement in _SQLITE_TRIGGERS if dialect == "sqlite" else _POSTGRESQL_TRIGGERS:
         op.execute(statement.format(old=day.format(row="OLD"), new=day.format(row="NEW"),
@@ -115,9 +135,11 @@ def create_site_count_triggers(dialect: str) -> None:
 def drop_count_triggers(dialect: str) -> None:
     """Both shapes' triggers (scale_1's names are this revision's comment triggers' names)."""
     if dialect == "sqlite":
-        for name in ("insert", "update", "delete", "thread_site", "thread_delete"):
+        for name in ("insert", "update", "delete", "thread_site", "thread_delete", "site_given"):
             op.execute(f"DROP TRIGGER IF EXISTS comment_counts_{name}")
     else:
+        op.execute("DROP TRIGGER IF EXISTS comment_counts_site_given ON comment_counts")
+        op.execute("DROP FUNCTION IF EXISTS comment_counts_site_given()")
         op.execute("DROP TRIGGER IF EXISTS comment_counts_thread_site ON threads")
         op.execute("DROP TRIGGER IF EXISTS comment_counts_thread_delete ON threads")
         op.execute("DROP TRIGGER IF EXISTS comment_counts_track ON comments")
@@ -144,8 +166,10 @@ def upgrade():
         # new triggers: the rebuilt counts miss no change made meanwhile.
         op.execute("LOCK TABLE comments, threads IN SHARE MODE")
     drop_count_triggers(dialect)
-    # Plain nullable ADD COLUMN: no table rebuild on SQLite.
-    op.add_column("comment_counts", sa.Column("site_id", sa.Integer(), nullable=True))
+    # Plain nullable ADD COLUMN with a constant default: no table rebuild on SQLite, no rewrite
+    # on PostgreSQL (and every row is written again below, with its site).
+    op.add_column("comment_counts", sa.Column("site_id", sa.Integer(), nullable=True,
+                                              server_default=sa.text(_NO_SITE)))
     op.execute("DELETE FROM comment_counts")
     day = _DAY[dialect].format(row="comments")
     op.execute(f"{_INSERT} SELECT {day}, comments.state, count(*), threads.site_id "  # noqa: S608
