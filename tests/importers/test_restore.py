@@ -72,7 +72,8 @@ def test_restore_then_export_gives_the_same_document(app, client, post, admin_to
     run(app.test_cli_runner(), "export", whole, "--with-secrets")
     run(app.test_cli_runner(), "export", plain)
     assert "$argon2id" in whole.read_text() and "$argon2id" not in plain.read_text()
-    assert SITE_SECRETS["sso_secret"] in whole.read_text() and SITE_SECRETS["sso_secret"] not in plain.read_text()
+    assert SITE_SECRETS["sso_secret"] in whole.read_text()
+    assert SITE_SECRETS["sso_secret"] not in plain.read_text()
     wipe(app)
 
     fresh = create_app(base_config(database_url, tmp_path))  # a new server: nothing cached from before

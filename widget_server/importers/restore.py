@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 import ijson
 from flask import current_app
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from .. import clock, sites
 from ..comments.render import render
@@ -148,9 +148,12 @@ class _Sites:
             db.session.execute(update(table).where(table.c.id == here).values(**row))
         else:
             taken = db.session.execute(select(table.c.id).where(table.c.id == file_id)).first()
-            if not taken:
-                row["id"] = file_id
-            here = db.session.execute(insert(table).values(**row)).inserted_primary_key[0]
+            # Given explicitly either way: PostgreSQL's sequence is moved past the file's ids only
+            # at the end, so it could hand out one of them in between.
+            row["id"] = file_id if not taken else db.session.execute(
+                select(func.coalesce(func.max(table.c.id), 0) + 1)).scalar_one()
+            db.session.execute(insert(table).values(**row))
+            here = row["id"]
         self.ids[file_id] = here
         self.names.add(name)
         blanked = [key for key in site_settings.SECRET_KEYS if overrides.get(key) == ""]
@@ -192,7 +195,7 @@ class _Sites:
     def note_secrets(self) -> None:
         if not self.blanked:
             return
-        which = "; ".join(f"{name}: {', '.join(keys)}" for name, keys in sorted(self.blanked.items()))
+        which = "; ".join(f"{name}: {', '.join(sorted(keys))}" for name, keys in sorted(self.blanked.items()))
         self.summary.note("the export was made without --with-secrets, so these sites' secret settings "
                           "are empty (their host-site sign-in is off, their webhooks are not signed "
                           "with their key) until set again with `widget-server site set NAME "
