@@ -245,3 +245,30 @@ def test_an_export_made_before_the_sites_were_keeps_the_default_sites_rows_only(
     assert after["audit"] and {site for *_, site in after["audit"]} == {"default"}
     assert {site for _, site in after["threads"]} == {"default"}  # this server has no other site
     wipe(fresh)
+
+
+def test_a_bad_origin_fails_the_restore_and_a_bad_setting_is_kept_with_a_note(app, client, database_url,
+                                                                              tmp_path):
+    build(app, client)
+    path = tmp_path / "export.json"
+    run(app.test_cli_runner(), "export", path)
+    data = json.loads(path.read_text())
+    beta = next(s for s in data["sites"] if s["name"] == "beta")
+    beta["origins"] = json.dumps(["not an origin"])
+    path.write_text(json.dumps(data))
+    wipe(app)
+    fresh = empty_server(database_url, tmp_path / "new")
+    refused = run(fresh.test_cli_runner(), "import", "json", path, expect_ok=False)
+    assert "nothing was written" in refused.output and "'beta'" in refused.output, refused.output
+
+    beta["origins"] = json.dumps([BETA])
+    beta["settings"] = json.dumps({"moderation": "sometimes", "pow": "off"})  # as the registry skips it
+    path.write_text(json.dumps(data))
+    result = run(fresh.test_cli_runner(), "import", "json", path)
+    assert RESTORED in result.output and "not valid here" in result.output, result.output
+    with fresh.app_context():
+        beta_site = sites.by_name("beta")
+        assert beta_site.overrides == {"moderation": "sometimes", "pow": "off"}  # as it was there
+        assert beta_site.config["POW"] == "off"
+        assert beta_site.config["MODERATION"] == fresh.config["MODERATION"]
+    wipe(fresh)

@@ -136,9 +136,14 @@ class _Sites:
                 raise ValueError("its origins must be a list of scheme://host[:port]")
             if not isinstance(overrides, dict):
                 raise ValueError("its settings must be an object")
-            site_settings.parse_all(overrides)
-        except (ValueError, APIError) as exc:  # SettingError is a ValueError
+        except (ValueError, APIError) as exc:
             raise _refuse(f"{where}: {exc}") from None
+        for key, value in overrides.items():
+            try:
+                site_settings.parse(key, value)
+            except site_settings.SettingError as exc:  # kept: the registry skips it, as it did there
+                self.summary.note("a site setting that is not valid here is kept, but the server's value "
+                                  "applies until it is set again (widget-server site set)", f"{name}: {exc}")
         row = {key: self.decode[key](raw[key]) for key in ("version", "created_at", "updated_at")
                if raw.get(key) is not None}
         row.update(name=name, origins=raw.get("origins") or "[]", settings=raw.get("settings") or "{}")
