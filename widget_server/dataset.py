@@ -40,17 +40,13 @@ class Section:
         skip = set(self.derived) | (set() if with_secrets else set(self.secret))
         return [c.name for c in self.table.columns if c.name not in skip]
 
-    def hide_secret_keys(self, row: dict) -> list[str]:
-        """Blank the secret keys set in ``row``'s JSON columns (an export without secrets);
-        returns the keys blanked."""
-        hidden = []
+    def hide_secret_keys(self, row: dict) -> None:
+        """Blank the secret keys set in ``row``'s JSON columns (an export without secrets)."""
         for column, key in self.secret_keys:
             value = json.loads(row.get(column) or "{}")
             if value.get(key):
                 value[key] = ""
                 row[column] = json.dumps(value, sort_keys=True)  # as sites.service writes it
-                hidden.append(key)
-        return hidden
 
     def where(self):
         if not self.undelivered_only:

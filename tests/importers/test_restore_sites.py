@@ -5,6 +5,7 @@ site, even when this server hands the sites other ids. A site's secret settings 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from support.app import base_config, wipe
 from support.imports import run
 from support.sites import ALPHA, BETA, bearer, build_world
 
-from widget_server import create_app, sites
+from widget_server import clock, create_app, sites
 from widget_server.accounts import sso
 from widget_server.extensions import db
 from widget_server.models import AdminToken, AuditEntry, Ban, Comment, Site, Thread, WebhookDelivery
@@ -37,7 +38,8 @@ def build(app, client) -> dict:
         service.update_site("beta", {"moderation": "all"})
         alpha = service.get("alpha").id
         db.session.add(WebhookDelivery(delivery_id="a" * 32, event="comment.created", body="{}", attempts=0,
-                                       url="https://hooks.alpha.example/in", last_error="", site_id=alpha))
+                                       url="https://hooks.alpha.example/in", last_error="", site_id=alpha,
+                                       next_attempt_at=clock.now() + timedelta(days=1)))  # waits
         db.session.commit()
         service.changed()
     return world
@@ -271,4 +273,20 @@ def test_a_bad_origin_fails_the_restore_and_a_bad_setting_is_kept_with_a_note(ap
         assert beta_site.overrides == {"moderation": "sometimes", "pow": "off"}  # as it was there
         assert beta_site.config["POW"] == "off"
         assert beta_site.config["MODERATION"] == fresh.config["MODERATION"]
+    wipe(fresh)
+
+
+def test_sites_after_the_rows_that_name_them_fail_the_restore(app, client, database_url, tmp_path):
+    build(app, client)
+    path = tmp_path / "export.json"
+    run(app.test_cli_runner(), "export", path)
+    data = json.loads(path.read_text())
+    data["sites"] = data.pop("sites")  # last: the rows before it were read as naming no site of the file
+    path.write_text(json.dumps(data))
+    wipe(app)
+    fresh = empty_server(database_url, tmp_path / "new")
+    before = described(fresh)
+    refused = run(fresh.test_cli_runner(), "import", "json", path, expect_ok=False)
+    assert "nothing was written" in refused.output, refused.output
+    assert described(fresh) == before
     wipe(fresh)

@@ -116,7 +116,8 @@ class _Sites:
         self.names: set[str] = set()
         self.without_secrets = head.get("with_secrets") is not True
         self.blanked: dict[str, list[str]] = {}  # site name -> its secret keys the file left out
-        self.checked = False
+        self.closed = False  # a row of another section came: the sites are all in
+        self.default_id: int | None = None
 
     @property
     def in_file(self) -> bool:
@@ -125,6 +126,9 @@ class _Sites:
     def add(self, raw: dict) -> None:
         name, file_id = raw.get("name"), raw["id"]
         where = f"site {file_id} ({name!r})"
+        if self.closed:  # rows before it were read as naming no site of the file
+            raise _refuse(f"{where} comes after other sections: the sites must come first, as "
+                          "`widget-server export` writes them")
         if not isinstance(name, str) or not (name == DEFAULT_SITE or sites_service.NAME.match(name)):
             raise _refuse(f"{where} has no valid name")
         if file_id in self.ids or name in self.names:
@@ -166,11 +170,11 @@ class _Sites:
             self.blanked[name] = blanked
         self.summary.restored["sites"] += 1
 
-    def check_origins(self) -> None:
+    def close(self) -> None:
         """Once the file's sites are in: no origin belongs to two sites of this server."""
-        if self.checked:
+        if self.closed:
             return
-        self.checked = True
+        self.closed = True
         owner: dict[str, str] = {}
         for name, origins in db.session.execute(select(self.table.c.name, self.table.c.origins)):
             for origin in json.loads(origins or "[]"):
@@ -189,7 +193,9 @@ class _Sites:
             if value in self.ids:
                 return self.ids[value]
             if not self.in_file and value == 1:
-                return sites_service.default_row().id
+                if self.default_id is None:
+                    self.default_id = sites_service.default_row().id
+                return self.default_id
         known = ", ".join(str(i) for i in sorted(self.ids)) or "none"
         why = ("the file holds no sites (an export made before sites were exported): export again "
                "with this release" if not self.in_file else "the file is incomplete or was edited")
@@ -230,7 +236,7 @@ class _Writer:
         if section.name == "sites":
             self.sites.add(raw)
             return
-        self.sites.check_origins()
+        self.sites.close()
         self.batch.append(self._row(section, raw))
         if len(self.batch) >= BATCH:
             self.flush()
@@ -273,7 +279,7 @@ class _Writer:
 
     def finish(self) -> None:
         self.flush()
-        self.sites.check_origins()
+        self.sites.close()
         comments = BY_NAME["comments"].table
         for child, parent in self.late_parents:
             db.session.execute(update(comments).where(comments.c.id == child).values(parent_id=parent))
