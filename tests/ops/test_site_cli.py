@@ -83,6 +83,9 @@ def test_remove_refuses_while_threads_exist_unless_it_exports_first(runner, app,
     assert removed.exit_code == 0, removed.output
     document = json.loads(exported.read_text())
     assert document["site"] == "shop"
+    # The site itself too: restored into an empty server, the data comes back with its site.
+    assert [(s["name"], json.loads(s["origins"]), json.loads(s["settings"])) for s in document["sites"]] == [
+        ("shop", [SHOP], {"pow": "off"})]
     assert [t["url"] for t in document["threads"]] == [SHOP_PAGE]
     assert [c["text"] for c in document["comments"]] == ["Hello"]
     with app.app_context():

@@ -32,7 +32,7 @@ def get(name: str) -> SiteRow:
     return row
 
 
-def _default_row() -> SiteRow:
+def default_row() -> SiteRow:
     """The default site's row, made now if the database has none (one not made by the
     migrations): its threads are those with no site yet, whatever its id."""
     row = db.session.execute(select(SiteRow).where(SiteRow.name == DEFAULT_SITE)).scalar_one_or_none()
@@ -146,7 +146,7 @@ def update_site(name: str, changes: Mapping[str, object] | None = None, reset: I
                 origins: Iterable[object] | None = None) -> SiteRow:
     """Change a site's settings (``reset``: back to the server's value) and, if given, its
     origins (threads follow their pages' origins). The caller commits."""
-    row = _default_row() if name == DEFAULT_SITE else get(name)
+    row = default_row() if name == DEFAULT_SITE else get(name)
     merged = _settings(json.loads(row.settings or "{}"), changes or {}, reset)
     if origins is not None:
         found = origins_of(origins)
