@@ -82,14 +82,15 @@ def forget(app) -> None:
 class Requests:
     """The operations timed, each a function of the run number that makes one request."""
 
-    def __init__(self, app, client, admin: dict, middle: str):
+    def __init__(self, app, client, admin: dict, middle: str, site_admin: dict):
         self.app, self.client, self.admin, self.middle = app, client, admin, middle
+        self.site_admin = site_admin  # a moderator's token of the default site, every thread's
         self.posted = 0
 
-    def get(self, path: str, admin: bool = False):
+    def get(self, path: str, admin: bool = False, site: bool = False):
         def run(_n: int):
             forget(self.app)
-            response = self.client.get(path, headers=self.admin if admin else {})
+            response = self.client.get(path, headers=self.site_admin if site else self.admin if admin else {})
             assert response.status_code == 200, (path, response.status_code, response.data[:300])
         return run
 
@@ -148,6 +149,7 @@ class Requests:
             ("moderator", "search, no match", self.get(f"{ADMIN}/comments?q=quokkas&limit=50", True)),
             ("moderator", "threads list", self.get(f"{ADMIN}/threads?limit=50", True)),
             ("moderator", "stats, 30 days", self.get(f"{ADMIN}/stats?days=30", True)),
+            ("moderator", "stats, 30 days, the site's token", self.get(f"{ADMIN}/stats?days=30", site=True)),
             ("moderator", "post, moderation=first", self.post(SMALL_PAGE, "first")),
         ]
 
@@ -210,13 +212,16 @@ def measure(backend: str, size: int, runs: int, want_plans: bool,
         kept = keep is not None and loaded(app)
         load = {"load": 0.0, "analyze": 0.0, "kept": True} if kept else scale_load.load(app, size)
         with app.app_context():
+            from widget_server import sites
             from widget_server.extensions import db
 
             token = create_token("bench")
+            site_token = create_token("bench-site", sites.default().id, "moderator")
             db.session.commit()
             middle = (scale_load.START + scale_load.SPAN / 2).isoformat()
         client = app.test_client()
-        requests = Requests(app, client, {"Authorization": f"Bearer {token}"}, middle)
+        requests = Requests(app, client, {"Authorization": f"Bearer {token}"}, middle,
+                            {"Authorization": f"Bearer {site_token}"})
         results, found_plans = {}, {}
         for who, name, run in requests.operations():
             results[(who, name)] = timed(run, runs)

@@ -148,9 +148,9 @@ def _copy(engine, threads, comments) -> None:
             for row in comments:
                 copy.write_row(row)
         # The per-day counts, filled once as the migration does for rows that were there before.
-        cursor.execute("INSERT INTO comment_counts (day, state, n) SELECT "
-                       "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), state, count(*) "
-                       "FROM comments GROUP BY 1, 2")
+        cursor.execute("INSERT INTO comment_counts (day, state, site_id, n) SELECT "
+                       "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), c.state, t.site_id, count(*) "
+                       "FROM comments c JOIN threads t ON t.id = c.thread_id GROUP BY 1, 2, 3")
         cursor.execute("ALTER TABLE comments ENABLE TRIGGER USER")
         for _name, definition in indexes:
             cursor.execute(definition)
@@ -197,8 +197,9 @@ def _executemany(engine, threads, comments) -> None:
                 cursor.executemany(statement, batch)
                 batch.clear()
         cursor.executemany(statement, batch)
-        cursor.execute("INSERT INTO comment_counts (day, state, n) SELECT substr(created_at, 1, 10), state, "
-                       "count(*) FROM comments GROUP BY 1, 2")
+        cursor.execute("INSERT INTO comment_counts (day, state, site_id, n)"
+                       " SELECT substr(c.created_at, 1, 10), c.state, t.site_id, count(*)"
+                       " FROM comments c JOIN threads t ON t.id = c.thread_id GROUP BY 1, 2, 3")
         cursor.execute(f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}) VALUES ('rebuild')")  # noqa: S608
         for _kind, _name, sql in saved:
             cursor.execute(sql)

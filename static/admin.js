@@ -171,9 +171,10 @@
     const href = safeHref(c.url);
     where.append(href ? el("a", { href, text: c.title || c.url, rel: "noopener noreferrer", target: "_blank" })
       : el("span", { text: c.title || c.url }));
-    if (c.thread_locked) where.append(el("span", { class: "tag", text: "locked" }));
+    // Tags after a space: read aloud and copied as words of their own, not glued to the title.
+    if (c.thread_locked) where.append(" ", el("span", { class: "tag", text: "locked" }));
     // Across every site (a global token, "All sites"), each comment says whose it is.
-    if (me && me.token.role === "global" && !site && c.site) where.append(el("span", { class: "tag", text: c.site }));
+    if (me && me.token.role === "global" && !site && c.site) where.append(" ", el("span", { class: "tag", text: `site ${c.site}` }));
 
     const meta = el("p", { class: "meta" },
       el("strong", { text: c.author.name || "Anonymous" }),

@@ -1,7 +1,7 @@
 /* widget-server live updates: an ES module that /widget.js imports once a thread has
  * rendered. It listens to GET /api/v1/events (Server-Sent Events) for the thread's page and
  * keeps the thread true without moving what the reader is reading: new comments wait behind
- * a "N new comments — show" button at the thread's end, said in the widget's polite live
+ * a "N new comments — show" button under the comments, said in the widget's polite live
  * region (screen readers hear it without losing their place); edits and deletions
  * apply in place; the counts follow. When streams are refused (503) or cut, it polls the
  * thread with backoff and tries a stream again. Reader text only through the widget's
@@ -25,13 +25,15 @@ export default function live({ thread, page, origin, language, api, element, ins
   const plural = new Intl.PluralRules(language), number = new Intl.NumberFormat(language);
   const waiting = new Map(); // comment id -> the comment, until the reader asks to see it
   const region = element("div", { class: "nw", part: "new-comments" });
-  thread.shadow.querySelector("section").append(region);
+  thread.list.after(region); // under the comments, not under the page's reactions
   if (!styleSheet) (styleSheet = new CSSStyleSheet()).replaceSync(CSS);
   thread.shadow.adoptedStyleSheets = [...thread.shadow.adoptedStyleSheets, styleSheet];
   let lastId = "", delay = POLL_FIRST, source, count, countTimer;
 
   function showWaiting() {
     for (const id of waiting.keys()) if (thread.records.has(id)) waiting.delete(id); // one's own, posted here
+    // "No comments yet" is not said beside "1 new comment"
+    thread.empty.hidden = waiting.size > 0 || thread.list.children.length > 0;
     if (!waiting.size) return region.replaceChildren();
     const text = (texts.more[plural.select(waiting.size)] || texts.more.other).replace("{n}", number.format(waiting.size));
     const button = region.querySelector("button") || element("button", { type: "button", class: "b", part: "button show-new" });
@@ -86,6 +88,7 @@ export default function live({ thread, page, origin, language, api, element, ins
   function onThread(event) {
     lastId = event.lastEventId || lastId;
     const { change, thread: info } = JSON.parse(event.data);
+    if (change === "resync") refresh().catch(() => {}); // back after the log's week: read the page again
     if (change === "count") {
       // The server's count wins, a moment later: this page's own post or deletion may still be
       // counting itself (the event can come before the answer).
@@ -114,15 +117,22 @@ export default function live({ thread, page, origin, language, api, element, ins
       if (source.readyState === EventSource.CLOSED) setTimeout(poll, delay);
     };
   }
-  // While streams are refused: the thread's first page, its comments compared with what is shown.
+  // The thread's first page, its comments compared with what is shown: new ones wait behind
+  // "N new comments", changed ones are changed in place.
+  async function refresh() {
+    const { data } = await api("GET", "/comments?" + new URLSearchParams({ url: page, sort: thread.sort }));
+    setCount(thread, data.thread.comment_count);
+    const walk = (comments) => comments.forEach(({ replies, ...comment }) => {
+      if (thread.records.has(comment.id)) changed(comment);
+      else arrived(comment);
+      walk(replies || []);
+    });
+    walk(data.comments);
+  }
+  // While streams are refused: the first page now and then.
   async function poll() {
     delay = Math.min(delay * 2, POLL_MOST);
-    try {
-      const { data } = await api("GET", "/comments?" + new URLSearchParams({ url: page, sort: thread.sort }));
-      setCount(thread, data.thread.comment_count);
-      const walk = (comments) => comments.forEach((comment) => { arrived(comment); walk(comment.replies || []); });
-      walk(data.comments);
-    } catch { /* offline: the next try is later */ }
+    await refresh().catch(() => {}); // offline: the next try is later
     connect();
   }
   connect();

@@ -140,7 +140,11 @@
     throw { unreachable: true };
   }));
   let editModule, powModule; // proof of work: /widget-pow.js, when a reader starts writing (docs/moderation.md)
-  const pow = () => powModule ||= import(ORIGIN + "/widget-pow.js").then((module) => module.default(api));
+  // a module that could not be fetched (offline) is fetched again next time, and counts as the network's failure
+  const pow = () => powModule ||= import(ORIGIN + "/widget-pow.js").then((module) => module.default(api), () => {
+    powModule = 0;
+    throw { unreachable: true };
+  });
   const renewSession = () => loadAccount().then((account) => account.refresh()); // rejects, signed out, if it cannot
   const sessionEndsSoon = () => Date.now() > Date.parse(session.token_expires_at) - 6e4; // renew a minute ahead
   // host-site sign-in (in /widget-account.js): data-sso, or widgetServer.sso(token) (null: signed out)
@@ -373,12 +377,19 @@ ol{list-style:none;margin:0;padding:0}
     shadow.addEventListener("click", (event) => onThreadClick(thread, event));
     addEventListener("hashchange", () => goToPermalink(thread));
     start(thread, firstPage);
-    if (seed) api("GET", "/counts?url=" + encodeURIComponent(PAGE)) // newer than the server's copy?
+    if (seed) countsOf(new URLSearchParams({ url: PAGE })) // newer than the server's copy?
       .then(({ data }) => data.counts[PAGE] - thread.total && start(thread), () => {});
   }
   function announce(thread, message) {
     thread.live.textContent = "";
     setTimeout(() => { thread.live.textContent = message; }, 50);
+  }
+  // A press that failed (a module that did not load, a reaction refused): said beside the button
+  // pressed, as an alert, not only to screen readers; the next failure there replaces it.
+  function failed(button, message) {
+    const row = button.parentNode;
+    const line = row.querySelector(":scope>.er") || row.appendChild(element("span", { class: "er", role: "alert" }));
+    line.textContent = " " + message;
   }
   function setCount(thread, total) {
     const text = countText(thread.total = Math.max(0, total));
@@ -502,11 +513,11 @@ ol{list-style:none;margin:0;padding:0}
       case "more": return loadMore(thread);
       case "retry": return start(thread);
       case "expand": return expand(target).focus();
-      case "react": return react(thread, record, target.dataset.emoji);
+      case "react": return react(thread, record, target.dataset.emoji, target);
       case "pick": // the picker is /widget-react.js, loaded on the first press
         return import(ORIGIN + "/widget-react.js").then((module) => module.default({ element, strings,
           button: target, emoji: serverConfig.reactions || [], pressed: (emoji) => reacted.has(reactionKey(record) + emoji),
-          choose: (emoji) => react(thread, record, emoji) }), () => announce(thread, strings.net));
+          choose: (emoji) => react(thread, record, emoji, target) }), () => failed(target, strings.net));
       case "reply":
         return target.getAttribute("aria-expanded") === "true"
           ? closeReply(thread, record, true) : openReply(thread, record, target);
@@ -514,10 +525,10 @@ ol{list-style:none;margin:0;padding:0}
         return (editModule ||= import(ORIGIN + "/widget-edit.js").then((module) => module.default({ api, element,
           actionButton, errorText, strings, editTokens, saveEditTokens, newId, commentBox, rerenderComment, setCount,
           announce }))).then((edit) => edit[target.dataset.action](thread, record, target),
-          () => { editModule = null; announce(thread, strings.net); });
+          () => { editModule = null; failed(target, strings.net); });
       case "report": // the form is in /widget-report.js, loaded on the first press
         return import(ORIGIN + "/widget-report.js").then((module) => module.default(
-          { api, element, errorText, language, comment: record.comment, button: target }), () => announce(thread, strings.net));
+          { api, element, errorText, language, comment: record.comment, button: target }), () => failed(target, strings.net));
     }
   }
 
@@ -615,7 +626,7 @@ ol{list-style:none;margin:0;padding:0}
     old.replaceWith(bar);
     if (focused) (bar.querySelector(`[data-emoji="${focused}"]`) || bar.lastChild).focus();
   }
-  async function react(thread, record, emoji) {
+  async function react(thread, record, emoji, button) {
     const key = reactionKey(record) + emoji, on = !reacted.has(key);
     try {
       const { data } = await api(on ? "POST" : "DELETE", "/reactions",
@@ -624,7 +635,7 @@ ol{list-style:none;margin:0;padding:0}
       store("reacted", [...reacted].slice(-1e3));
       drop("liked");
       setReactions(thread, record && record.comment.id, data.reactions);
-    } catch (error) { announce(thread, errorText(error)); }
+    } catch (error) { failed(button, errorText(error)); }
   }
 
   // ---- the post form, at the top or as a reply in place (parent: the record replied to);
@@ -834,11 +845,14 @@ ol{list-style:none;margin:0;padding:0}
       return /^https?:$/.test(url.protocol) ? url.href : "";
     } catch { return ""; }
   }
+  // One request per list of pages: the thread's check of the server's copy and a byline's count share it.
+  const countsAsked = {};
+  const countsOf = (query) => countsAsked[query] ||= api("GET", "/counts?" + query);
   async function showCounts(targets) {
     const query = new URLSearchParams();
     for (const url of new Set(targets.map(countPage).filter(Boolean))) query.append("url", url);
     try {
-      const [{ data: { counts } }] = await Promise.all([api("GET", "/counts?" + query), loadStrings()]);
+      const [{ data: { counts } }] = await Promise.all([countsOf(query), loadStrings()]);
       for (const target of targets) if (countPage(target) in counts) target.textContent = countText(counts[countPage(target)]);
     } catch (error) { console.warn(LOG, "counts:", errorText(error)); }
   }

@@ -146,3 +146,73 @@ def test_sites_1_puts_a_previous_release_database_in_the_default_site(app, clien
     with app.app_context():
         assert db.session.execute(text("SELECT site_id FROM threads WHERE id <> 7")).scalar_one() == 1
         db.session.remove()
+
+
+def test_stats_2_gives_the_counts_of_a_previous_release_their_sites(app, frozen_clock):
+    """A database made at mails_1 (counts without sites, several rows per day and state from its
+    triggers) upgrades to counts per site equal to a count of each site's comments: a thread's
+    NULL site stays NULL (the default site's, as sites.in_site reads it). Downgrading keeps the
+    server's figures."""
+    from sqlalchemy import text
+
+    from widget_server.extensions import db
+    from widget_server.moderation import service
+    from widget_server.sites import service as sites_service
+
+    with app.app_context():
+        flask_migrate.downgrade(revision="mails_1")
+        pg = db.engine.dialect.name == "postgresql"
+        at = "{} 10:00:00+00:00" if pg else "{} 10:00:00.000000"
+        for name in ("default", "shop"):
+            db.session.execute(text(
+                "INSERT INTO sites (name, origins, settings, version, created_at, updated_at)"
+                " SELECT :n, '[]', '{}', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
+                " WHERE NOT EXISTS (SELECT 1 FROM sites WHERE name = :m)"), {"n": name, "m": name})
+        home, shop = (db.session.execute(text("SELECT id FROM sites WHERE name = :n"), {"n": n}).scalar_one()
+                      for n in ("default", "shop"))
+        for thread_id, site_id in ((1, None), (2, home), (3, shop)):
+            db.session.execute(text(
+                "INSERT INTO threads (id, url, site_id, title, created_at, locked, last_number, version)"
+                " VALUES (:id, :url, :site, '', CURRENT_TIMESTAMP, false, 9, 1)"),
+                {"id": thread_id, "url": f"https://blog.example/{thread_id}", "site": site_id})
+        comments = [(1, 1, "2026-11-25", "published"), (2, 1, "2026-11-26", "pending"),
+                    (3, 2, "2026-11-25", "published"), (4, 2, "2026-11-25", "published"),
+                    (5, 3, "2026-11-25", "pending"), (6, 3, "2026-11-26", "published"),
+                    (7, 3, "2026-11-26", "published"), (8, 3, "2026-11-26", "spam")]
+        for comment_id, thread_id, day, state in comments:
+            db.session.execute(text(
+                "INSERT INTO comments (id, thread_id, number, depth, author, text, html, state, created_at,"
+                " likes, pinned, ip_hash)"
+                " VALUES (:id, :thread, :id, 0, 'Ann', 'x', '<p>x</p>', 'pending', :at, 0, false, '')"),
+                {"id": comment_id, "thread": thread_id, "at": at.format(day)})
+            if state != "pending":  # a second row for the day and state, as a moderator's change makes
+                db.session.execute(text("UPDATE comments SET state = :s WHERE id = :id"),
+                                   {"s": state, "id": comment_id})
+        db.session.execute(text("DELETE FROM comments WHERE id = 7"))
+        db.session.commit()
+        flask_migrate.upgrade()
+        rows = db.session.execute(text(
+            "SELECT site_id, day, state, sum(n) FROM comment_counts GROUP BY site_id, day, state")).all()
+        sites_service.changed()  # the default site's row is read again
+        by_site = {site: service.stats(3, site) for site in (None, home, shop)}
+        db.session.rollback()
+        flask_migrate.downgrade(revision="mails_1")
+        server = db.session.execute(text(
+            "SELECT day, state, sum(n) FROM comment_counts GROUP BY day, state")).all()
+        db.session.commit()
+        flask_migrate.upgrade()
+        db.session.remove()
+    assert {(site, day, state): n for site, day, state, n in rows if n} == {
+        (None, "2026-11-25", "published"): 1, (None, "2026-11-26", "pending"): 1,
+        (home, "2026-11-25", "published"): 2,
+        (shop, "2026-11-25", "pending"): 1, (shop, "2026-11-26", "published"): 1,
+        (shop, "2026-11-26", "spam"): 1}
+    days = {site: [(d["date"], d["published"], d["pending"], d["spam"]) for d in found["days"]]
+            for site, found in by_site.items()}
+    assert days == {None: [("2026-11-25", 3, 1, 0), ("2026-11-26", 1, 1, 1), ("2026-11-27", 0, 0, 0)],
+                    home: [("2026-11-25", 3, 0, 0), ("2026-11-26", 0, 1, 0), ("2026-11-27", 0, 0, 0)],
+                    shop: [("2026-11-25", 0, 1, 0), ("2026-11-26", 1, 0, 1), ("2026-11-27", 0, 0, 0)]}
+    assert by_site[shop]["totals"] == {"published": 1, "pending": 1, "spam": 1, "deleted": 0}
+    assert {(day, state): n for day, state, n in server if n} == {
+        ("2026-11-25", "published"): 3, ("2026-11-25", "pending"): 1, ("2026-11-26", "pending"): 1,
+        ("2026-11-26", "published"): 1, ("2026-11-26", "spam"): 1}

@@ -25,6 +25,7 @@ ADMIN = "/api/v1/admin"
 KEY_IN_INDEX = re.compile(r"Index Cond: .*ROW\(comments\.created_at, comments\.id\) <|"
                           r"Index Cond: .*ROW\(created_at, id\) <|USING INDEX \S+ \(.*created_at<\?\)")
 READS_COMMENTS = re.compile(r"\b(FROM|JOIN)\s+comments\b", re.IGNORECASE)
+READS_COUNTS = re.compile(r"\b(FROM|JOIN)\s+comment_counts\b", re.IGNORECASE)
 
 
 @pytest.fixture
@@ -44,12 +45,13 @@ def filled(app, post) -> dict:
 
 
 @contextlib.contextmanager
-def captured(app):
-    """Every SELECT that reads comments, with its parameters, sent while the block runs."""
+def captured(app, reads: re.Pattern = READS_COMMENTS):
+    """Every SELECT that reads comments (or what ``reads`` matches), with its parameters, sent
+    while the block runs."""
     found: list[tuple[str, object]] = []
 
     def listen(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.lstrip().upper().startswith("SELECT") and READS_COMMENTS.search(statement):
+        if statement.lstrip().upper().startswith("SELECT") and reads.search(statement):
             found.append((statement, parameters))
 
     with app.app_context():
@@ -143,6 +145,43 @@ def test_stats_never_read_the_comments_table(app, client, filled):
     assert answer.status_code == 200
     assert answer.json["totals"]["published"] + answer.json["totals"]["pending"] == 12
     assert statements == []
+
+
+@pytest.mark.parametrize("site", ["shop", "default"])
+def test_a_sites_stats_read_only_its_counts_through_their_site_index(app, client, post, frozen_clock, filled,
+                                                                    site):
+    """A site's token reads the site's rows of comment_counts through ix_comment_counts_site_day
+    (the default site's: its id's and the NULL ones of threads from before its row), past days
+    folded first; never the comments, never every count."""
+    from support.factories import SHOP
+
+    from widget_server import sites
+    from widget_server.moderation.auth import create_token
+    from widget_server.sites import service as sites_service
+
+    with app.app_context():
+        shop = factories.site("shop", (SHOP,))
+        sites_service.update_site("default")  # its row, made now: filled's threads have no site
+        db.session.commit()
+        sites_service.changed()
+        token = create_token(site, shop.id if site == "shop" else sites.default().id, "moderator")
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    for n in range(3):
+        post(f"sold {n}", url=f"{SHOP}/p{n % 2}")
+    frozen_clock.advance(days=1)  # yesterday's rows are folded on the read
+    post("today", url=f"{SHOP}/p0")
+    post("home", url=f"{PAGE}/new")
+    with captured(app) as comments, captured(app, READS_COUNTS) as counts:
+        answer = client.get(f"{ADMIN}/stats?days=30", headers=headers)
+    assert answer.status_code == 200, answer.json
+    assert sum(answer.json["totals"].values()) == (4 if site == "shop" else 13)
+    assert comments == [] and len(counts) >= 3  # the fold's look, the days, the totals
+    for statement, parameters in counts:
+        text = plan(app, statement, parameters)
+        assert "ix_comment_counts_site_day" in text, text
+        assert not re.search(r"Seq Scan on comment_counts|^SCAN comment_counts$|ix_comment_counts_day_state",
+                             text, re.MULTILINE), text
 
 
 def test_a_large_threads_next_version_reads_only_an_index_for_what_changed(app, client, post, monkeypatch):

@@ -160,7 +160,7 @@ def test_a_new_language_file_is_served_table_by_table(app, client, tmp_path):
 def test_warm_up_prepares_the_first_downloads(tmp_path):
     static = tmp_path / "static"
     shutil.copytree(STATIC_DIR, static)
-    warm(static)  # what a non-TESTING app does in a background thread when it is created
+    warm(static)  # what each gunicorn worker does in a background thread when it starts
     from widget_server.assets import _cache
 
     assert {key[0].name for key in _cache if str(key[0]).startswith(str(static))} == {

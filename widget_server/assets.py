@@ -39,7 +39,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import minify
 import rjsmin
 import zopfli.gzip
 from flask import Blueprint, Response, current_app, render_template, request
@@ -69,6 +68,11 @@ class Asset:
 def compact_js(source: bytes) -> bytes:
     """The script as served: comments and whitespace out, local names shortened (tdewolff/minify;
     "js-version" 2022 lets it keep the modern syntax the widget is written in as it is)."""
+    # Imported here, in the serving process: importing it starts a Go runtime, which does not
+    # survive fork(); loaded in gunicorn's master (`widget-server serve` builds an app there to
+    # migrate), it left the workers' minify calls hanging at random.
+    import minify
+
     minify.config({"js-version": 2022})  # the module's settings are global: set before each use
     try:
         return minify.string("application/javascript", source.decode("utf-8")).encode("utf-8")
@@ -81,27 +85,33 @@ def compact_js(source: bytes) -> bytes:
 
 
 _cache: dict[tuple, tuple[object, Asset]] = {}
-_cache_lock = threading.Lock()
+_locks: dict[tuple, threading.Lock] = {}  # one per asset: a request waits only for its own file
+_locks_lock = threading.Lock()
 
 
-def _new_lock_after_fork() -> None:
+def _new_locks_after_fork() -> None:
     # gunicorn forks its workers from a master that may be warming the cache right
-    # then: a child would inherit the lock held by a thread it does not have, and
-    # every asset request would wait forever. Each child starts with a free lock.
-    global _cache_lock
-    _cache_lock = threading.Lock()
+    # then: a child would inherit a lock held by a thread it does not have, and
+    # every request for that asset would wait forever. Each child starts with free locks.
+    global _locks_lock
+    _locks_lock = threading.Lock()
+    _locks.clear()
 
 
-os.register_at_fork(after_in_child=_new_lock_after_fork)
+os.register_at_fork(after_in_child=_new_locks_after_fork)
 
 
 def _cached(key: tuple, stamp: object, build) -> Asset:
     """The asset for key, built again when its stamp (mtimes, language list) changes. A request
-    that arrives while the warm-up thread builds the same asset waits for it, not builds twice."""
+    that arrives while the warm-up thread builds the same asset waits for it, not builds twice;
+    one for another asset does not wait at all (one lock for all made a request wait behind the
+    whole warm-up under load: the warm-up thread took the lock again before the waiter woke)."""
     hit = _cache.get(key)
     if hit and hit[0] == stamp:
         return hit[1]
-    with _cache_lock:
+    with _locks_lock:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
         hit = _cache.get(key)
         if not (hit and hit[0] == stamp):
             hit = _cache[key] = (stamp, build())
@@ -163,7 +173,9 @@ def serve(name: str, mimetype: str) -> Response:
 
 
 def warm(static_dir: Path) -> None:
-    """Build and compress what a reader downloads first: the widget, then the language tables."""
+    """Build and compress what a reader downloads first: the widget, then the language tables.
+    Run by each gunicorn worker after it starts (ops/gunicorn_conf.py ``post_worker_init``), in a
+    thread of its own: never in a process that forks later, nor in a CLI command."""
     try:
         _load(static_dir, "widget.js", "text/javascript")
         for lang in languages(static_dir):
@@ -172,14 +184,6 @@ def warm(static_dir: Path) -> None:
         _load(static_dir, "widget-account.js", "text/javascript")
     except Exception:  # a broken file is reported when it is asked for; warming is a nicety
         log.warning("could not prepare the widget's files ahead of the first request", exc_info=True)
-
-
-@bp.record_once
-def _warm_on_create(state) -> None:
-    app = state.app
-    if not app.config.get("TESTING"):
-        static_dir = Path(app.config.get("STATIC_DIR") or STATIC_DIR)
-        threading.Thread(target=warm, args=(static_dir,), name="widget-assets-warm", daemon=True).start()
 
 
 @bp.get("/widget.js")

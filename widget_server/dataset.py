@@ -8,6 +8,7 @@ table cannot be forgotten silently.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from sqlalchemy import Table, and_
 
 from .extensions import db
 from .models import UTCDateTime
+from .sites.settings import SECRET_KEYS
 
 FORMAT = "widget-server-export"
 VERSION = 2  # 1: threads and comments only (still read)
@@ -25,6 +27,9 @@ class Section:
     name: str  # the key in the document and the table's name
     derived: tuple[str, ...] = ()  # rebuilt on restore (never trusted from a file)
     secret: tuple[str, ...] = ()  # only with --with-secrets; otherwise restored as "" or null
+    # Secrets that are keys of a JSON object held in a text column (a site's settings): only with
+    # --with-secrets; otherwise written as "" (the key stays, so a restore can say what to set).
+    secret_keys: tuple[tuple[str, str], ...] = ()  # (column, key)
     undelivered_only: bool = False  # the outbox: only rows still to be sent
 
     @property
@@ -35,6 +40,14 @@ class Section:
         skip = set(self.derived) | (set() if with_secrets else set(self.secret))
         return [c.name for c in self.table.columns if c.name not in skip]
 
+    def hide_secret_keys(self, row: dict) -> None:
+        """Blank the secret keys set in ``row``'s JSON columns (an export without secrets)."""
+        for column, key in self.secret_keys:
+            value = json.loads(row.get(column) or "{}")
+            if value.get(key):
+                value[key] = ""
+                row[column] = json.dumps(value, sort_keys=True)  # as sites.service writes it
+
     def where(self):
         if not self.undelivered_only:
             return None
@@ -44,6 +57,10 @@ class Section:
 
 # In the order a restore inserts them: a row's foreign keys point only at earlier sections.
 SECTIONS = (
+    # First: every other section's site_id (SITE_COLUMNS) names one of these, and a restore
+    # translates it to this server's id of the same site. settings: the webhook and SSO keys
+    # are secrets (blanked without --with-secrets: set them again with `widget-server site set`).
+    Section("sites", secret_keys=tuple(("settings", key) for key in SECRET_KEYS)),
     # version: the read cache's key, set anew by a restore so no cached page outlives it.
     Section("threads", derived=("version",)),
     Section("users", secret=("password_hash",)),
@@ -83,12 +100,14 @@ LEFT_OUT = {
     "thread_changes": "the change feed's log, from which open event streams resume: a restored "
                       "server starts its own from the restored threads",
     "sign_in_flows": "provider sign-ins under way, which expire within ten minutes",
-    "sites": "the sites and their settings (docs/sites.md): their settings hold webhook and SSO "
-             "secrets; an export of one site and the sites' own round trip belong to the data "
-             "issue. A restore puts every thread in the default site (site ids it does not know)",
     "provider_clients": "registrations with Mastodon instances: the new server registers again on "
                         "first use, under its own callback address",
 }
+
+# Columns that hold a site's id (no foreign key: see models.Thread.site_id). A restore translates
+# each through the file's sites to this server's ids, and refuses a row naming a site the file
+# does not have (tests/test_dataset.py: every column that names a site is listed here).
+SITE_COLUMNS = ("site_id",)
 
 # Columns whose values are keyed with the instance secret (security._keyed): they match new
 # posts, likes and bans only under the secret that made them.

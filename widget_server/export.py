@@ -1,7 +1,7 @@
 """Moving out: ``widget-server export FILE`` writes everything needed to rebuild the service.
 
 One JSON document (``dataset.FORMAT``, version 2): a header, then one list per section of
-``dataset.SECTIONS`` (threads, accounts, comments in every state, likes, reply subscriptions,
+``dataset.SECTIONS`` (the sites, threads, accounts, comments in every state, likes, reply subscriptions,
 bans, admin token hashes, the audit log, mail and webhooks still to be sent), each row with
 every column of its table by name, in id order. ``widget-server import json FILE`` reads it
 back (``importers.restore``); on an empty server the export taken afterwards is the same
@@ -9,7 +9,8 @@ document but for ``exported_at``.
 
 The header names the secret that keyed the hashes (``key_fingerprint``, a digest that does not
 reveal it). Secrets proper (password hashes, edit token hashes and the instance secret itself)
-are written only with ``with_secrets``. Never in it: IP addresses, sessions, e-mail link tokens.
+and the sites' webhook and SSO secrets are written only with ``with_secrets`` (without, a site's
+secret keys that are set are written as ""). Never in it: IP addresses, sessions, e-mail link tokens.
 
 Rows are streamed from the database and written one by one, to a temporary file next to FILE
 that replaces FILE only when complete (mode 0600: the file holds readers' addresses).
@@ -36,8 +37,9 @@ BATCH = 1000
 
 def in_site(section: Section, site_id: int | None):
     """The rows of ``section`` that belong to one site (``export FILE --site NAME``): its threads,
-    their comments and what hangs on them, the accounts that wrote them, and the site's own
-    tokens, bans, audit entries and webhooks. Mail waiting to be sent is not a site's."""
+    their comments and what hangs on them, the accounts that wrote them, the site itself (its
+    origins and settings) and its own tokens, bans, audit entries and webhooks. Mail waiting to
+    be sent is not a site's."""
     tables = db.metadata.tables
     threads = tables["threads"]
     comments = tables["comments"]
@@ -51,6 +53,7 @@ def in_site(section: Section, site_id: int | None):
         "comments": lambda: table.c.thread_id.in_(site_threads),
         "users": lambda: table.c.id.in_(writers),
         "identities": lambda: table.c.user_id.in_(writers),
+        "sites": lambda: table.c.id == site_id if site_id is not None else false(),
         "outbox": lambda: false(),
     }
     if section.name in by_name:
@@ -68,8 +71,11 @@ def _rows(section: Section, with_secrets: bool, site_id: int | None = None, one_
         query = query.where(section.where())
     if one_site:
         query = query.where(in_site(section, site_id))
-    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
-        yield {name: encode(value) for name, value in zip(names, row, strict=True)}
+    for values in db.session.execute(query.execution_options(yield_per=BATCH)):
+        row = {name: encode(value) for name, value in zip(names, values, strict=True)}
+        if not with_secrets:
+            section.hide_secret_keys(row)
+        yield row
 
 
 def total_rows(with_secrets: bool = False) -> int:

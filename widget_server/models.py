@@ -179,19 +179,26 @@ class Comment(db.Model):
 class CommentCount(db.Model):
     """Changes to the number of comments per UTC day of creation and state, one row per change.
 
-    Written only by database triggers (migration scale_1) on every insert, state change and
-    delete of a comment, whichever code path made it; never by the application. Rows are only
-    ever inserted (no row lock for concurrent posts to wait on), and ``moderation.stats``
-    folds the past days into one row per day and state when it reads them.
+    Written only by database triggers (migrations scale_1, stats_2) on every insert, state
+    change, delete and move to another thread of a comment, and on every change of a thread's
+    site, whichever code path made it; never by the application. Rows are only ever inserted
+    (no row lock for concurrent posts to wait on), and ``moderation.stats`` folds the past days
+    into one row per day, state and site when it reads them.
     """
 
     __tablename__ = "comment_counts"
-    __table_args__ = (Index("ix_comment_counts_day_state", "day", "state"),)
+    __table_args__ = (Index("ix_comment_counts_day_state", "day", "state"),
+                      # One site's days and totals, from the index alone (moderation.stats).
+                      Index("ix_comment_counts_site_day", "site_id", "day", "state", "n"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, UTC
     state: Mapped[str] = mapped_column(String(16))
     n: Mapped[int] = mapped_column(Integer)
+    # The site of the comment's thread (threads.site_id as it was: NULL is the default site's).
+    # Always written; the default -1 is refused by a trigger: only code older than migration
+    # stats_2 leaves it out, and its fold would merge the sites (see that migration).
+    site_id: Mapped[int | None] = mapped_column(Integer, server_default="-1")
 
 
 class Like(db.Model):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from support import factories
+from widget_pages import *  # noqa: F403 - the fixtures (console_errors, base_url)
+from widget_pages import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture(scope="session")
@@ -42,14 +41,6 @@ def api(live_server):
     return live_server.app.test_client()
 
 
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def page_url(live_server, name: str) -> str:
     return f"{live_server.url}/articles/{name}-{uuid.uuid4().hex[:8]}"
 
@@ -70,11 +61,6 @@ def sign_in(page: Page, live_server, token: str) -> None:
     page.get_by_label("Admin token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Held for moderation")).to_be_visible()
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    assert results.violations_count == 0, results.generate_report()
 
 
 def test_sign_in_approve_a_held_comment_and_readers_see_it(page, moderated, token, api, console_errors):

@@ -3,12 +3,14 @@ none of the owner's or the global admin's parts; a global admin switches between
 changes one site's settings. Zero axe-core violations as a moderator."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from support import factories
+from widget_pages import *  # noqa: F403 - the fixtures (console_errors, base_url)
+from widget_pages import assert_no_axe_violations
 
 from widget_server.extensions import db
 from widget_server.models import PENDING
@@ -16,13 +18,6 @@ from widget_server.moderation import auth
 from widget_server.sites import service as site_service
 
 pytestmark = pytest.mark.browser
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]  # as test_admin_page.py
-
-
-@pytest.fixture(scope="session")
-def base_url() -> None:
-    return None
 
 
 @pytest.fixture
@@ -43,19 +38,6 @@ def two_sites(live_server) -> dict:
         _row, found["global"] = auth.create(f"root-{tag}")
         db.session.commit()
     return found
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    assert results.violations_count == 0, results.generate_report()
 
 
 def sign_in(page: Page, live_server, token: str) -> None:
@@ -86,6 +68,9 @@ def test_a_global_admin_switches_sites_and_sets_a_sites_setting(page, live_serve
     tag, theirs = two_sites["tag"], two_sites["theirs"]
     sign_in(page, live_server, two_sites["global"])
     expect(page.locator("#team")).to_be_visible()
+    # Across every site each comment says whose it is, as words of their own (read aloud, copied).
+    held = page.locator("#queue-list li.comment").filter(has_text=f"theirs held {tag}")
+    expect(held.locator(".where")).to_have_text(re.compile(rf" site {re.escape(theirs)}$"))
     page.get_by_label("Site", exact=True).select_option(theirs)
     expect(page.locator("#status")).to_have_text(f"Showing site {theirs}.")
     expect(page.locator("#queue-list li.comment")).to_have_count(1)

@@ -64,6 +64,19 @@ def test_a_comment_from_another_page_waits_behind_a_polite_notice(browser, widge
     reader.close()
 
 
+def test_the_first_comment_of_an_empty_thread_replaces_no_comments_yet(browser, widget_site, hosts):
+    url = hosts.article(widget_site.url)
+    reader, watch = open_reader(browser, widget_site, url)
+    root = widget(reader)
+    expect(root.get_by_text("No comments yet")).to_be_visible()
+    seed(widget_site, url, "The first word")
+    expect(root.locator("ol + .nw button")).to_have_text("1 new comment — show")  # under the list
+    expect(root.get_by_text("No comments yet")).to_be_hidden()  # not beside "1 comment"
+    expect(root.locator("h2")).to_have_text("Discussion 1 comment")
+    assert watch.errors == []
+    reader.close()
+
+
 def test_when_streams_are_refused_the_widget_polls(browser, widget_site, hosts, monkeypatch):
     url = hosts.article(widget_site.url)
     monkeypatch.setitem(widget_site.app.config, "STREAMS_MAX", 0)

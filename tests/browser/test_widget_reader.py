@@ -108,6 +108,24 @@ def test_a_long_branch_collapses_and_a_permalink_opens_it(page: Page, widget_sit
     expect(target).to_be_in_viewport()
 
 
+def test_a_press_whose_module_cannot_be_fetched_says_so_beside_the_button(page: Page, widget_site, hosts):
+    url = hosts.article(widget_site.url)
+    seed(widget_site, url, "Bananas work for me.")
+    page.route(re.compile(r".*/widget-(react|report)\.js$"), lambda route: route.abort())
+    page.goto(url)
+    loaded(page)
+    first = comment(page, 1)
+    first.get_by_role("button", name="Add a reaction").click()
+    expect(first.get_by_role("group", name="Reactions").get_by_role("alert")).to_have_text(
+        "The comment server could not be reached.")
+    first.get_by_role("button", name="Report").click()
+    expect(first.get_by_role("alert").filter(has_text="could not be reached")).to_have_count(2)
+    page.unroute(re.compile(r".*/widget-(react|report)\.js$"))
+    with page.expect_response(re.compile(r".*/widget-report\.js$")) as fetched:
+        first.get_by_role("button", name="Report").click()  # fetched again: a failure is not kept
+    assert fetched.value.ok
+
+
 def test_a_draft_is_restored_after_a_reload(page: Page, widget_site, hosts):
     url = hosts.article(widget_site.url)
     parent = seed(widget_site, url, "Reply to me")
@@ -152,9 +170,10 @@ def test_an_offline_post_can_be_cancelled(page: Page, widget_site, hosts):
     url = hosts.article(widget_site.url)
     page.goto(url)
     form = loaded(page) and top_form(page)
+    page.context.set_offline(True)  # before writing: the proof-of-work module cannot arrive either
     form.get_by_label("Your comment").fill("Never mind")
-    page.context.set_offline(True)
     form.get_by_role("button", name="Post comment").click()
+    expect(form.get_by_role("status")).to_contain_text("You are offline")
     form.get_by_role("status").get_by_role("button", name="Cancel").click()
     expect(form.locator(".nt")).to_be_empty()
     page.context.set_offline(False)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 from support.app import LiveServer, base_config, migrate_database
 from support.pow import solved
@@ -30,7 +31,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 # The fixtures, for `from widget_pages import *` in test modules; helpers are imported by name.
-__all__ = ["base_url", "closed_site", "held_site", "hosts", "widget_site"]
+__all__ = ["base_url", "closed_site", "console_errors", "held_site", "hosts", "widget_site"]
 
 AXE_JS = Path(__import__("axe_playwright_python").__file__).with_name("axe.min.js")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -203,6 +204,22 @@ def run_axe(page: Page) -> list[dict]:
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
     return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result["violations"]]
+
+
+def assert_no_axe_violations(page: Page) -> None:
+    """axe through Playwright's evaluate, which a page's CSP does not stop (/admin allows no
+    inline script: ``run_axe``'s script tag would be refused there)."""
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.fixture
+def console_errors(page: Page) -> list[str]:
+    """What the page logs as an error or throws, from the moment the fixture is asked for."""
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
 
 
 def seed(site: LiveServer, url: str, text: str = "A comment", **fields) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -232,3 +233,21 @@ def test_publishing_counts_only_published_comments(app):
         assert db.session.execute(select(Comment.state)).scalars().all().count(PUBLISHED) == 1
     count = logged(app)[-1][3][-1][1]
     assert count == {"change": "count", "thread": {"url": PAGE, "comment_count": 1}}
+
+
+def test_the_log_keeps_a_week_and_is_pruned_by_the_writers(app, frozen_clock, monkeypatch):
+    monkeypatch.setattr(feed_module, "_pruned_at", None)
+    with app.app_context():
+        comment = factories.comment("old words")
+        service.edit(comment, "old words, edited")
+        db.session.commit()
+        frozen_clock.current += feed_module.KEEP_LOG - timedelta(minutes=1)
+        service.edit(comment, "still within the week")
+        db.session.commit()
+        assert [v for v, *_ in logged(app)] == [1, 2, 3]  # pruned at most once an hour per process
+
+        monkeypatch.setattr(feed_module, "_pruned_at", None)  # an hour later
+        frozen_clock.advance(minutes=2)
+        service.edit(comment, "a week on")
+        db.session.commit()
+    assert [v for v, *_ in logged(app)] == [3, 4]  # the first two are more than a week old

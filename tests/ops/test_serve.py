@@ -1,7 +1,8 @@
 """`widget-server serve` as `make run` starts it: a real gunicorn master that forks its worker.
 
 The in-process tests never fork; this one does, so state inherited across the
-fork (a lock held by the master's warm-up thread, once) cannot hang a worker.
+fork (a lock held by the master's warm-up thread, once; the minifier's Go runtime, once)
+cannot hang a worker.
 It also reads what an operator reads: the logs are JSON lines only, a busy port
 is one line, and several workers share one /metrics.
 """
@@ -20,10 +21,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from support.pow import TEST_COST, payload
 from support.processes import free_port, http, wait_for
 
+from widget_server.assets import STATIC_DIR
 from widget_server.extensions import MIGRATIONS
 
-ASSETS = ["/demo", "/demo.css", "/widget.js", "/widget-account.js", "/widget-i18n/de.json",
-          "/widget-i18n/account/ar.json", "/admin", "/admin.js", "/admin.css", "/healthz", "/readyz"]
+# Every script: each is minified by the worker that serves it first.
+ASSETS = ["/demo", "/demo.css", *(f"/{path.name}" for path in sorted(STATIC_DIR.glob("*.js"))),
+          "/widget-i18n/de.json", "/widget-i18n/account/ar.json", "/admin", "/admin.css",
+          "/healthz", "/readyz"]
 METRICS_TOKEN = "metrics-token-for-serve-tests"
 
 
@@ -84,6 +88,10 @@ def _answers(base: str, process) -> bool:
 def test_serve_migrates_sqlite_and_serves_every_asset(serve):
     served = serve()
     assert (served.instance / "comments.db").exists()
+    # The minifier is a Go library, whose runtime does not survive fork(): the master that
+    # forks the workers must never have loaded it (it did once, and scripts hung at random).
+    master_maps = Path(f"/proc/{served.process.pid}/maps").read_text()
+    assert "minify" not in master_maps
     for _round in range(3):  # more requests than the worker has threads: none may hang
         for path in ASSETS:
             assert http("GET", served.base + path, timeout=10).status == 200, path

@@ -49,12 +49,12 @@ def test_add_set_list(runner, client):
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["site", "add", "shop", "--origin", "shop.example"], "is not an origin"),
+    (["site", "add", "shop", "--origin", "shop.example"], "Error: 'shop.example' is not an origin"),
     (["site", "add", "Shop Two", "--origin", SHOP], "name must be 1-64 lower-case letters"),
     (["site", "add", "default", "--origin", SHOP], "already exists"),
     (["site", "add", "two", "--origin", SITE, "pow=maybe"], "pow must be one of on, off"),
     (["site", "set", "nowhere", "pow=off"], "no site called 'nowhere'"),
-    (["site", "set", "default", "colour=red"], "'colour' is not a site setting"),
+    (["site", "set", "default", "colour=red"], "Error: colour is not a site setting"),
     (["site", "set", "default", "moderation=sometimes"], "moderation must be one of off, all, first"),
     (["site", "set", "default", "webhook_urls=https://h.example"], "webhook_urls needs webhook_secret"),
     (["site", "set", "default", "moderation"], "write KEY=VALUE"),
@@ -83,6 +83,9 @@ def test_remove_refuses_while_threads_exist_unless_it_exports_first(runner, app,
     assert removed.exit_code == 0, removed.output
     document = json.loads(exported.read_text())
     assert document["site"] == "shop"
+    # The site itself too: restored into an empty server, the data comes back with its site.
+    assert [(s["name"], json.loads(s["origins"]), json.loads(s["settings"])) for s in document["sites"]] == [
+        ("shop", [SHOP], {"pow": "off"})]
     assert [t["url"] for t in document["threads"]] == [SHOP_PAGE]
     assert [c["text"] for c in document["comments"]] == ["Hello"]
     with app.app_context():

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, update
 
 from support import factories
 from support.app import PAGE, SITE
+from widget_server import clock
 from widget_server.extensions import db
-from widget_server.models import PENDING, Comment, Thread
+from widget_server.models import PENDING, Comment, Thread, WebhookDelivery
+from widget_server.moderation import auth
 from widget_server.ops.cli import main
 
 OTHER = f"{SITE}/2026/12/another-page"
@@ -100,10 +103,20 @@ def build_threads(client, post, app, admin_token) -> list[int]:
     return [first["comment"]["id"], edited["comment"]["id"], other["comment"]["id"]]
 
 
+# A second site's secret settings (which an export holds only with --with-secrets).
+SITE_SECRETS = {"webhook_secret": "shop-webhook-key-" + "w" * 24, "sso_secret": "shop-sso-key-" + "s" * 32}
+
+
 def build_everything(client, post, app, admin_token) -> None:
     """Rows in every table an export holds: build_threads, plus an account with a provider identity,
     a reader's report, subscriptions, bans
-    (with their audit entries), mail and webhooks both sent and still to send."""
+    (with their audit entries), mail and webhooks both sent and still to send, and a second site
+    (with secret settings, a thread, a token of its own and a webhook of its own)."""
+    with app.app_context():
+        shop = factories.site("shop", moderation="all", **SITE_SECRETS).id
+        auth.create("shop-moderator", shop, "moderator")
+        db.session.commit()
+        factories.comment("On the shop", f"{factories.SHOP}/kettle")
     first = build_threads(client, post, app, admin_token)[0]
     headers = {"Authorization": f"Bearer {admin_token}"}
     assert client.post("/api/v1/admin/bans", json={"kind": "email", "value": "troll@example.org",
@@ -121,4 +134,8 @@ def build_everything(client, post, app, admin_token) -> None:
         factories.subscription(first, "bob@example.org", confirmed=False)
         for sent in (False, True):
             factories.outbox(sent=sent)
-            factories.webhook(sent=sent)
+            factories.webhook(sent=sent).site_id = None if sent else shop  # the one exported: the shop's
+        # The shop's key turns the webhook sender on: its delivery waits, so no test's attempt
+        # changes it between an export and the next.
+        db.session.execute(update(WebhookDelivery).values(next_attempt_at=clock.now() + timedelta(days=1)))
+        db.session.commit()

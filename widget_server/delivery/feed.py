@@ -29,9 +29,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Text, bindparam, cast, event, func, insert, select
+from sqlalchemy import Text, bindparam, cast, delete, event, func, insert, select
 
 from .. import clock
 from ..extensions import db
@@ -44,6 +45,12 @@ STALE_AFTER = 0.5  # seconds without proof of life before reads ask the database
 PING_EVERY = 0.1  # seconds between pings to Redis, and between polls of the database
 GAP_WAIT = 2.0  # seconds a hole in the log's ids may still be filled by a slower commit
 IDLE = 30.0  # seconds without a read or a stream after which the transport rests (restarted on use)
+# How long the log keeps a change: a page that comes back later than this resumes with a
+# ``resync`` event (comments/live.py) and reads the thread again. Pruned by the writers
+# themselves, at most once per PRUNE_EVERY seconds per process: the log never grows with time.
+KEEP_LOG = timedelta(days=7)
+PRUNE_EVERY = 3600.0
+_pruned_at: float | None = None
 _PENDING = "widget_feed_pending"
 MISSING = object()  # "ask the database": not known, or the feed is not live
 
@@ -142,6 +149,12 @@ def _write_log(session, *_args) -> None:
         count["comment_count"] = int(data[len(head):len(data) - len(tail)])
     if plain:
         connection.execute(_LOG, plain)
+    global _pruned_at
+    if _pruned_at is None or time.monotonic() - _pruned_at >= PRUNE_EVERY:
+        # In the writer's transaction: by the index on ``at``, only what expired since the last
+        # prune (an hour's worth); several processes pruning at once delete the same rows.
+        _pruned_at = time.monotonic()
+        session.execute(delete(ThreadChange).where(ThreadChange.at < now - KEEP_LOG))
 
 
 def _publish(session) -> None:

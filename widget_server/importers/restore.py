@@ -11,22 +11,36 @@ failure anywhere leaves the database as it was. A table that already has rows (a
 token created before the restore, say) gets the file's rows under new ids; nothing refers
 to those. The thread versions (the read cache's key) are set from the clock, so no page
 cached before the restore is served after it.
+
+The sites come first (``_Sites``): the file's default site becomes this server's (its origins
+and settings replaced), any other is the site of that name here if there is one, else a new
+row (with the file's id when it is free). Every site id of every later row (``SITE_COLUMNS``)
+is then translated to this server's; a row naming a site the file does not have fails the
+whole restore, since a site's token, ban or webhook made global, or another site's, would
+cross the line between sites (issue 17). A thread keeps the file's site too, translated:
+that is where the exporting server had it (moved by `site set --origin` and `move`), whatever
+this server's WIDGET_ALLOWED_ORIGINS say, and so where the site's own tokens look for it.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
 import ijson
 from flask import current_app
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from .. import clock, sites
 from ..comments.render import render
 from ..config import store_secret_key
-from ..dataset import BY_NAME, SECTIONS, Section, decoder
+from ..dataset import BY_NAME, SECTIONS, SITE_COLUMNS, Section, decoder
+from ..errors import APIError
 from ..extensions import db
+from ..models import DEFAULT_SITE
 from ..security import key_fingerprint
+from ..sites import service as sites_service
+from ..sites import settings as site_settings
 from .base import ImportFailed, Summary
 from .jsonstream import items
 
@@ -85,9 +99,124 @@ def carry_secret(secret: str, summary: Summary) -> None:
                      "to the file's \"secret_key\" value and restart, or the hashes will not match")
 
 
-class _Writer:
-    def __init__(self, summary: Summary, with_secrets: bool):
+def _refuse(what: str) -> ImportFailed:
+    return ImportFailed(f"the restore failed and nothing was written: {what}")
+
+
+class _Sites:
+    """The file's sites on this server, and every site id of the file translated to this
+    server's. A file made before the sites were exported has none: its site id 1 is then the
+    default site (the migrations give it that id on every server), any other is refused."""
+
+    def __init__(self, summary: Summary, head: dict):
         self.summary = summary
+        self.table = BY_NAME["sites"].table
+        self.decode = {c.name: decoder(self.table, c.name) for c in self.table.columns}
+        self.ids: dict[int, int] = {}  # the file's site id -> this server's
+        self.names: set[str] = set()
+        self.without_secrets = head.get("with_secrets") is not True
+        self.blanked: dict[str, list[str]] = {}  # site name -> its secret keys the file left out
+        self.closed = False  # a row of another section came: the sites are all in
+        self.default_id: int | None = None
+
+    @property
+    def in_file(self) -> bool:
+        return bool(self.ids)
+
+    def add(self, raw: dict) -> None:
+        name, file_id = raw.get("name"), raw["id"]
+        where = f"site {file_id} ({name!r})"
+        if self.closed:  # rows before it were read as naming no site of the file
+            raise _refuse(f"{where} comes after other sections: the sites must come first, as "
+                          "`widget-server export` writes them")
+        if not isinstance(name, str) or not (name == DEFAULT_SITE or sites_service.NAME.match(name)):
+            raise _refuse(f"{where} has no valid name")
+        if file_id in self.ids or name in self.names:
+            raise _refuse(f"{where} is in the file twice")
+        try:
+            origins = json.loads(raw.get("origins") or "[]")
+            overrides = json.loads(raw.get("settings") or "{}")
+            if not isinstance(origins, list) or sites_service.origins_of(origins) != origins:
+                raise ValueError("its origins must be a list of scheme://host[:port]")
+            if not isinstance(overrides, dict):
+                raise ValueError("its settings must be an object")
+        except (ValueError, APIError) as exc:
+            raise _refuse(f"{where}: {exc}") from None
+        for key, value in overrides.items():
+            try:
+                site_settings.parse(key, value)
+            except site_settings.SettingError as exc:  # kept: the registry skips it, as it did there
+                self.summary.note("a site setting that is not valid here is kept, but the server's value "
+                                  "applies until it is set again (widget-server site set)", f"{name}: {exc}")
+        row = {key: self.decode[key](raw[key]) for key in ("version", "created_at", "updated_at")
+               if raw.get(key) is not None}
+        row.update(name=name, origins=raw.get("origins") or "[]", settings=raw.get("settings") or "{}")
+        table = self.table
+        here = db.session.execute(select(table.c.id).where(table.c.name == name)).scalar()
+        if here is not None:  # the default site (the migration made it), or one made before
+            db.session.execute(update(table).where(table.c.id == here).values(**row))
+        else:
+            taken = db.session.execute(select(table.c.id).where(table.c.id == file_id)).first()
+            # Given explicitly either way: PostgreSQL's sequence is moved past the file's ids only
+            # at the end, so it could hand out one of them in between.
+            row["id"] = file_id if not taken else db.session.execute(
+                select(func.coalesce(func.max(table.c.id), 0) + 1)).scalar_one()
+            db.session.execute(insert(table).values(**row))
+            here = row["id"]
+        self.ids[file_id] = here
+        self.names.add(name)
+        blanked = [key for key in site_settings.SECRET_KEYS if overrides.get(key) == ""]
+        if blanked and self.without_secrets:
+            self.blanked[name] = blanked
+        self.summary.restored["sites"] += 1
+
+    def close(self) -> None:
+        """Once the file's sites are in: no origin belongs to two sites of this server."""
+        if self.closed:
+            return
+        self.closed = True
+        owner: dict[str, str] = {}
+        for name, origins in db.session.execute(select(self.table.c.name, self.table.c.origins)):
+            for origin in json.loads(origins or "[]"):
+                if origin in owner:
+                    raise _refuse(f"{origin} would belong to both site {owner[origin]!r} and site "
+                                  f"{name!r} (change or remove the one made on this server first)")
+                owner[origin] = name
+
+    def translate(self, section: Section, raw: dict, column: str) -> int | None:
+        """This server's id of the site a row's ``column`` names (None stays None: global, or
+        the default site for a thread)."""
+        value = raw.get(column)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value in self.ids:
+                return self.ids[value]
+            if not self.in_file and value == 1:
+                if self.default_id is None:
+                    self.default_id = sites_service.default_row().id
+                return self.default_id
+        known = ", ".join(str(i) for i in sorted(self.ids)) or "none"
+        why = ("the file holds no sites (an export made before sites were exported): export again "
+               "with this release" if not self.in_file else "the file is incomplete or was edited")
+        raise _refuse(f"{section.name} {raw.get('id')} names site {value!r}, which is not among the "
+                      f"file's sites (ids: {known}); a site's row is never restored as global or "
+                      f"as another site's. {why[0].upper()}{why[1:]}")
+
+    def note_secrets(self) -> None:
+        if not self.blanked:
+            return
+        which = "; ".join(f"{name}: {', '.join(sorted(keys))}" for name, keys in sorted(self.blanked.items()))
+        self.summary.note("the export was made without --with-secrets, so these sites' secret settings "
+                          "are empty (their host-site sign-in is off, their webhooks are not signed "
+                          "with their key) until set again with `widget-server site set NAME "
+                          "KEY=VALUE`: " + which)
+
+
+class _Writer:
+    def __init__(self, summary: Summary, with_secrets: bool, head: dict):
+        self.summary = summary
+        self.sites = _Sites(summary, head)
         self.keep_ids = {s.name: not db.session.execute(select(s.table.c.id).limit(1)).first()
                          for s in SECTIONS}
         self.stamp = int(clock.now().timestamp())  # the threads' version: newer than any cached one
@@ -104,6 +233,10 @@ class _Writer:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
             self.summary.skip(f"{section.name} entries without a numeric id")
             return
+        if section.name == "sites":
+            self.sites.add(raw)
+            return
+        self.sites.close()
         self.batch.append(self._row(section, raw))
         if len(self.batch) >= BATCH:
             self.flush()
@@ -113,12 +246,17 @@ class _Writer:
         row = {name: decode[name](raw[name]) for name in section.columns(True) if name in raw}
         for name in section.secret:
             row.setdefault(name, PLACEHOLDER.get(name))
+        if section.name == "threads" and not self.sites.in_file:
+            # An export made before the sites were: the page's site on this server.
+            row["site_id"] = sites.for_url(str(row.get("url") or "")).id
+        else:
+            for name in SITE_COLUMNS:
+                if name in section.table.c:
+                    row[name] = self.sites.translate(section, row, name)
         if not self.keep_ids[section.name]:
             row.pop("id")
         if section.name == "threads":
             row["version"] = self.stamp
-            # This server's sites, not the exporting one's ids: a thread is its page's site's.
-            row["site_id"] = sites.for_url(str(row.get("url") or "")).id
         elif section.name == "comments":
             row["html"] = render(row["text"]) if row.get("text") else ""
             parent = row.get("parent_id")
@@ -141,6 +279,7 @@ class _Writer:
 
     def finish(self) -> None:
         self.flush()
+        self.sites.close()
         comments = BY_NAME["comments"].table
         for child, parent in self.late_parents:
             db.session.execute(update(comments).where(comments.c.id == child).values(parent_id=parent))
@@ -150,6 +289,9 @@ class _Writer:
                     db.session.execute(text(
                         f"SELECT setval(pg_get_serial_sequence('{section.name}', 'id'),"  # noqa: S608
                         f" (SELECT COALESCE(MAX(id), 0) + 1 FROM {section.name}), false)"))
+            if self.sites.in_file:  # sites keep the file's ids next to the default row
+                db.session.execute(text("SELECT setval(pg_get_serial_sequence('sites', 'id'),"
+                                        " (SELECT COALESCE(MAX(id), 0) + 1 FROM sites), false)"))
 
 
 def records(fh: BinaryIO, path: str) -> Iterator[tuple[Section, object]]:
@@ -161,11 +303,12 @@ def restore(fh: BinaryIO, path: str, head: dict, summary: Summary, *, with_secre
             dry_run: bool) -> Summary:
     """Restore the whole export into this (empty) server, in one transaction."""
     secret = check_secret(head, summary, with_secrets)
-    writer = _Writer(summary, with_secrets)
+    writer = _Writer(summary, with_secrets, head)
     try:
         for section, raw in records(fh, path):
             writer.add(section, raw)
         writer.finish()
+        writer.sites.note_secrets()
         if dry_run:
             db.session.rollback()
             return summary
@@ -178,6 +321,8 @@ def restore(fh: BinaryIO, path: str, head: dict, summary: Summary, *, with_secre
         first_line = (str(exc).splitlines() or [""])[0][:300]
         raise ImportFailed(f"the restore failed and nothing was written: {exc.__class__.__name__}: "
                            f"{first_line}") from exc
+    finally:
+        sites_service.changed()  # this process reads the sites again (restored, or as they were)
     if secret is not None:
         carry_secret(secret, summary)
     summary.note("restored into an empty server: every section of the export, with its ids")

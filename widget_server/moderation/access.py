@@ -85,9 +85,10 @@ def own_site(token: AdminToken) -> int | None:
     return token.site_id
 
 
-def threads_in(site_id: int | None) -> ColumnElement[bool]:
-    """WHERE clause: threads of the site (``site_id`` None: all). A thread's NULL site is the default's."""
-    return true() if site_id is None else site_service.in_site(site_id, Thread.site_id)
+def threads_in(site_id: int | None, column=Thread.site_id) -> ColumnElement[bool]:
+    """WHERE clause: threads (or rows of ``column``, a thread's site such as comment_counts')
+    of the site (``site_id`` None: all). A thread's NULL site is the default's."""
+    return true() if site_id is None else site_service.in_site(site_id, column)
 
 
 def rows_of(site_id: int | None, column) -> ColumnElement[bool]:

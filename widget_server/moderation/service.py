@@ -265,61 +265,50 @@ def thread_list(q: str | None, limit: int, before: int | None,
             for t, published, pending, last in rows], more
 
 
-def _fold_past_days(today: str) -> None:
-    """One row per past day and state in ``comment_counts`` (the triggers add one per change).
+def _fold_past_days(today: str, site_id: int | None = None) -> None:
+    """One row per past day, state and site in ``comment_counts`` (the triggers add one per
+    change), of every site or of ``site_id``'s rows only.
 
     Costs what changed since the last fold; rows of the current day stay as they are. Concurrent
     folds are safe: each sums and re-adds only the rows its own DELETE removed.
     """
     table = CommentCount.__table__
     scattered = db.session.execute(
-        select(table.c.day, table.c.state).where(table.c.day < today)
-        .group_by(table.c.day, table.c.state).having(func.count() > 1)).all()
-    for day, state in scattered:
+        select(table.c.day, table.c.state, table.c.site_id)
+        .where(table.c.day < today, access.threads_in(site_id, table.c.site_id))
+        .group_by(table.c.day, table.c.state, table.c.site_id).having(func.count() > 1)).all()
+    for day, state, site in scattered:
+        of_site = table.c.site_id.is_(None) if site is None else table.c.site_id == site
         removed = db.session.execute(
-            delete(table).where(table.c.day == day, table.c.state == state).returning(table.c.n)).scalars()
+            delete(table).where(table.c.day == day, table.c.state == state, of_site)
+            .returning(table.c.n)).scalars()
         total = sum(removed)
         if total:
-            db.session.execute(table.insert().values(day=day, state=state, n=total))
+            db.session.execute(table.insert().values(day=day, state=state, site_id=site, n=total))
 
 
-def _day(column):
-    """The UTC day (YYYY-MM-DD) of a stored time, as ``comment_counts`` keeps it (migration scale_1)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.substr(column, 1, 10)  # SQLite keeps naive UTC text
-
-
-def _server_counts(first: str) -> tuple[list, list]:
-    _fold_past_days(clock.now().date().isoformat())
+def _counts(first: str, site_id: int | None) -> tuple[list, list]:
+    """Per day (from ``first``) and state, and per state, read from ``comment_counts``: of the
+    whole server, or of one site through ``ix_comment_counts_site_day`` (its rows only)."""
+    _fold_past_days(clock.now().date().isoformat(), site_id)
     table = CommentCount.__table__
+    mine = access.threads_in(site_id, table.c.site_id)
     return (db.session.execute(select(table.c.day, table.c.state, func.sum(table.c.n))
-                               .where(table.c.day >= first).group_by(table.c.day, table.c.state)).all(),
-            db.session.execute(select(table.c.state, func.sum(table.c.n)).group_by(table.c.state)).all())
-
-
-def _site_counts(site_id: int, first: str) -> tuple[list, list]:
-    """One site's counts, from its comments: ``comment_counts`` knows no sites. Costs what the
-    site's comments number (through ``ix_comments_thread_state``), not the server's."""
-    mine = select(Comment.created_at.label("at"), Comment.state.label("state")).join(Comment.thread) \
-        .where(access.threads_in(site_id)).subquery()
-    day = _day(mine.c.at)
-    return (db.session.execute(select(day, mine.c.state, func.count()).where(day >= first)
-                               .group_by(day, mine.c.state)).all(),
-            db.session.execute(select(mine.c.state, func.count()).group_by(mine.c.state)).all())
+                               .where(mine, table.c.day >= first).group_by(table.c.day, table.c.state)).all(),
+            db.session.execute(select(table.c.state, func.sum(table.c.n)).where(mine)
+                               .group_by(table.c.state)).all())
 
 
 def stats(days: int, site_id: int | None = None) -> dict:
     """Comments created per UTC day (by their state now), the last ``days`` days, and totals, of
     one site (``site_id``) or of the whole server (None).
 
-    The server's are read from ``comment_counts`` (kept by triggers), whose size grows with the
-    number of days the server has existed, not with its comments; past days are folded first
-    (the caller commits).
+    Both are read from ``comment_counts`` (kept by triggers, with the site of each comment's
+    thread), whose size grows with the number of days and sites the server has had, not with
+    its comments; past days are folded first (the caller commits).
     """
     first = clock.now().date() - timedelta(days=days - 1)
-    by_day, by_state = (_server_counts if site_id is None else
-                        lambda f: _site_counts(site_id, f))(first.isoformat())
+    by_day, by_state = _counts(first.isoformat(), site_id)
     per_day: dict[str, Counter] = {}
     for day, state, count in by_day:
         per_day.setdefault(day, Counter())[state] += int(count)

@@ -12,8 +12,8 @@ from flask.cli import with_appcontext
 
 from .cli_base import needs_database
 
-WITH_SECRETS = ("also password hashes, edit token hashes and the instance secret "
-                "(keep such a file as safe as the server; see docs/migrating.md)")
+WITH_SECRETS = ("also password hashes, edit token hashes, the sites' webhook and SSO keys and the "
+                "instance secret (keep such a file as safe as the server; see docs/migrating.md)")
 
 
 def _progress(progress: bool | None) -> bool:
@@ -74,17 +74,19 @@ def import_command(fmt, file, map_urls, site, dry_run, with_secrets, progress) -
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--with-secrets", is_flag=True, help=WITH_SECRETS)
 @click.option("--site", "site", default=None, metavar="NAME",
-              help="only this site's threads, their comments, likes, reports and subscriptions, the "
-                   "accounts that wrote them, and the site's own tokens, bans, audit entries and webhooks")
+              help="only this site (its origins and settings), its threads, their comments, likes, reports "
+                   "and subscriptions, the accounts that wrote them, and the site's own tokens, bans, audit "
+                   "entries and webhooks")
 @progress_option
 @needs_database
 def export_command(file, with_secrets, site, progress) -> None:
-    """Write everything (threads, comments in every state, accounts, likes, subscriptions,
-    bans, admin token hashes, the audit log, undelivered mail and webhooks) to FILE as
-    JSON ("-": standard output).
+    """Write everything (the sites, threads, comments in every state, accounts, likes,
+    subscriptions, bans, admin token hashes, the audit log, undelivered mail and webhooks) to
+    FILE as JSON ("-": standard output).
 
-    Never contains IP addresses, sessions or e-mail link tokens; password hashes and the
-    instance secret only with --with-secrets. Restore with ``widget-server import json FILE``."""
+    Never contains IP addresses, sessions or e-mail link tokens; password hashes, the sites'
+    webhook and SSO keys and the instance secret only with --with-secrets. Restore with
+    ``widget-server import json FILE``."""
     from .. import sites
     from ..export import export_to, total_rows
     from ..importers.base import progress_bar

@@ -140,9 +140,13 @@ def on_exit(server):
 
 def post_worker_init(worker):
     """On SIGTERM, end the worker's open event streams first: a graceful shutdown then waits
-    only for ordinary requests (streams would hold it for graceful_timeout)."""
+    only for ordinary requests (streams would hold it for graceful_timeout). Then prepare the
+    widget's files in the background: here, in the worker, never in the master that forks it."""
     import signal
+    import threading
+    from pathlib import Path
 
+    from widget_server import assets
     from widget_server.comments import live
 
     def handle_exit(sig, frame):
@@ -150,6 +154,9 @@ def post_worker_init(worker):
         worker.handle_exit(sig, frame)
 
     signal.signal(signal.SIGTERM, handle_exit)
+    if worker_class != "gevent":  # the stream process serves no files
+        static = Path(getattr(worker.wsgi, "config", {}).get("STATIC_DIR") or assets.STATIC_DIR)
+        threading.Thread(target=assets.warm, args=(static,), name="widget-assets-warm", daemon=True).start()
 
 
 def child_exit(server, worker):

@@ -32,7 +32,7 @@ def get(name: str) -> SiteRow:
     return row
 
 
-def _default_row() -> SiteRow:
+def default_row() -> SiteRow:
     """The default site's row, made now if the database has none (one not made by the
     migrations): its threads are those with no site yet, whatever its id."""
     row = db.session.execute(select(SiteRow).where(SiteRow.name == DEFAULT_SITE)).scalar_one_or_none()
@@ -73,8 +73,8 @@ def origins_of(raw: Iterable[object]) -> list[str]:
         elif origin not in found:
             found.append(origin)
     if bad:
-        raise ValidationError({"origins": problem(
-            "invalid", f"{bad[0]!r} is not an origin: write scheme://host[:port], e.g. https://blog.example")})
+        why = f"{bad[0]!r} is not an origin: write scheme://host[:port], e.g. https://blog.example"
+        raise ValidationError({"origins": problem("invalid", why)}, why)  # the value names itself
     return found
 
 
@@ -99,7 +99,7 @@ def _settings(current: Mapping[str, str], changes: Mapping[str, object], reset: 
             settings.parse(key, value)
             merged[key] = settings.as_text(value).strip()
         except settings.SettingError as exc:
-            errors[key] = str(exc).removeprefix(f"{key} ")  # the field is named by its key
+            errors[key] = str(exc).removeprefix(f"{key!r} ").removeprefix(f"{key} ")  # named by its key
     if errors:
         raise ValidationError(errors, "; ".join(f"{key} {problem}" for key, problem in errors.items()))
     try:
@@ -146,7 +146,7 @@ def update_site(name: str, changes: Mapping[str, object] | None = None, reset: I
                 origins: Iterable[object] | None = None) -> SiteRow:
     """Change a site's settings (``reset``: back to the server's value) and, if given, its
     origins (threads follow their pages' origins). The caller commits."""
-    row = _default_row() if name == DEFAULT_SITE else get(name)
+    row = default_row() if name == DEFAULT_SITE else get(name)
     merged = _settings(json.loads(row.settings or "{}"), changes or {}, reset)
     if origins is not None:
         found = origins_of(origins)
