@@ -15,7 +15,7 @@ from support.app import PAGE, REDIS_URL, base_config, require_service, wipe
 from support.processes import wait_for
 
 from widget_server import create_app
-from widget_server.comments import service
+from widget_server.comments import service, threads
 from widget_server.delivery import feed as feed_module
 from widget_server.extensions import db
 from widget_server.models import PUBLISHED, Comment, Thread, ThreadChange
@@ -233,6 +233,40 @@ def test_publishing_counts_only_published_comments(app):
         assert db.session.execute(select(Comment.state)).scalars().all().count(PUBLISHED) == 1
     count = logged(app)[-1][3][-1][1]
     assert count == {"change": "count", "thread": {"url": PAGE, "comment_count": 1}}
+
+
+def test_the_count_is_written_into_the_log_whatever_the_comment_says(app, client, post):
+    """The count goes into the row's JSON in SQL, at a marker (the last ``"__count__"``): a name
+    that is the marker, which the JSON holds as the very same string, changes neither the
+    comment nor the count."""
+    post("first")
+    tricky = '`"__count__"` and {"comment_count": "__count__"}'
+    made = post(tricky, author="__count__")["comment"]
+    *_, (_version, _kind, _change, events) = logged(app)
+    assert [name for name, _ in events] == ["comment", "thread"]
+    shown = events[0][1]["comment"]
+    assert shown["id"] == made["id"] and shown["author"]["name"] == "__count__"
+    assert "<code>&quot;__count__&quot;</code>" in shown["html"]
+    assert events[1][1] == {"change": "count", "thread": {"url": PAGE, "comment_count": 2}}
+    with app.app_context():
+        assert db.session.get(Comment, made["id"]).text == tricky
+
+
+def test_a_bump_tells_a_thread_the_session_holds_its_new_numbers(app):
+    """The bump is a Core UPDATE … RETURNING: a Thread already loaded learns its new version and
+    number as it did from the ORM's update, without a query and without a write of its own."""
+    with app.app_context():
+        factories.comment("one")
+        db.session.commit()
+        thread = db.session.execute(select(Thread)).scalar_one()
+        before = thread.version
+        version = threads.touch(thread.id)
+        number = threads.next_number(thread.id)
+        assert (thread.version, thread.last_number) == (before + 2, number) and version == before + 1
+        assert not db.session.dirty
+        db.session.commit()
+        assert db.session.execute(select(Thread.version, Thread.last_number)).one() == (before + 2, number)
+        db.session.remove()
 
 
 def test_the_log_keeps_a_week_and_is_pruned_by_the_writers(app, frozen_clock, monkeypatch):
