@@ -103,45 +103,39 @@ def describe(thread_id: int, name: str, data: dict) -> None:
             return
 
 
-# Built once and run on the session's connection: the change log's row of every write.
-_CHANGES = ThreadChange.__table__
+# Built once, run on the session's connection. A comment event's change carries the thread's published
+# count: one INSERT … SELECT counts it into the JSON at the marker (quoted, never inside a string).
+_CHANGES, _COMMENTS, _MARK = ThreadChange.__table__, Comment.__table__, "__count__"
 _LOG = insert(_CHANGES)
-_COMMENTS = Comment.__table__
-_MARK = "__count__"  # where the count goes in a change's JSON: quoted, it is never inside a JSON string
-# A change that carries a comment event also carries the thread's published count (readers'
-# pages show it): one INSERT … SELECT counts and writes the row, and hands the JSON back.
 _LOG_COUNTED = insert(_CHANGES).from_select(
     ["thread_id", "url", "version", "kind", "change", "data", "at"],
     select(*(bindparam(name, type_=_CHANGES.c[name].type) for name in ("thread_id", "url", "version", "kind",
                                                                           "change")),
            bindparam("head", type_=Text()) + cast(func.count(), Text()) + bindparam("tail", type_=Text()),
            bindparam("at", type_=_CHANGES.c.at.type))
-    .select_from(_COMMENTS)
     .where(_COMMENTS.c.thread_id == bindparam("thread_id"), _COMMENTS.c.state == PUBLISHED)
 ).returning(_CHANGES.c.data)
 
 
 def _row(change: Change, now) -> dict:
-    return {"thread_id": change.thread_id, "url": change.url, "version": change.version,
-            "kind": change.events[0][0] if change.events else "",
-            "change": change.events[0][1].get("change", "") if change.events else "",
-            "data": json.dumps(change.events, ensure_ascii=False, separators=(",", ":")), "at": now}
+    first = change.events[0] if change.events else ("", {})
+    return {"thread_id": change.thread_id, "url": change.url, "version": change.version, "kind": first[0],
+            "change": first[1].get("change", ""), "at": now,
+            "data": json.dumps(change.events, ensure_ascii=False, separators=(",", ":"))}
 
 
 def _write_log(session, *_args) -> None:
     changes = session.info.get(_PENDING)
     if not changes:
         return
-    now = clock.now()
+    now, plain = clock.now(), []
     session.flush()  # what the count must see (the ORM's autoflush, done once)
     connection = session.connection()
-    plain = []
     for change in changes:
         if not any(name == "comment" for name, _ in change.events):
             plain.append(_row(change, now))
             continue
-        # The count follows each comment event, in the same version: readers' pages update it.
-        count = {"url": change.url, "comment_count": _MARK}
+        count = {"url": change.url, "comment_count": _MARK}  # follows each comment event
         change.events.append(["thread", {"change": "count", "thread": count}])
         row = _row(change, now)
         head, tail = row.pop("data").rsplit(json.dumps(_MARK), 1)
