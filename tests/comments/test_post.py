@@ -80,5 +80,5 @@ def test_past_the_depth_cap_a_reply_joins_its_parents_replies(app, db_session):
     for depth in range(MAX_DEPTH):
         parent = factories.comment(f"reply at depth {depth + 1}", parent_id=parent.id)
     assert parent.depth == MAX_DEPTH - 1
-    assert parent_for(parent.thread, parent.id).id == parent.parent_id
+    assert parent_for(parent.thread.url, parent.id).id == parent.parent_id
     assert db.session.execute(select(func.max(Comment.depth))).scalar_one() == MAX_DEPTH - 1

@@ -261,8 +261,9 @@ def test_a_bump_tells_a_thread_the_session_holds_its_new_numbers(app):
         thread = db.session.execute(select(Thread)).scalar_one()
         before = thread.version
         version = threads.touch(thread.id)
-        number = threads.next_number(thread.id)
-        assert (thread.version, thread.last_number) == (before + 2, number) and version == before + 1
+        claimed, number = threads.claim_number(thread.url)
+        assert claimed is thread and version == before + 1
+        assert (thread.version, thread.last_number) == (before + 2, number)
         assert not db.session.dirty
         db.session.commit()
         assert db.session.execute(select(Thread.version, Thread.last_number)).one() == (before + 2, number)

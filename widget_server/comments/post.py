@@ -19,7 +19,7 @@ from .. import clock, fields, names, sites
 from ..delivery import events
 from ..errors import APIError, ValidationError, problem
 from ..extensions import db
-from ..models import MAX_DEPTH, PENDING, PUBLISHED, SPAM, Comment, Thread, User
+from ..models import MAX_DEPTH, PENDING, PUBLISHED, SPAM, Comment, User
 from ..security import ip_hash, new_token, subject_hash, token_hash
 from . import locale, screening, threads
 from .render import render_visible
@@ -101,10 +101,9 @@ def post(new: NewComment, account: User | None, client: Client,
     poster = screening.look_up(client.address, author.email, new.url,  # 2. ban check (on this
                                site.id)                                #    site or every site; and
     shadow = poster.check_not_banned()                                 #    the texts for step 6)
-    thread = threads.get_or_create(new.url, new.title)                 # 3. thread
-    if thread.locked:
+    if poster.locked:                                                  # 3. locked thread
         raise APIError(403, "thread_locked", "this discussion is closed for new comments")
-    parent = parent_for(thread, new.parent_id)                         # 4. parent
+    parent = parent_for(new.url, new.parent_id)                        # 4. parent
     html = render_visible(new.text)                                    # 5. render
     verdict = screening.screen(new, author, html, client, poster, site.config)  # 6. screening
     state, reason = ((SPAM, screening.SHADOW_REASON) if shadow                    # 7. state
@@ -112,7 +111,9 @@ def post(new: NewComment, account: User | None, client: Client,
                      or moderation_state(author.email, site.config, author.user_id))
     token = new_token()  # hashed before the number: on SQLite the bump starts the write lock
     hashes = {"ip_hash": ip_hash(client.address), "edit_token_hash": token_hash(token)}
-    number = threads.next_number(thread.id)                            # 8. number
+    thread, number = threads.claim_number(new.url, new.title)          # 8. thread and number
+    if thread.locked:  # locked since step 3: refused all the same (the bump is rolled back)
+        raise APIError(403, "thread_locked", "this discussion is closed for new comments")
     comment = Comment(                                                 # 9. insert
         thread_id=thread.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0, number=number,
@@ -209,12 +210,13 @@ def identity(new: NewComment, account: User | None, site: sites.Site | None = No
     return author
 
 
-def parent_for(thread: Thread, parent_id: int | None) -> Comment | None:
-    """The comment a reply goes under; past the depth cap, its parent's parent."""
+def parent_for(url: str, parent_id: int | None) -> Comment | None:
+    """The comment a reply goes under (in the thread of page ``url``); past the depth cap, its
+    parent's parent."""
     if parent_id is None:
         return None
-    parent = db.session.get(Comment, parent_id)
-    if parent is None or parent.thread_id != thread.id or parent.state not in (PUBLISHED, PENDING):
+    parent = db.session.get(Comment, parent_id)  # its thread comes with it (joined)
+    if parent is None or parent.thread.url != url or parent.state not in (PUBLISHED, PENDING):
         raise ValidationError({"parent_id": problem("not_found", "does not exist in this thread")})
     if parent.depth >= MAX_DEPTH - 1 and parent.parent_id is not None:
         # Past the depth cap a reply joins its parent's siblings' replies.

@@ -67,6 +67,7 @@ class Poster:
 
     bans: list[bool]
     recent_texts: list[str]
+    locked: bool = False  # the page's thread is closed for new comments (no thread yet: False)
 
     def check_not_banned(self) -> bool:
         """Refuse a banned poster (403); True if the poster is shadow-banned (post, but unseen).
@@ -96,24 +97,28 @@ _RECENT = (select(literal("text").label("what"), null().label("shadow"), Comment
            .where(Thread.url == bindparam("url"), Comment.state != DELETED,
                   Comment.created_at >= bindparam("since"),
                   or_(Comment.ip_hash == bindparam("ip"), Comment.email_key == bindparam("email"))))
-_POSTER = union_all(_BANS, _RECENT)
+_LOCKED = (select(literal("thread").label("what"), Thread.locked.label("shadow"), null().label("text"))
+           .where(Thread.url == bindparam("url")))
+_POSTER = union_all(_BANS, _RECENT, _LOCKED)
+_POSTER_NO_WINDOW = union_all(_BANS, _LOCKED)
 
 
 def look_up(client_address: str, email: str | None, url: str, site_id: int | None = None) -> Poster:
-    """Bans (on every site or on ``site_id``) and recent texts of a poster to ``url``'s thread in
-    one statement: the ban check (step 2 of ``post()``) and the duplicate rule (``screen``) ask
-    the database once."""
+    """Bans (on every site or on ``site_id``), recent texts of a poster to ``url``'s thread and
+    whether that thread is locked, in one statement: the ban and lock checks (steps 2 and 3 of
+    ``post()``) and the duplicate rule (``screen``) ask the database once."""
     window = current_app.config["SPAM_DUPLICATE_WINDOW"]
     now = clock.now()
     email_key = email.strip().lower() if email else None
-    params = {"ips": list(ip_hashes(client_address)), "email": email_key, "now": now, "site_id": site_id}
+    params = {"ips": list(ip_hashes(client_address)), "email": email_key, "now": now, "site_id": site_id,
+              "url": url}
     if window:
-        params |= {"url": url, "since": now - timedelta(seconds=window), "ip": ip_hash(client_address),
-                   "email": email_key}
+        params |= {"since": now - timedelta(seconds=window), "ip": ip_hash(client_address)}
     # On the session's connection: a Core statement needs no ORM pass, and nothing is pending yet.
-    rows = db.session.connection().execute(_POSTER if window else _BANS, params).all()
+    rows = db.session.connection().execute(_POSTER if window else _POSTER_NO_WINDOW, params).all()
     return Poster([bool(row.shadow) for row in rows if row.what == "ban"],
-                  [row.text for row in rows if row.what == "text"])
+                  [row.text for row in rows if row.what == "text"],
+                  any(row.shadow for row in rows if row.what == "thread"))
 
 
 def shadowed(comment) -> bool:
