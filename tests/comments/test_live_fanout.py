@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+from flask import Flask
+
 from widget_server.comments import live
 from widget_server.delivery.feed import Change
 
@@ -98,3 +101,25 @@ def test_close_all_ends_every_open_stream():
     finally:
         live._OPEN.difference_update(ends)
     assert sorted(ended) == [1, 2]
+
+
+@pytest.mark.parametrize(("worker_class", "method", "protocol", "tls", "direct"), [
+    ("gevent", "GET", "HTTP/1.1", False, True),
+    ("gevent", "GET", "HTTP/1.0", False, True),
+    ("gthread", "GET", "HTTP/1.1", False, False),  # a thread per stream: the queue
+    ("gevent", "HEAD", "HTTP/1.1", False, False),  # no body may follow the headers
+    ("gevent", "GET", "HTTP/2.0", False, False),   # not gunicorn's HTTP/1 framing
+    ("gevent", "GET", "HTTP/1.1", True, False),    # TLS: the bytes must go through it
+])
+def test_a_stream_writes_its_socket_itself_only_under_gevent_on_plain_http_1(
+        worker_class, method, protocol, tls, direct):
+    gevent_socket = pytest.importorskip("gevent.socket")
+    app = Flask("fanout")
+    app.config["WORKER_CLASS"] = worker_class
+    with gevent_socket.socket() as sock:
+        given = sock
+        if tls:
+            given = type("TLSSocket", (), {"_sock": sock._sock, "do_handshake": lambda self: None})()
+        environ = {"REQUEST_METHOD": method, "SERVER_PROTOCOL": protocol, "gunicorn.socket": given}
+        assert (live._own_socket(app, environ) is given) == direct
+    assert live._own_socket(app, None) is None

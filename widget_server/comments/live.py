@@ -15,11 +15,11 @@ always have threads left (docs/architecture.md, "Live updates").
 """
 from __future__ import annotations
 
+import _socket  # the OS socket's type, which gevent's socket wraps (socket.socket is gevent's then)
 import contextlib
 import functools
 import queue
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -206,8 +206,8 @@ def _own_socket(app: Flask, environ: Mapping[str, object] | None):
     sock = environ.get("gunicorn.socket")
     if (environ.get("REQUEST_METHOD") != "GET"
             or environ.get("SERVER_PROTOCOL") not in ("HTTP/1.1", "HTTP/1.0")
-            or sock is None or isinstance(sock, ssl.SSLSocket)
-            or not isinstance(getattr(sock, "_sock", None), socket.socket)):
+            or sock is None or hasattr(sock, "do_handshake")  # TLS: its bytes are not ours to send
+            or not isinstance(getattr(sock, "_sock", None), _socket.socket)):
         return None
     return sock
 
