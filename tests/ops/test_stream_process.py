@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 from support.app import SITE
-from support.processes import Gunicorn, migrate, wait_for
+from support.processes import Gunicorn, ThrowawayRedis, migrate, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,8 @@ def test_sigterm_ends_open_streams_cleanly_and_at_once(tmp_path):
     migrate(url, tmp_path)
     server = Gunicorn({"WIDGET_DATABASE_URL": url, "WIDGET_INSTANCE_PATH": str(tmp_path),
                        "WIDGET_SECRET_KEY": "s" * 32, "WIDGET_ALLOWED_ORIGINS": SITE,
-                       "WIDGET_WORKER_CLASS": "gevent"}, tmp_path / "streams.log", workers=1).start(timeout=60)
+                       "WIDGET_WORKER_CLASS": "gevent"}, tmp_path / "streams.log",
+                      workers=1).start(timeout=60)
     streams = [Stream(server, page()) for _ in range(3)]
     try:
         # Without close_all the worker would wait out graceful_timeout (20 s) and be killed.
@@ -188,3 +189,41 @@ def test_sigterm_ends_open_streams_cleanly_and_at_once(tmp_path):
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_through_redis_killed_and_restarted_the_fanned_out_streams_lose_nothing(tmp_path):
+    """The feed lost: each stream of the gevent process reads the log itself (once a second);
+    the feed back: they look once more, and the fan-out takes over again, nothing twice."""
+    redis = ThrowawayRedis(tmp_path)
+    redis.start()
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    migrate(url, tmp_path)
+    env = {"WIDGET_DATABASE_URL": url, "WIDGET_INSTANCE_PATH": str(tmp_path), "WIDGET_SECRET_KEY": "s" * 32,
+           "WIDGET_ALLOWED_ORIGINS": SITE, "WIDGET_RATELIMIT_ENABLED": "false",
+           "WIDGET_REDIS_URL": redis.url}
+    app = Gunicorn(env, tmp_path / "app.log", workers=1, threads=4).start(timeout=60)
+    streams_server = Gunicorn({**env, "WIDGET_WORKER_CLASS": "gevent"}, tmp_path / "streams.log",
+                              workers=1).start(timeout=60)
+    thread, streams = page(), []
+    try:
+        streams = [Stream(streams_server, thread) for _ in range(2)]
+        wait_for(lambda: "change feed up" in streams_server.log(), 10, "the stream process's feed")
+        post(app, thread, "before")
+        assert [s.comments(1) for s in streams] == [[("1", "<p>before</p>")]] * 2
+        redis.stop()
+        post(app, thread, "while redis is down")
+        assert [s.comments(1) for s in streams] == [[("2", "<p>while redis is down</p>")]] * 2
+        redis.start()
+        wait_for(lambda: streams_server.log().count("change feed up") >= 2, 15, "the feed back")
+        post(app, thread, "after")
+        assert [s.comments(1) for s in streams] == [[("3", "<p>after</p>")]] * 2
+        time.sleep(0.3)
+        assert not [e for s in streams for e in s.nothing_more() if e[0] == "comment"]
+        assert not [s.failed for s in streams if s.failed]
+    finally:
+        for stream in streams:
+            stream.close()
+        app.stop()
+        streams_server.stop()
+        redis.stop()
+    assert "change feed lost" in streams_server.log()
