@@ -182,10 +182,15 @@ def test_sigterm_ends_open_streams_cleanly_and_at_once(tmp_path):
                       workers=1).start(timeout=60)
     streams = [Stream(server, page()) for _ in range(3)]
     try:
-        # Without close_all the worker would wait out graceful_timeout (20 s) and be killed.
-        assert server.stop(signal.SIGTERM, timeout=10) == 0
+        server.process.send_signal(signal.SIGTERM)
         for stream in streams:
             assert stream.ended.wait(5), stream.failed  # the last chunk came: a clean end
+            # ... and then the connection closed, not kept alive (keepalive: 5 s) for a next
+            # request that a shutting-down worker would wait for.
+            stream.connection.sock.settimeout(3)
+            assert stream.connection.sock.recv(1) == b""
+        # Without close_all the worker would wait out graceful_timeout (20 s) and be killed.
+        assert server.stop(signal.SIGTERM, timeout=10) == 0
     finally:
         for stream in streams:
             stream.close()

@@ -344,8 +344,14 @@ def _direct(app: Flask, feed: Feed, url: str, read_version, last_event_id: int |
                     shared, one.check = one.check == _LOOK, 0
                     fill(_missed(app, group.thread_id, url, one.last, shared=shared))
                     continue
+                if one.ending:
+                    # The process is shutting down: after gunicorn's last chunk the connection
+                    # must close, not wait keepalive's seconds for a next request (SIGTERM would).
+                    with contextlib.suppress(OSError):
+                        one.sock.shutdown(socket.SHUT_RD)
+                    return
                 now = time.monotonic()
-                if one.ending or now - opened >= lifetime:
+                if now - opened >= lifetime:
                     return
                 if now - beat >= heartbeat:
                     beat = now
