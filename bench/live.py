@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20)
     parser.add_argument("--clients", type=int, default=2, help="client processes holding the streams")
     parser.add_argument("--duration", type=float, default=4.0, help="seconds of read load per measure")
+    parser.add_argument("--stream-workers", type=int, default=1,
+                        help="gevent worker processes of the stream process (the compose file: 1)")
     parser.add_argument("--redis", default="",
                         help="WIDGET_REDIS_URL for both (default: none, the log is polled)")
     args = parser.parse_args()
@@ -165,7 +167,8 @@ def main() -> None:
         streams = Server("streams", "widget_server:create_app()",
                          {**common, "WIDGET_WORKER_CLASS": "gevent",
                           "WIDGET_STREAMS_MAX": str(args.streams + 100),
-                          "WIDGET_STREAMS_PER_CLIENT": str(args.streams + 100)}, folder, 1, 1)
+                          "WIDGET_STREAMS_PER_CLIENT": str(args.streams + 100)},
+                         folder, args.stream_workers, 1)
         try:
             wrk(app.port, lua_script(folder, Scenario("warm", "GET", THREAD, {}), {}), 2, 8)
             alone = read_rps(app, args)
@@ -183,7 +186,7 @@ def main() -> None:
           f"| hot thread reads without streams (app, req/s) | {alone:.0f} |\n"
           f"| the same with {args.streams} open streams on the stream process | {found['reads']:.0f} |\n"
           f"| ratio with / without | {found['reads'] / alone:.2f} |\n"
-          f"| stream process (one gevent worker) RSS with {args.streams} streams | "
+          f"| stream process ({args.stream_workers} gevent worker(s)) RSS with {args.streams} streams | "
           f"{sum(found['rss_mb']):.0f} MB |\n"
           f"| post's 201 → event at every open stream, p50 / p99 ({len(lat)} deliveries) | "
           f"{p50:.0f} / {p99:.0f} ms |\n"

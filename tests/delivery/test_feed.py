@@ -251,3 +251,29 @@ def test_the_log_keeps_a_week_and_is_pruned_by_the_writers(app, frozen_clock, mo
         service.edit(comment, "a week on")
         db.session.commit()
     assert [v for v, *_ in logged(app)] == [3, 4]  # the first two are more than a week old
+
+
+def test_a_change_reaches_only_the_listeners_of_its_own_thread(app):
+    feed = app.extensions["widget_feed"]
+    heard: dict[str, list] = {"a": [], "b": []}
+    a, b = heard["a"].append, heard["b"].append
+    feed.subscribe(f"{PAGE}/a", a)
+    feed.subscribe(f"{PAGE}/b", b)
+    try:
+        change = feed_module.Change(1, f"{PAGE}/a", 1, [["comment", {}]])
+        feed.deliver([change])
+        assert heard == {"a": [change], "b": []}
+        feed._alive()
+        feed._lost("test")  # a loss is every stream's business: each looks at the log
+        assert heard == {"a": [change, None], "b": [None]}
+    finally:
+        feed.unsubscribe(f"{PAGE}/a", a)
+        feed.unsubscribe(f"{PAGE}/b", b)
+    assert not feed._listeners
+
+
+def test_a_changes_chunk_is_its_events_in_http_chunked_framing():
+    change = feed_module.Change(1, PAGE, 7, [["comment", {"a": "é"}]])
+    sse = change.sse()
+    assert change.chunk() == f"{len(sse):x}\r\n".encode() + sse + b"\r\n"
+    assert feed_module.Change(1, PAGE, 8).chunk() == b""  # no events: nothing to write

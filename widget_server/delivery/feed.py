@@ -64,6 +64,7 @@ class Change:
     version: int
     events: list = field(default_factory=list)
     _sse: bytes | None = field(default=None, repr=False)
+    _chunk: bytes | None = field(default=None, repr=False)
 
     def sse(self) -> bytes:
         """The Server-Sent Events text of this change, made once per process for every stream."""
@@ -72,6 +73,13 @@ class Change:
                 f"event: {name}\nid: {self.version}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
                 .encode() for name, data in self.events)
         return self._sse
+
+    def chunk(self) -> bytes:
+        """``sse()`` as one HTTP/1.1 chunk (comments/live.py writes it to sockets itself)."""
+        if self._chunk is None:
+            sse = self.sse()
+            self._chunk = b"%x\r\n%s\r\n" % (len(sse), sse) if sse else b""
+        return self._chunk
 
     def message(self) -> str:
         return json.dumps({"t": self.thread_id, "u": self.url, "v": self.version, "e": self.events},
@@ -169,7 +177,8 @@ class Feed:
         self.alive_at = 0.0
         self._up = False
         self._lock = threading.Lock()
-        self._listeners: set[Callable[[Change | None], None]] = set()
+        # Streams' listeners by thread URL: a change wakes only its own thread's streams.
+        self._listeners: dict[str, set[Callable[[Change | None], None]]] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._publisher = None
@@ -207,9 +216,9 @@ class Feed:
                 known = self._versions.get(change.url)
                 if known is None or known[1] < change.version:
                     self._versions[change.url] = (change.thread_id, change.version)
-            listeners = list(self._listeners)
-        for listener in listeners:
-            for change in changes:
+            heard = [(change, tuple(self._listeners.get(change.url, ()))) for change in changes]
+        for change, listeners in heard:
+            for listener in listeners:
                 listener(change)
 
     def publish(self, changes: list[Change]) -> None:
@@ -245,9 +254,7 @@ class Feed:
             FEED_LOST.inc()
             log.warning("change feed lost (%s: %s): reads check versions per request until it is back",
                         self.mode, why)
-            with self._lock:
-                listeners = list(self._listeners)
-            for listener in listeners:
+            for listener in self._every_listener():
                 listener(None)  # streams wake up and watch the log themselves meanwhile
 
     def _regained(self) -> None:
@@ -255,22 +262,31 @@ class Feed:
         with self._lock:
             self.generation += 1
             self._versions.clear()
-            listeners = list(self._listeners)
         self._alive()
-        for listener in listeners:
+        for listener in self._every_listener():
             listener(None)
 
     # streams
 
-    def subscribe(self, listener: Callable[[Change | None], None]) -> None:
+    def subscribe(self, url: str, listener: Callable[[Change | None], None]) -> None:
+        """``listener`` hears every change of ``url``'s thread, and None whenever the feed was
+        lost or came back (anything may have been missed: look at the log)."""
         with self._lock:
-            self._listeners.add(listener)
+            self._listeners.setdefault(url, set()).add(listener)
         self.used_at = time.monotonic()
         self.start()
 
-    def unsubscribe(self, listener) -> None:
+    def unsubscribe(self, url: str, listener) -> None:
         with self._lock:
-            self._listeners.discard(listener)
+            listeners = self._listeners.get(url)
+            if listeners is not None:
+                listeners.discard(listener)
+                if not listeners:
+                    del self._listeners[url]
+
+    def _every_listener(self) -> list:
+        with self._lock:
+            return [listener for listeners in self._listeners.values() for listener in listeners]
 
     # the transport, in a thread of its own (started in the serving process, after any fork)
 
