@@ -99,7 +99,9 @@ def init_app(app: Flask) -> None:
 
 
 def missed(thread_id: int | None, url: str, after: int) -> list[Change]:
-    """The logged changes of ``url``'s thread after version ``after``, oldest first."""
+    """The logged changes of ``url``'s thread after version ``after``, oldest first. When the log
+    no longer holds the first of them (it keeps a week: delivery/feed.py ``KEEP_LOG``; a restore
+    starts it anew), a ``resync`` event comes first: the client reads the thread again."""
     if thread_id is None:
         thread_id = db.session.execute(select(Thread.id).where(Thread.url == url)).scalar()
         if thread_id is None:
@@ -107,8 +109,17 @@ def missed(thread_id: int | None, url: str, after: int) -> list[Change]:
     rows = db.session.execute(select(ThreadChange).where(
         ThreadChange.thread_id == thread_id, ThreadChange.version > after)
         .order_by(ThreadChange.version).limit(1000)).scalars().all()
+    if rows:
+        unlogged_until = rows[0].version - 1
+    else:
+        current = db.session.execute(select(Thread.version).where(Thread.id == thread_id)).scalar()
+        unlogged_until = current or 0
     db.session.rollback()  # end the read's transaction: a stream holds no connection while it waits
-    return [Change.from_row(row) for row in rows]
+    changes = [Change.from_row(row) for row in rows]
+    if unlogged_until > after:
+        changes.insert(0, Change(thread_id, url, unlogged_until,
+                                 [["thread", {"change": "resync", "thread": {"url": url}}]]))
+    return changes
 
 
 def stream(app: Flask, url: str, read_version: Callable[[], tuple | None], last_event_id: int | None,
