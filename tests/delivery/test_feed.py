@@ -20,7 +20,6 @@ from widget_server.delivery import feed as feed_module
 from widget_server.extensions import db
 from widget_server.models import PUBLISHED, Comment, Thread, ThreadChange
 from widget_server.moderation import service as moderation
-from widget_server.sites import registry
 
 THREAD = f"/api/v1/comments?url={PAGE}"
 
@@ -129,15 +128,7 @@ def test_a_held_comment_bumps_the_version_but_tells_open_pages_nothing(app):
     assert [(v, kind, events) for v, kind, _c, events in logged(app)] == [(1, "", [])]
 
 
-@pytest.fixture
-def sites_checked_long_ago(monkeypatch):
-    """The sites registry asks "did any site change?" every CHECK_EVERY (0.5 s) in some request:
-    on a loaded machine that falls between the requests these tests count. Not what they test."""
-    monkeypatch.setattr(registry, "CHECK_EVERY", 3600.0)
-
-
-def test_a_cached_read_and_a_304_ask_the_database_nothing_while_the_feed_is_live(
-        app, client, post, sites_checked_long_ago):
+def test_a_cached_read_and_a_304_ask_the_database_nothing_while_the_feed_is_live(app, client, post):
     post("hello")
     first = client.get(THREAD)
     live_feed(app)
@@ -161,8 +152,18 @@ def test_a_write_is_read_at_once_on_the_instance_that_made_it(app, client, post)
     assert len(client.get(THREAD).json["comments"]) == 2
 
 
-def test_while_the_feed_is_lost_every_read_asks_the_database(
-        app, client, post, caplog, sites_checked_long_ago):
+def test_the_feeds_thread_keeps_the_sites_checked_so_no_read_asks_for_them(app, client, post):
+    post("hello")
+    live_feed(app)
+    client.get(THREAD)
+    with statements(app) as seen:
+        for _ in range(8):  # two seconds: four times the sites registry's CHECK_EVERY
+            assert client.get(THREAD).status_code == 200
+            time.sleep(0.25)
+    assert seen == []
+
+
+def test_while_the_feed_is_lost_every_read_asks_the_database(app, client, post, caplog):
     post("hello")
     feed = live_feed(app)
     client.get(THREAD)

@@ -183,6 +183,9 @@ class Feed:
         self._stop = threading.Event()
         self._publisher = None
         self.used_at = time.monotonic()
+        # Called by the transport's thread on every turn (about every PING_EVERY): work that
+        # would otherwise fall on a request now and then (the sites registry's check).
+        self.tickers: list[Callable[[], None]] = []
 
     # the read path
 
@@ -332,6 +335,7 @@ class Feed:
                     if self._up and now - self.alive_at > 4 * STALE_AFTER:
                         raise TimeoutError("Redis stopped answering")
                     self._on_message(pubsub.get_message(timeout=PING_EVERY))
+                    self._tick()
             except Exception as exc:  # noqa: BLE001 - any failure: reads fall back, then retry
                 self._lost(str(exc) or type(exc).__name__)
                 self._stop.wait(PING_EVERY)
@@ -339,6 +343,13 @@ class Feed:
                 pubsub.close()
         client.close()
         self._ended()
+
+    def _tick(self) -> None:
+        for ticker in self.tickers:
+            try:
+                ticker()
+            except Exception:  # noqa: BLE001 - a ticker's failure must not stop the feed
+                log.debug("a feed ticker failed", exc_info=True)
 
     def _on_message(self, message) -> None:
         if message is None:
@@ -373,6 +384,7 @@ class Feed:
                 if rows:
                     self.deliver([Change.from_row(row) for row in rows])
                 cursor, gap_since = _advance(cursor, [row.id for row in rows], gap_since)
+                self._tick()
                 self._stop.wait(PING_EVERY)
         self._ended()
 
