@@ -6,12 +6,8 @@ other through the polled log. What the streams read is the HTTP/1.1 chunked body
 """
 from __future__ import annotations
 
-import http.client
-import json
-import queue
 import signal
 import socket
-import threading
 import time
 import uuid
 from urllib.parse import quote
@@ -19,6 +15,7 @@ from urllib.parse import quote
 import pytest
 from support.app import SITE
 from support.processes import Gunicorn, ThrowawayRedis, migrate, wait_for
+from support.sse import EventStream
 
 
 @pytest.fixture(scope="module")
@@ -41,60 +38,6 @@ def page() -> str:
     return f"{SITE}/stream-{uuid.uuid4().hex[:8]}"
 
 
-class Stream:
-    """An open GET /api/v1/events read by a thread of its own: (event, id, data) as heard, and
-    whether heartbeats came; ``ended`` is set when the body ended cleanly (its last chunk)."""
-
-    def __init__(self, server: Gunicorn, url: str, last_event_id: str | None = None):
-        self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-        self.connection.request("GET", f"/api/v1/events?url={quote(url, safe='')}", headers=headers)
-        self.response = self.connection.getresponse()
-        assert self.response.status == 200, self.response.read()
-        assert self.response.getheader("Transfer-Encoding") == "chunked"
-        self.heard: queue.Queue = queue.Queue()
-        self.heartbeats = 0
-        self.ended = threading.Event()
-        self.failed: list[BaseException] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        fields: dict[str, str] = {}
-        try:
-            for raw in self.response:
-                line = raw.decode().rstrip("\n")
-                if line == ": heartbeat":
-                    self.heartbeats += 1
-                elif not line:
-                    if "event" in fields:
-                        self.heard.put((fields["event"], fields["id"], json.loads(fields["data"])))
-                    fields = {}
-                elif ": " in line and not line.startswith(":"):
-                    name, value = line.split(": ", 1)
-                    fields[name] = value
-            self.ended.set()
-        except (OSError, ValueError, AttributeError, http.client.HTTPException) as exc:
-            self.failed.append(exc)
-
-    def comments(self, count: int, timeout: float = 10) -> list[tuple[str, str]]:
-        """The next ``count`` comment events: (id, text)."""
-        found = []
-        while len(found) < count:
-            name, event_id, data = self.heard.get(timeout=timeout)
-            if name == "comment":
-                found.append((event_id, data["comment"]["html"]))
-        return found
-
-    def nothing_more(self) -> list:
-        rest = []
-        while not self.heard.empty():
-            rest.append(self.heard.get())
-        return rest
-
-    def close(self) -> None:
-        self.connection.close()
-
-
 def post(app: Gunicorn, url: str, text: str) -> None:
     answer = app.post("/api/v1/comments", {"url": url, "text": text})
     assert answer.status == 201, answer.json
@@ -103,8 +46,8 @@ def post(app: Gunicorn, url: str, text: str) -> None:
 def test_streams_of_two_threads_get_only_their_own_threads_events_each_once_in_order(servers):
     app, streams_server = servers
     first, second = page(), page()
-    on_first = [Stream(streams_server, first) for _ in range(4)]
-    on_second = [Stream(streams_server, second) for _ in range(3)]
+    on_first = [EventStream(streams_server.port, first) for _ in range(4)]
+    on_second = [EventStream(streams_server.port, second) for _ in range(3)]
     try:
         for n in range(3):
             post(app, first, f"first {n}")
@@ -136,7 +79,7 @@ def test_last_event_id_resumes_with_every_event_missed_then_new_ones(servers):
     for n in range(3):
         post(app, url, f"post {n}")
     wait_for(lambda: app.get(f"/api/v1/comments?url={quote(url, safe='')}").json["comments"], 5, "the posts")
-    resumed = Stream(streams_server, url, last_event_id="1")
+    resumed = EventStream(streams_server.port, url, last_event_id="1")
     try:
         assert resumed.comments(2) == [("2", "<p>post 1</p>"), ("3", "<p>post 2</p>")]
         post(app, url, "post 3")
@@ -147,7 +90,7 @@ def test_last_event_id_resumes_with_every_event_missed_then_new_ones(servers):
 
 def test_an_idle_stream_gets_heartbeats_through_the_fan_out(servers):
     _app, streams_server = servers
-    stream = Stream(streams_server, page())
+    stream = EventStream(streams_server.port, page())
     try:
         wait_for(lambda: stream.heartbeats >= 2, 10, "two heartbeats")
         assert not stream.failed
@@ -180,7 +123,7 @@ def test_sigterm_ends_open_streams_cleanly_and_at_once(tmp_path):
                        "WIDGET_SECRET_KEY": "s" * 32, "WIDGET_ALLOWED_ORIGINS": SITE,
                        "WIDGET_WORKER_CLASS": "gevent"}, tmp_path / "streams.log",
                       workers=1).start(timeout=60)
-    streams = [Stream(server, page()) for _ in range(3)]
+    streams = [EventStream(server.port, page()) for _ in range(3)]
     try:
         server.process.send_signal(signal.SIGTERM)
         for stream in streams:
@@ -211,7 +154,7 @@ def test_through_redis_killed_and_restarted_the_fanned_out_streams_lose_nothing(
                               workers=1).start(timeout=60)
     thread, streams = page(), []
     try:
-        streams = [Stream(streams_server, thread) for _ in range(2)]
+        streams = [EventStream(streams_server.port, thread) for _ in range(2)]
         wait_for(lambda: "change feed up" in streams_server.log(), 10, "the stream process's feed")
         post(app, thread, "before")
         assert [s.comments(1) for s in streams] == [[("1", "<p>before</p>")]] * 2
