@@ -218,6 +218,32 @@ def test_through_redis_another_app_hears_of_a_change(database_url, tmp_path):
         wipe(writer)
 
 
+def test_a_change_this_process_could_not_publish_goes_out_with_the_next_try(app):
+    """Only this process lost Redis (a subscriber elsewhere did not): what it could not publish
+    is kept and published first the next time, in order, nothing dropped."""
+    feed = feed_module.Feed(app)
+    feed.mode = "redis"
+    sent: list[int] = []
+
+    class Publisher:
+        down = True
+
+        def publish(self, _channel, message):
+            if self.down:
+                raise ConnectionError("no route to Redis")
+            sent.append(json.loads(message)["v"])
+
+    feed._publisher = Publisher()
+    feed.publish([feed_module.Change(1, PAGE, 1)])
+    feed.publish([feed_module.Change(1, PAGE, 2)])
+    assert sent == [] and not feed.fresh()
+    feed._publisher.down = False
+    feed.publish([feed_module.Change(1, PAGE, 3)])
+    assert sent == [1, 2, 3]
+    feed.publish([feed_module.Change(1, PAGE, 4)])
+    assert sent == [1, 2, 3, 4]  # nothing twice
+
+
 @pytest.mark.parametrize(("cursor", "ids", "gap_age", "expected_cursor", "holds_gap"), [
     (0, [], None, 0, False),
     (0, [1, 2, 3], None, 3, False),

@@ -45,6 +45,7 @@ STALE_AFTER = 0.5  # seconds without proof of life before reads ask the database
 PING_EVERY = 0.1  # seconds between pings to Redis, and between polls of the database
 GAP_WAIT = 2.0  # seconds a hole in the log's ids may still be filled by a slower commit
 IDLE = 30.0  # seconds without a read or a stream after which the transport rests (restarted on use)
+UNSENT_MOST = 10_000  # changes kept for Redis while it cannot be reached (older ones: readers look)
 # How long the log keeps a change: a page that comes back later than this resumes with a
 # ``resync`` event (comments/live.py) and reads the thread again. Pruned by the writers
 # themselves, at most once per PRUNE_EVERY seconds per process: the log never grows with time.
@@ -186,6 +187,7 @@ class Feed:
         # Called by the transport's thread on every turn (about every PING_EVERY): work that
         # would otherwise fall on a request now and then (the sites registry's check).
         self.tickers: list[Callable[[], None]] = []
+        self._unsent: list[Change] = []  # published here, not yet to Redis (``_send_unsent``)
 
     # the read path
 
@@ -229,15 +231,33 @@ class Feed:
         self.deliver(changes)
         if self.mode != "redis":
             return  # the other processes read the log
+        with self._lock:
+            self._unsent.extend(changes)
+            del self._unsent[:-UNSENT_MOST]
+        self._send_unsent()
+
+    def _send_unsent(self) -> None:
+        """Publish what is waiting, oldest first. What could not be published stays and goes
+        out with the next publish or the feed thread's next turn: a subscriber that never lost
+        Redis (only this process could not reach it) would otherwise not hear of it until the
+        thread's next change. Sent twice does no harm: versions only move forward."""
+        with self._lock:
+            waiting, self._unsent = self._unsent, []
+        if not waiting:
+            return
         try:
             if self._publisher is None:
                 import redis
 
                 self._publisher = redis.Redis.from_url(self.redis_url, socket_timeout=0.5,
                                                        socket_connect_timeout=0.25)
-            for change in changes:
-                self._publisher.publish(self.channel, change.message())
-        except Exception as exc:  # noqa: BLE001 - Redis gone: the subscribers notice it too
+            while waiting:
+                self._publisher.publish(self.channel, waiting[0].message())
+                del waiting[0]
+        except Exception as exc:  # noqa: BLE001 - Redis gone: kept for the next try
+            with self._lock:
+                self._unsent[:0] = waiting
+                del self._unsent[:-UNSENT_MOST]
             self._lost(f"publishing failed: {exc}")
 
     # health
@@ -335,6 +355,8 @@ class Feed:
                     if self._up and now - self.alive_at > 4 * STALE_AFTER:
                         raise TimeoutError("Redis stopped answering")
                     self._on_message(pubsub.get_message(timeout=PING_EVERY))
+                    if self._unsent and self._up:
+                        self._send_unsent()
                     self._tick()
             except Exception as exc:  # noqa: BLE001 - any failure: reads fall back, then retry
                 self._lost(str(exc) or type(exc).__name__)
