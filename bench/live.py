@@ -7,9 +7,10 @@ run.py) and a stream process (gunicorn gevent, one worker: the compose file's `s
 service) share it, and hear each other through Redis (``--redis``) or, without it, by
 polling the change log. Reports, all measured in this run:
 
-- the hot thread's read req/s on the app without open streams, then with ``--streams``
-  streams open on the stream process (the ratio of the two: what the streams cost the reads
-  on this 2-core machine, where both processes share the cores);
+- the hot thread's reads on the app and on the bare Flask route serving the same bytes (the
+  ceiling, bench/baseline_app.py), req/s and their ratio, without open streams, then with
+  ``--streams`` streams open on the stream process (what the streams cost the reads on this
+  2-core machine, where all the processes share the cores);
 - the stream process's resident memory with the streams open;
 - post → event: from each post's 201 to the event's arrival at every open stream, p50/p99.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import multiprocessing
 import statistics
@@ -31,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import seed as seeding  # noqa: E402
-from bench.run import SECRET, Scenario, Server, lua_script, prepare, wrk  # noqa: E402
+from bench.run import SECRET, SKIP_HEADERS, Scenario, Server, lua_script, prepare, wrk  # noqa: E402
 
 THREAD = "/api/v1/comments?url=" + quote(seeding.HOT, safe="")
 
@@ -93,7 +95,7 @@ def post(port: int, page: str, n: int) -> float:
     return time.time()
 
 
-def measure(app: Server, streams: Server, args) -> dict:
+def measure(app: Server, streams: Server, args, ceiling: Server) -> dict:
     """``--clients`` processes hold the streams between them (one asyncio loop each)."""
     shares = [args.streams // args.clients + (i < args.streams % args.clients) for i in range(args.clients)]
     pipes, processes = [], []
@@ -126,7 +128,7 @@ def measure(app: Server, streams: Server, args) -> dict:
         latencies += [max(0.0, at - answered) * 1000 for at in arrivals]
         spreads.append((max(arrivals) - min(arrivals)) * 1000)
         time.sleep(0.2)
-    reads = read_rps(app, args)
+    reads = read_ratio(app, ceiling, args)
     for (commands, _answers), process in zip(pipes, processes, strict=True):
         commands.send("stop")
         process.join(10)
@@ -137,9 +139,37 @@ def measure(app: Server, streams: Server, args) -> dict:
             "spread_ms": statistics.median(spreads)}
 
 
-def read_rps(app: Server, args) -> float:
+def read_rps(server: Server, args) -> float:
     scenario = Scenario("hot thread", "GET", THREAD, {"Accept-Encoding": "gzip"})
-    return wrk(app.port, lua_script(Path(args.folder), scenario, scenario.headers), args.duration, 8)["rps"]
+    script = lua_script(Path(args.folder), scenario, scenario.headers)
+    return wrk(server.port, script, args.duration, 8)["rps"]
+
+
+def read_ratio(app: Server, ceiling: Server, args) -> dict:
+    """The hot thread's reads on the app and on the bare Flask route serving the same bytes
+    (bench/baseline_app.py), ceiling, app, app, ceiling as in run.py: req/s and their ratio."""
+    rps = {"app": [], "ceiling": []}
+    for server in (ceiling, app, app, ceiling):
+        rps["app" if server is app else "ceiling"].append(read_rps(server, args))
+    found = {side: sum(values) / len(values) for side, values in rps.items()}
+    return {**found, "ratio": found["app"] / found["ceiling"]}
+
+
+def baseline(app: Server, common: dict, folder: Path, thread_id: int) -> Server:
+    """The ceiling: a bare Flask app under the same gunicorn settings answering the bytes the
+    app answered for the hot thread a moment before (checked byte for byte)."""
+    status, headers, body = app.request("GET", THREAD, {"Accept-Encoding": "gzip"})
+    assert status == 200, status
+    kept = {k: v for k, v in headers.items() if k.lower() not in SKIP_HEADERS}
+    responses = folder / "responses.json"
+    responses.write_text(json.dumps({THREAD: {"status": status, "headers": kept,
+                                              "body": base64.b64encode(body).decode()}}))
+    ceiling = Server("ceiling", "bench.baseline_app:create_app()",
+                     {**common, "BENCH_RESPONSES": str(responses),
+                      "BENCH_DATABASE_URL": common["WIDGET_DATABASE_URL"], "BENCH_THREAD_ID": str(thread_id)},
+                     folder, 2, 4, ready_path=THREAD)
+    assert ceiling.request("GET", THREAD, {"Accept-Encoding": "gzip"})[2] == body, "the ceiling differs"
+    return ceiling
 
 
 def main() -> None:
@@ -148,6 +178,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20)
     parser.add_argument("--clients", type=int, default=2, help="client processes holding the streams")
     parser.add_argument("--duration", type=float, default=4.0, help="seconds of read load per measure")
+    parser.add_argument("--stream-workers", type=int, default=1,
+                        help="gevent worker processes of the stream process (the compose file: 1)")
     parser.add_argument("--redis", default="",
                         help="WIDGET_REDIS_URL for both (default: none, the log is polled)")
     args = parser.parse_args()
@@ -155,7 +187,7 @@ def main() -> None:
         folder = Path(tmp)
         args.folder = tmp
         url = f"sqlite:///{folder / 'bench.db'}"
-        prepare(url, folder)
+        thread_id = prepare(url, folder)
         common = {"WIDGET_DATABASE_URL": url, "WIDGET_SECRET_KEY": SECRET, "WIDGET_INSTANCE_PATH": tmp,
                   "WIDGET_ALLOWED_ORIGINS": seeding.SITE, "WIDGET_RATELIMIT_ENABLED": "false",
                   "WIDGET_SPAM_DUPLICATE_WINDOW": "0", "WIDGET_SPAM_MIN_SECONDS": "0", "WIDGET_POW": "off"}
@@ -165,14 +197,20 @@ def main() -> None:
         streams = Server("streams", "widget_server:create_app()",
                          {**common, "WIDGET_WORKER_CLASS": "gevent",
                           "WIDGET_STREAMS_MAX": str(args.streams + 100),
-                          "WIDGET_STREAMS_PER_CLIENT": str(args.streams + 100)}, folder, 1, 1)
+                          "WIDGET_STREAMS_PER_CLIENT": str(args.streams + 100)},
+                         folder, args.stream_workers, 1)
+        ceiling = None
         try:
             wrk(app.port, lua_script(folder, Scenario("warm", "GET", THREAD, {}), {}), 2, 8)
-            alone = read_rps(app, args)
-            found = measure(app, streams, args)
+            ceiling = baseline(app, common, folder, thread_id)
+            wrk(ceiling.port, lua_script(folder, Scenario("warm", "GET", THREAD, {}), {}), 2, 8)
+            alone = read_ratio(app, ceiling, args)
+            found = measure(app, streams, args, ceiling)
         finally:
             app.stop()
             streams.stop()
+            if ceiling is not None:
+                ceiling.stop()
             lost = (folder / "streams.log").read_text(errors="replace").count("change feed lost")
     lat = sorted(found["latencies_ms"])
     p50, p99 = statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
@@ -180,10 +218,11 @@ def main() -> None:
     print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: `python bench/live.py "
           f"{' '.join(sys.argv[1:])}` ({transport})\n\n"
           f"| measure | value |\n|---|---:|\n"
-          f"| hot thread reads without streams (app, req/s) | {alone:.0f} |\n"
-          f"| the same with {args.streams} open streams on the stream process | {found['reads']:.0f} |\n"
-          f"| ratio with / without | {found['reads'] / alone:.2f} |\n"
-          f"| stream process (one gevent worker) RSS with {args.streams} streams | "
+          f"| hot thread reads without streams: app / bare Flask req/s (ratio) | {alone['app']:.0f} / "
+          f"{alone['ceiling']:.0f} ({alone['ratio']:.2f}) |\n"
+          f"| the same with {args.streams} open streams on the stream process | "
+          f"{found['reads']['app']:.0f} / {found['reads']['ceiling']:.0f} ({found['reads']['ratio']:.2f}) |\n"
+          f"| stream process ({args.stream_workers} gevent worker(s)) RSS with {args.streams} streams | "
           f"{sum(found['rss_mb']):.0f} MB |\n"
           f"| post's 201 → event at every open stream, p50 / p99 ({len(lat)} deliveries) | "
           f"{p50:.0f} / {p99:.0f} ms |\n"

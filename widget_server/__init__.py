@@ -116,6 +116,8 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     cors.init_app(app)
     errors.init_app(app)
     events.init_app(app)
+    # While the change feed's thread runs, it keeps the sites checked: no request has to ask.
+    app.extensions["widget_feed"].tickers.append(app.extensions["widget_sites"].keep_fresh)
     app.after_request(_no_body_no_type)
 
     # 4. every blueprint, in one list

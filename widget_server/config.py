@@ -176,6 +176,9 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "METRICS_TOKEN": (None, _str, f"bearer token /metrics requires (at least {METRICS_TOKEN_MIN} "
                       "characters); unset: /metrics is off (404)"),
     "LOG_LEVEL": ("INFO", _log_level, f"logging level: {', '.join(LOG_LEVELS)}"),
+    "LOG_FORMAT": ("auto", _choice(("auto", "json", "text")), "log lines on stderr: json (one object per "
+                   "line, for a log collector), text (for a person), or auto: text when stderr is a "
+                   "terminal, json otherwise"),
     # gunicorn (ops/gunicorn_conf.py and `serve`).
     "WORKERS": (None, _bounded(1), "gunicorn worker processes; unset: 1, or with WIDGET_REDIS_URL the cores "
                 "(at most 4): without Redis the rate limits live in process memory, one process keeps "

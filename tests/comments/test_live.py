@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import delete
 from support.app import PAGE, SITE
+
+from widget_server.extensions import db
+from widget_server.models import ThreadChange
 
 EVENTS = f"/api/v1/events?url={PAGE}"
 
@@ -82,6 +86,30 @@ def test_last_event_id_resumes_with_every_event_missed(client, post):
     missed = stream.next_events() + stream.next_events()
     comments = [(event_id, data["comment"]["number"]) for name, event_id, data in missed if name == "comment"]
     assert comments == [("2", 2), ("3", 3)]
+    stream.close()
+
+
+def test_a_resume_from_before_what_the_log_keeps_begins_with_a_resync(app, client, post):
+    for n in range(4):
+        post(f"comment {n}")
+    with app.app_context():  # versions 1 and 2 pruned (older than the log keeps)
+        db.session.execute(delete(ThreadChange).where(ThreadChange.version <= 2))
+        db.session.commit()
+    stream = Stream(client, headers={"Last-Event-ID": "1"})
+    next(stream.chunks)
+    first = stream.next_events()
+    assert first == [("thread", "2", {"change": "resync", "thread": {"url": PAGE}})]
+    then = stream.next_events() + stream.next_events()
+    assert [(event_id, data["comment"]["number"]) for name, event_id, data in then if name == "comment"] == \
+        [("3", 3), ("4", 4)]
+    stream.close()
+
+    with app.app_context():  # nothing logged at all (a restore starts the log anew)
+        db.session.execute(delete(ThreadChange))
+        db.session.commit()
+    stream = Stream(client, headers={"Last-Event-ID": "3"})
+    next(stream.chunks)
+    assert stream.next_events() == [("thread", "4", {"change": "resync", "thread": {"url": PAGE}})]
     stream.close()
 
 

@@ -152,6 +152,17 @@ def test_a_write_is_read_at_once_on_the_instance_that_made_it(app, client, post)
     assert len(client.get(THREAD).json["comments"]) == 2
 
 
+def test_the_feeds_thread_keeps_the_sites_checked_so_no_read_asks_for_them(app, client, post):
+    post("hello")
+    live_feed(app)
+    client.get(THREAD)
+    with statements(app) as seen:
+        for _ in range(8):  # two seconds: four times the sites registry's CHECK_EVERY
+            assert client.get(THREAD).status_code == 200
+            time.sleep(0.25)
+    assert seen == []
+
+
 def test_while_the_feed_is_lost_every_read_asks_the_database(app, client, post, caplog):
     post("hello")
     feed = live_feed(app)
@@ -205,6 +216,32 @@ def test_through_redis_another_app_hears_of_a_change(database_url, tmp_path):
     finally:
         close(reader)
         wipe(writer)
+
+
+def test_a_change_this_process_could_not_publish_goes_out_with_the_next_try(app):
+    """Only this process lost Redis (a subscriber elsewhere did not): what it could not publish
+    is kept and published first the next time, in order, nothing dropped."""
+    feed = feed_module.Feed(app)
+    feed.mode = "redis"
+    sent: list[int] = []
+
+    class Publisher:
+        down = True
+
+        def publish(self, _channel, message):
+            if self.down:
+                raise ConnectionError("no route to Redis")
+            sent.append(json.loads(message)["v"])
+
+    feed._publisher = Publisher()
+    feed.publish([feed_module.Change(1, PAGE, 1)])
+    feed.publish([feed_module.Change(1, PAGE, 2)])
+    assert sent == [] and not feed.fresh()
+    feed._publisher.down = False
+    feed.publish([feed_module.Change(1, PAGE, 3)])
+    assert sent == [1, 2, 3]
+    feed.publish([feed_module.Change(1, PAGE, 4)])
+    assert sent == [1, 2, 3, 4]  # nothing twice
 
 
 @pytest.mark.parametrize(("cursor", "ids", "gap_age", "expected_cursor", "holds_gap"), [
@@ -286,3 +323,29 @@ def test_the_log_keeps_a_week_and_is_pruned_by_the_writers(app, frozen_clock, mo
         service.edit(comment, "a week on")
         db.session.commit()
     assert [v for v, *_ in logged(app)] == [3, 4]  # the first two are more than a week old
+
+
+def test_a_change_reaches_only_the_listeners_of_its_own_thread(app):
+    feed = app.extensions["widget_feed"]
+    heard: dict[str, list] = {"a": [], "b": []}
+    a, b = heard["a"].append, heard["b"].append
+    feed.subscribe(f"{PAGE}/a", a)
+    feed.subscribe(f"{PAGE}/b", b)
+    try:
+        change = feed_module.Change(1, f"{PAGE}/a", 1, [["comment", {}]])
+        feed.deliver([change])
+        assert heard == {"a": [change], "b": []}
+        feed._alive()
+        feed._lost("test")  # a loss is every stream's business: each looks at the log
+        assert heard == {"a": [change, None], "b": [None]}
+    finally:
+        feed.unsubscribe(f"{PAGE}/a", a)
+        feed.unsubscribe(f"{PAGE}/b", b)
+    assert not feed._listeners
+
+
+def test_a_changes_chunk_is_its_events_in_http_chunked_framing():
+    change = feed_module.Change(1, PAGE, 7, [["comment", {"a": "é"}]])
+    sse = change.sse()
+    assert change.chunk() == f"{len(sse):x}\r\n".encode() + sse + b"\r\n"
+    assert feed_module.Change(1, PAGE, 8).chunk() == b""  # no events: nothing to write

@@ -7,17 +7,13 @@ this test's own (support.processes.ThrowawayRedis), never the shared one.
 """
 from __future__ import annotations
 
-import http.client
-import json
-import queue
-import threading
 import time
 import uuid
-from urllib.parse import urlsplit
 
 import pytest
 from support.app import PG_URL, SITE, require_service, scratch_postgres_database
 from support.processes import Gunicorn, ThrowawayRedis, migrate, wait_for
+from support.sse import EventStream
 
 BOUND = 1.0  # seconds: docs/live.md
 METRICS_TOKEN = "metrics-token-for-live-tests"
@@ -27,45 +23,6 @@ def env_for(database_url: str, instance, **extra: str) -> dict[str, str]:
     return {"WIDGET_DATABASE_URL": database_url, "WIDGET_INSTANCE_PATH": str(instance),
             "WIDGET_SECRET_KEY": "shared-secret", "WIDGET_ALLOWED_ORIGINS": SITE,
             "WIDGET_RATELIMIT_ENABLED": "false", "WIDGET_METRICS_TOKEN": METRICS_TOKEN, **extra}
-
-
-class EventStream:
-    """An open GET /api/v1/events, read by a thread of its own: (event, id, data, when heard)."""
-
-    def __init__(self, server: Gunicorn, page: str, last_event_id: str | None = None):
-        address = urlsplit(server.url)
-        self.connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
-        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-        self.connection.request("GET", f"/api/v1/events?url={page}", headers=headers)
-        self.response = self.connection.getresponse()
-        assert self.response.status == 200, self.response.read()
-        self.heard: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        fields: dict[str, str] = {}
-        try:
-            for raw in self.response:
-                line = raw.decode().rstrip("\n")
-                if not line:
-                    if "event" in fields:
-                        self.heard.put((fields["event"], fields["id"], json.loads(fields["data"]),
-                                        time.monotonic()))
-                    fields = {}
-                elif ": " in line and not line.startswith(":"):
-                    name, value = line.split(": ", 1)
-                    fields[name] = value
-        except (OSError, ValueError, AttributeError):  # closed by the test
-            pass
-
-    def next_comment(self, timeout: float = 5) -> tuple[str, dict, float]:
-        while True:
-            name, event_id, data, at = self.heard.get(timeout=timeout)
-            if name == "comment":
-                return event_id, data, at
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 def post(server: Gunicorn, page: str, text: str) -> float:
@@ -129,7 +86,7 @@ def test_postgres_and_redis_a_post_reaches_the_other_instance_and_its_streams_wi
     try:
         warm(b, url)
         assert texts(b, url) == []
-        streams.append(EventStream(b, url))
+        streams.append(EventStream(b.port, url))
         answered = post(a, url, "first")
         event_id, data, heard = streams[0].next_comment()
         assert (event_id, data["change"]) == ("1", "created")
@@ -145,7 +102,7 @@ def test_postgres_and_redis_a_post_reaches_the_other_instance_and_its_streams_wi
         # The open stream looks at the log itself while the feed is down.
         assert streams[0].next_comment()[0] == "2"
         # A client that reconnects resumes from its last id and misses nothing.
-        streams.append(EventStream(b, url, last_event_id="1"))
+        streams.append(EventStream(b.port, url, last_event_id="1"))
         assert streams[1].next_comment()[0] == "2"
 
         # Redis back: the feed comes back, and nothing is lost or stale.
@@ -173,7 +130,7 @@ def test_one_sqlite_file_without_redis_two_instances_hear_each_other_through_the
     thread, stream = page(), None
     try:
         warm(b, thread)
-        stream = EventStream(b, thread)
+        stream = EventStream(b.port, thread)
         expected = []
         for n in range(3):
             answered = post(a, thread, f"post {n}")
@@ -181,7 +138,7 @@ def test_one_sqlite_file_without_redis_two_instances_hear_each_other_through_the
             event_id, _data, heard = stream.next_comment()
             assert event_id == str(n + 1) and heard - answered < BOUND
             assert read_within_bound(b, thread, expected, answered) < BOUND
-        resumed = EventStream(b, thread, last_event_id="1")
+        resumed = EventStream(b.port, thread, last_event_id="1")
         assert [resumed.next_comment()[0] for _ in range(2)] == ["2", "3"]
         resumed.close()
     finally:

@@ -148,3 +148,35 @@ def test_live_events_pass_through_the_proxy_unbuffered(proxy):
         assert read_event(stream, "thread")["thread"]["comment_count"] == 1
     finally:
         connection.close()
+
+
+def test_live_events_from_the_gevent_stream_process_pass_through_the_proxy(app_server, tmp_path):
+    """As the compose file runs it: the streams upstream is a gevent process whose fan-out writes
+    the chunks to the socket itself; nginx (HTTP/1.1 to it, keepalive) must pass them whole."""
+    same = {k: v for k, v in app_server.env.items()
+            if k.startswith("WIDGET_") and k not in ("WIDGET_BIND", "WIDGET_WORKERS", "WIDGET_THREADS")}
+    streams = Gunicorn({**same, "WIDGET_WORKER_CLASS": "gevent"}, tmp_path / "streams.log",
+                       workers=1).start(timeout=60)
+    page = f"{SITE}/live-{uuid.uuid4().hex[:8]}"
+    try:
+        with Nginx(f"127.0.0.1:{app_server.port}", domain=DOMAIN,
+                   streams=f"127.0.0.1:{streams.port}").start() as nginx:
+            for n in range(2):  # one stream after another, each with its own events
+                connection = http.client.HTTPConnection("127.0.0.1", nginx.port, timeout=10)
+                try:
+                    connection.request("GET", f"/api/v1/events?url={page}", headers={"Host": DOMAIN})
+                    stream = connection.getresponse()
+                    assert stream.status == 200
+                    assert stream.readline() == b"retry: 3000\n"
+                    challenge = nginx.request("GET", "/api/v1/challenge", headers={"Origin": SITE})
+                    posted = nginx.request("POST", "/api/v1/comments", headers={"Origin": SITE}, body={
+                        "url": page, "text": f"fanned out {n}",
+                        "altcha": payload(json.loads(challenge.body))})
+                    assert posted.status == 201, posted.body
+                    created = read_event(stream, "comment")
+                    assert created["comment"]["html"] == f"<p>fanned out {n}</p>"
+                    assert read_event(stream, "thread")["thread"]["comment_count"] == n + 1
+                finally:
+                    connection.close()
+    finally:
+        streams.stop()

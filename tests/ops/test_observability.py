@@ -103,6 +103,39 @@ def test_app_log_lines_carry_the_request_id(app, client, capsys, monkeypatch):
                     "msg": "something odd", "request_id": "odd-1"}]
 
 
+@pytest.mark.parametrize("config_overrides", [{"LOG_FORMAT": "text"}], indirect=True)
+def test_text_logs_are_one_readable_line_each_for_a_person(app, client, capsys):
+    import logging
+
+    @app.get("/_test/log")
+    def _log():
+        logging.getLogger("widget_server.test").warning("something odd")
+        return "ok"
+
+    capsys.readouterr()
+    client.get("/_test/log")
+    client.get(f"/api/v1/comments?url={PAGE}")
+    lines = capsys.readouterr().err.splitlines()
+    assert not [line for line in lines if line.startswith("{")], lines
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3} warning widget_server\.test: something odd", lines[0]), lines
+    requests = [line for line in lines if " GET " in line]
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3} GET /_test/log 200 [\d.]+ ms", requests[0]), lines
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3} GET /api/v1/comments 200 [\d.]+ ms", requests[1]), lines
+
+
+@pytest.mark.parametrize(("setting", "terminal", "text"), [
+    ("auto", True, True), ("auto", False, False), ("json", True, False), ("text", False, True)])
+def test_auto_is_text_only_when_a_person_reads_the_terminal(monkeypatch, setting, terminal, text):
+    from widget_server.ops import observability
+
+    class Stderr:
+        def isatty(self):
+            return terminal
+
+    monkeypatch.setattr("sys.stderr", Stderr())
+    assert observability.text_logs(setting) is text
+
+
 def test_metrics_count_requests_comments_and_cache_hits(client, post):
     reads = {"route": "/api/v1/comments", "method": "GET", "status": "200"}
     before = {

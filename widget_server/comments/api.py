@@ -290,8 +290,8 @@ def thread_events():
         raise ValidationError({"Last-Event-ID": problem("invalid", "must be a whole number (an event's id)")})
     client = client_hash(web.client_address())
     current_app.extensions["widget_stream_slots"].take(client, current_app.config)
-    version = reading.thread_version(url)
-    events = live.stream(current_app._get_current_object(), url, version, int(raw) if raw else None, client)
+    events = live.stream(current_app._get_current_object(), url, lambda: reading.thread_version(url),
+                         int(raw) if raw else None, client, request.environ)
     # No buffering anywhere: nginx reads X-Accel-Buffering, caches read no-store.
     return Response(events, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -45,6 +45,7 @@ STALE_AFTER = 0.5  # seconds without proof of life before reads ask the database
 PING_EVERY = 0.1  # seconds between pings to Redis, and between polls of the database
 GAP_WAIT = 2.0  # seconds a hole in the log's ids may still be filled by a slower commit
 IDLE = 30.0  # seconds without a read or a stream after which the transport rests (restarted on use)
+UNSENT_MOST = 10_000  # changes kept for Redis while it cannot be reached (older ones: readers look)
 # How long the log keeps a change: a page that comes back later than this resumes with a
 # ``resync`` event (comments/live.py) and reads the thread again. Pruned by the writers
 # themselves, at most once per PRUNE_EVERY seconds per process: the log never grows with time.
@@ -64,6 +65,7 @@ class Change:
     version: int
     events: list = field(default_factory=list)
     _sse: bytes | None = field(default=None, repr=False)
+    _chunk: bytes | None = field(default=None, repr=False)
 
     def sse(self) -> bytes:
         """The Server-Sent Events text of this change, made once per process for every stream."""
@@ -72,6 +74,13 @@ class Change:
                 f"event: {name}\nid: {self.version}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
                 .encode() for name, data in self.events)
         return self._sse
+
+    def chunk(self) -> bytes:
+        """``sse()`` as one HTTP/1.1 chunk (comments/live.py writes it to sockets itself)."""
+        if self._chunk is None:
+            sse = self.sse()
+            self._chunk = b"%x\r\n%s\r\n" % (len(sse), sse) if sse else b""
+        return self._chunk
 
     def message(self) -> str:
         return json.dumps({"t": self.thread_id, "u": self.url, "v": self.version, "e": self.events},
@@ -188,11 +197,16 @@ class Feed:
         self.alive_at = 0.0
         self._up = False
         self._lock = threading.Lock()
-        self._listeners: set[Callable[[Change | None], None]] = set()
+        # Streams' listeners by thread URL: a change wakes only its own thread's streams.
+        self._listeners: dict[str, set[Callable[[Change | None], None]]] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._publisher = None
         self.used_at = time.monotonic()
+        # Called by the transport's thread on every turn (about every PING_EVERY): work that
+        # would otherwise fall on a request now and then (the sites registry's check).
+        self.tickers: list[Callable[[], None]] = []
+        self._unsent: list[Change] = []  # published here, not yet to Redis (``_send_unsent``)
 
     # the read path
 
@@ -226,9 +240,9 @@ class Feed:
                 known = self._versions.get(change.url)
                 if known is None or known[1] < change.version:
                     self._versions[change.url] = (change.thread_id, change.version)
-            listeners = list(self._listeners)
-        for listener in listeners:
-            for change in changes:
+            heard = [(change, tuple(self._listeners.get(change.url, ()))) for change in changes]
+        for change, listeners in heard:
+            for listener in listeners:
                 listener(change)
 
     def publish(self, changes: list[Change]) -> None:
@@ -236,15 +250,33 @@ class Feed:
         self.deliver(changes)
         if self.mode != "redis":
             return  # the other processes read the log
+        with self._lock:
+            self._unsent.extend(changes)
+            del self._unsent[:-UNSENT_MOST]
+        self._send_unsent()
+
+    def _send_unsent(self) -> None:
+        """Publish what is waiting, oldest first. What could not be published stays and goes
+        out with the next publish or the feed thread's next turn: a subscriber that never lost
+        Redis (only this process could not reach it) would otherwise not hear of it until the
+        thread's next change. Sent twice does no harm: versions only move forward."""
+        with self._lock:
+            waiting, self._unsent = self._unsent, []
+        if not waiting:
+            return
         try:
             if self._publisher is None:
                 import redis
 
                 self._publisher = redis.Redis.from_url(self.redis_url, socket_timeout=0.5,
                                                        socket_connect_timeout=0.25)
-            for change in changes:
-                self._publisher.publish(self.channel, change.message())
-        except Exception as exc:  # noqa: BLE001 - Redis gone: the subscribers notice it too
+            while waiting:
+                self._publisher.publish(self.channel, waiting[0].message())
+                del waiting[0]
+        except Exception as exc:  # noqa: BLE001 - Redis gone: kept for the next try
+            with self._lock:
+                self._unsent[:0] = waiting
+                del self._unsent[:-UNSENT_MOST]
             self._lost(f"publishing failed: {exc}")
 
     # health
@@ -264,9 +296,7 @@ class Feed:
             FEED_LOST.inc()
             log.warning("change feed lost (%s: %s): reads check versions per request until it is back",
                         self.mode, why)
-            with self._lock:
-                listeners = list(self._listeners)
-            for listener in listeners:
+            for listener in self._every_listener():
                 listener(None)  # streams wake up and watch the log themselves meanwhile
 
     def _regained(self) -> None:
@@ -274,22 +304,31 @@ class Feed:
         with self._lock:
             self.generation += 1
             self._versions.clear()
-            listeners = list(self._listeners)
         self._alive()
-        for listener in listeners:
+        for listener in self._every_listener():
             listener(None)
 
     # streams
 
-    def subscribe(self, listener: Callable[[Change | None], None]) -> None:
+    def subscribe(self, url: str, listener: Callable[[Change | None], None]) -> None:
+        """``listener`` hears every change of ``url``'s thread, and None whenever the feed was
+        lost or came back (anything may have been missed: look at the log)."""
         with self._lock:
-            self._listeners.add(listener)
+            self._listeners.setdefault(url, set()).add(listener)
         self.used_at = time.monotonic()
         self.start()
 
-    def unsubscribe(self, listener) -> None:
+    def unsubscribe(self, url: str, listener) -> None:
         with self._lock:
-            self._listeners.discard(listener)
+            listeners = self._listeners.get(url)
+            if listeners is not None:
+                listeners.discard(listener)
+                if not listeners:
+                    del self._listeners[url]
+
+    def _every_listener(self) -> list:
+        with self._lock:
+            return [listener for listeners in self._listeners.values() for listener in listeners]
 
     # the transport, in a thread of its own (started in the serving process, after any fork)
 
@@ -335,6 +374,9 @@ class Feed:
                     if self._up and now - self.alive_at > 4 * STALE_AFTER:
                         raise TimeoutError("Redis stopped answering")
                     self._on_message(pubsub.get_message(timeout=PING_EVERY))
+                    if self._unsent and self._up:
+                        self._send_unsent()
+                    self._tick()
             except Exception as exc:  # noqa: BLE001 - any failure: reads fall back, then retry
                 self._lost(str(exc) or type(exc).__name__)
                 self._stop.wait(PING_EVERY)
@@ -342,6 +384,13 @@ class Feed:
                 pubsub.close()
         client.close()
         self._ended()
+
+    def _tick(self) -> None:
+        for ticker in self.tickers:
+            try:
+                ticker()
+            except Exception:  # noqa: BLE001 - a ticker's failure must not stop the feed
+                log.debug("a feed ticker failed", exc_info=True)
 
     def _on_message(self, message) -> None:
         if message is None:
@@ -376,6 +425,7 @@ class Feed:
                 if rows:
                     self.deliver([Change.from_row(row) for row in rows])
                 cursor, gap_since = _advance(cursor, [row.id for row in rows], gap_since)
+                self._tick()
                 self._stop.wait(PING_EVERY)
         self._ended()
 

@@ -97,11 +97,12 @@ class Logger(_GunicornLogger):
         super().setup(cfg)
         if not any(isinstance(f, _Scrubber) for f in self.error_log.filters):
             self.error_log.addFilter(_Scrubber())
-        # Its lines in the same JSON as the app's: one format for whatever reads the logs.
-        from widget_server.ops.observability import JSONFormatter
+        # Its lines in the same format as the app's (JSON, or text for a person: WIDGET_LOG_FORMAT).
+        from widget_server.ops import observability
 
+        observability.install_json_logging(_settings["LOG_FORMAT"])
         for handler in self.error_log.handlers:
-            handler.setFormatter(JSONFormatter())
+            handler.setFormatter(observability.formatter())
 
 
 logger_class = Logger

@@ -93,12 +93,48 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
 
 
+class TextFormatter(JSONFormatter):
+    """The same record for a person at a terminal (WIDGET_LOG_FORMAT=text, or auto on a TTY):
+    time, level, logger, message; an access line as method, path, status and duration."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return text_line(json.loads(super().format(record)))
+
+
+def text_line(entry: dict) -> str:
+    when = str(entry.pop("ts", ""))[11:23]
+    level, logger = entry.pop("level", ""), entry.pop("logger", "")
+    if "route" in entry:  # an access line
+        return (f"{when} {entry.get('method')} {entry.get('path')} {entry.get('status')} "
+                f"{entry.get('duration_ms')} ms")
+    exc = entry.pop("exc", None)
+    line = f"{when} {level:7} {logger}: {entry.pop('msg', '')}"
+    return line + (f"\n{exc}" if exc else "")
+
+
+_text = False  # WIDGET_LOG_FORMAT, decided once per process by install_json_logging
+
+
+def text_logs(setting: object = "auto") -> bool:
+    """Whether log lines are text: ``text``, or ``auto`` with stderr a terminal (a person runs it)."""
+    if setting == "auto":
+        try:
+            return sys.stderr.isatty()
+        except (AttributeError, ValueError):  # no stderr, or a closed one
+            return False
+    return setting == "text"
+
+
+def formatter() -> logging.Formatter:
+    return TextFormatter() if _text else JSONFormatter()
+
+
 class StderrHandler(logging.StreamHandler):
     """A stream handler that writes to whatever ``sys.stderr`` is at the time of writing."""
 
     def __init__(self):
         super().__init__()
-        self.setFormatter(JSONFormatter())
+        self.setFormatter(formatter())
 
     @property
     def stream(self):  # type: ignore[override]
@@ -115,12 +151,18 @@ def _no_addresses(record: logging.LogRecord) -> bool:
     return not (record.name == "flask-limiter" and str(record.msg).startswith("ratelimit "))
 
 
-def install_json_logging() -> None:
-    """One JSON stderr handler on the root logger, once per process (create_app may run often):
+def install_json_logging(log_format: object = "auto") -> None:
+    """One stderr handler on the root logger, once per process (create_app may run often):
     every library's lines (Alembic's, SQLAlchemy's warnings) come out in the same format, and
-    each line once (a handler per logger as well would print a propagated line twice)."""
+    each line once (a handler per logger as well would print a propagated line twice). JSON
+    lines unless WIDGET_LOG_FORMAT says text (or auto, and a person reads the terminal)."""
+    global _text
+    _text = text_logs(log_format)
     root = logging.getLogger()
-    if not any(isinstance(h, StderrHandler) for h in root.handlers):
+    handlers = [h for h in root.handlers if isinstance(h, StderrHandler)]
+    for handler in handlers:
+        handler.setFormatter(formatter())
+    if not handlers:
         handler = StderrHandler()
         handler.addFilter(_no_addresses)
         root.addHandler(handler)
@@ -144,7 +186,7 @@ def _route_label() -> str:
 
 
 def init_app(app: Flask) -> None:
-    install_json_logging()
+    install_json_logging(app.config.get("LOG_FORMAT", "auto"))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import values
 
@@ -188,9 +230,12 @@ _write_lock = threading.Lock()
 
 
 def write_access_line(fields: dict) -> None:
-    """One JSON line on stderr, the same shape JSONFormatter makes, without the logging
+    """One JSON (or text) line on stderr, the same shape the formatters make, without the logging
     module's per-record machinery (a quarter of a cached read's cost, measured)."""
-    line = json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
+    if _text:
+        line = text_line(dict(fields)) + "\n"
+    else:
+        line = json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n"
     with _write_lock:
         sys.stderr.write(line)
 

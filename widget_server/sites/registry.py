@@ -38,6 +38,9 @@ from . import settings
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 0.5  # seconds between "did the sites change?" queries, per process
+# While the change feed's thread runs it asks instead, this often: a request finds the sites
+# fresh unless that thread was kept from running for CHECK_EVERY - FEED_CHECK_EVERY seconds.
+FEED_CHECK_EVERY = 0.2
 _STAMP = select(func.count(SiteRow.id), func.coalesce(func.sum(SiteRow.version), 0),
                 func.max(SiteRow.updated_at))
 
@@ -130,12 +133,26 @@ class Registry:
         return None
 
     def snapshot(self) -> Snapshot:
-        now = time.monotonic()
         current = self._snapshot
-        if current is not None and now - self._checked_at < CHECK_EVERY:
+        if current is not None and time.monotonic() - self._checked_at < CHECK_EVERY:
             return current
+        return self._check(CHECK_EVERY)
+
+    def keep_fresh(self) -> None:
+        """From the change feed's thread, on every turn: ask again well before ``CHECK_EVERY``
+        runs out, so that while the feed runs no request finds the sites due and asks the
+        database itself (a cached read then asks it nothing at all)."""
+        if time.monotonic() - self._checked_at < FEED_CHECK_EVERY:
+            return
+        with self.app.app_context():
+            try:
+                self._check(FEED_CHECK_EVERY)
+            finally:
+                db.session.remove()
+
+    def _check(self, within: float) -> Snapshot:
         with self._lock:
-            if self._snapshot is not None and time.monotonic() - self._checked_at < CHECK_EVERY:
+            if self._snapshot is not None and time.monotonic() - self._checked_at < within:
                 return self._snapshot
             try:
                 stamp = tuple(db.session.execute(_STAMP).one())
