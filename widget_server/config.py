@@ -176,13 +176,11 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "METRICS_TOKEN": (None, _str, f"bearer token /metrics requires (at least {METRICS_TOKEN_MIN} "
                       "characters); unset: /metrics is off (404)"),
     "LOG_LEVEL": ("INFO", _log_level, f"logging level: {', '.join(LOG_LEVELS)}"),
-    "LOG_FORMAT": ("auto", _choice(("auto", "json", "text")), "log lines on stderr: json (one object per "
-                   "line, for a log collector), text (for a person), or auto: text when stderr is a "
-                   "terminal, json otherwise"),
+    "LOG_FORMAT": ("auto", _choice(("auto", "json", "text")), "log lines on stderr: json (for a log "
+                   "collector), text (for a person), or auto: text when stderr is a terminal, else json"),
     # gunicorn (ops/gunicorn_conf.py and `serve`).
-    "WORKERS": (None, _bounded(1), "gunicorn worker processes; unset: 1, or with WIDGET_REDIS_URL the cores "
-                "(at most 4): without Redis the rate limits live in process memory, one process keeps "
-                "them exact"),
+    "WORKERS": (None, _bounded(1), "gunicorn worker processes; unset: 1, or with WIDGET_REDIS_URL the "
+                "cores (at most 4): without Redis the rate limits live in process memory, one keeps them"),
     "THREADS": ("8", _bounded(1), "threads per gunicorn worker"),
     "WORKER_CLASS": ("gthread", _choice(("gthread", "gevent")), "gunicorn worker class: gthread, or gevent "
                      "for a process that holds many event streams (the compose file's `streams` service)"),
@@ -193,8 +191,7 @@ SETTINGS: dict[str, tuple[str | None, object, str]] = {
     "STREAMS_PER_CLIENT": ("4", _bounded(1), "open event streams per client address and process"),
     "STREAMS_HEARTBEAT": ("15", _bounded(1), "seconds between heartbeats on an idle event stream"),
     "STREAMS_LIFETIME": ("600", _bounded(0), "seconds an event stream stays open before the client "
-                         "reconnects "
-                         "(with Last-Event-ID, missing nothing); 0: a stream sends what was missed and ends"),
+                         "reconnects (with Last-Event-ID, missing nothing); 0: sends what was missed, ends"),
     "MAX_REQUESTS": ("200000", _bounded(0), "requests before a worker is recycled (with jitter); 0: never"),
     "ENV_FILE": (None, _str, "a file of WIDGET_* settings (KEY=value lines) that the server and every "
                  "command read; the real environment wins; unset: .env in the instance folder, if any"),

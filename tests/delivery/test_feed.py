@@ -16,6 +16,7 @@ from support.processes import wait_for
 
 from widget_server import create_app
 from widget_server.comments import service, threads
+from widget_server.delivery import changelog
 from widget_server.delivery import feed as feed_module
 from widget_server.extensions import db
 from widget_server.models import PUBLISHED, Comment, Thread, ThreadChange
@@ -308,17 +309,17 @@ def test_a_bump_tells_a_thread_the_session_holds_its_new_numbers(app):
 
 
 def test_the_log_keeps_a_week_and_is_pruned_by_the_writers(app, frozen_clock, monkeypatch):
-    monkeypatch.setattr(feed_module, "_pruned_at", None)
+    monkeypatch.setattr(changelog, "_pruned_at", None)
     with app.app_context():
         comment = factories.comment("old words")
         service.edit(comment, "old words, edited")
         db.session.commit()
-        frozen_clock.current += feed_module.KEEP_LOG - timedelta(minutes=1)
+        frozen_clock.current += changelog.KEEP_LOG - timedelta(minutes=1)
         service.edit(comment, "still within the week")
         db.session.commit()
         assert [v for v, *_ in logged(app)] == [1, 2, 3]  # pruned at most once an hour per process
 
-        monkeypatch.setattr(feed_module, "_pruned_at", None)  # an hour later
+        monkeypatch.setattr(changelog, "_pruned_at", None)  # an hour later
         frozen_clock.advance(minutes=2)
         service.edit(comment, "a week on")
         db.session.commit()

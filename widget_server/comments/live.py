@@ -1,17 +1,12 @@
 """Live updates: one thread's changes as Server-Sent Events, from the change feed.
 
-A stream listens to this process's ``delivery.feed``; each change of its
-thread is sent as the feed made it (``Change.sse``: made once per process, not
-per stream), with the thread's version as the event id. Versions are
-consecutive per thread, so a stream that sees one skipped (or hears that the
-feed was lost and is back) reads what it missed from ``thread_changes``; a
-client that reconnects with ``Last-Event-ID`` gets the same. While the feed is
-down a stream looks at the log once a second, so it is never further behind
-than that.
-
-Streams are capped per process and per client (``slots``): with gthread
-workers at most half the threads may hold a stream, so ordinary requests
-always have threads left (docs/architecture.md, "Live updates").
+A stream listens to this process's ``delivery.feed``; each change of its thread is sent as the
+feed made it (``Change.sse``: once per process), with the thread's version as the event id.
+Versions are consecutive per thread, so a stream that sees one skipped (or hears that the feed
+was lost and is back) reads what it missed from ``thread_changes``; so does a client that
+reconnects with ``Last-Event-ID``. While the feed is down a stream looks at the log once a second.
+Streams are capped per process and per client (``slots``): with gthread workers at most half the
+threads may hold one, so ordinary requests always have threads left (docs/architecture.md).
 """
 from __future__ import annotations
 
@@ -35,8 +30,7 @@ from ..models import Thread, ThreadChange
 
 RETRY_MS = 3000  # what EventSource waits before it reconnects by itself
 OUTAGE_CHECK = 1.0  # seconds between looks at the log while the feed is down
-RETRY_AFTER = "10"
-RETRY = f"retry: {RETRY_MS}\n\n".encode()
+RETRY_AFTER, RETRY = "10", f"retry: {RETRY_MS}\n\n".encode()
 HEARTBEAT = b": heartbeat\n\n"
 PENDING_MAX = 256  # writes a stream may fall behind before it is cut (it resumes with Last-Event-ID)
 _CLOSE = object()  # put in every open stream's queue when the process shuts down
@@ -100,7 +94,7 @@ def init_app(app: Flask) -> None:
 
 def missed(thread_id: int | None, url: str, after: int) -> list[Change]:
     """The logged changes of ``url``'s thread after version ``after``, oldest first. When the log
-    no longer holds the first of them (it keeps a week: delivery/feed.py ``KEEP_LOG``; a restore
+    no longer holds the first of them (it keeps a week: delivery/changelog.py ``KEEP_LOG``; a restore
     starts it anew), a ``resync`` event comes first: the client reads the thread again."""
     if thread_id is None:
         thread_id = db.session.execute(select(Thread.id).where(Thread.url == url)).scalar()

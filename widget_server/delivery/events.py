@@ -10,30 +10,30 @@ from __future__ import annotations
 from flask import Flask
 
 from ..models import PENDING, PUBLISHED, SPAM, Comment
-from . import feed, mail, notifications, outbox, subscriptions, webhooks
+from . import changelog, feed, mail, notifications, outbox, subscriptions, webhooks
 
 
 def thread_changed(thread_id: int, url: str, version: int) -> None:
     """A thread's version moved on (``comments.threads``): after the commit every instance's
-    cache hears of it (``feed``), and it is logged for event streams to resume from."""
-    feed.bumped(thread_id, url, version)
+    cache hears of it (``feed``), and it is logged (``changelog``) for event streams to resume from."""
+    changelog.bumped(thread_id, url, version)
 
 
 def comment_shown(thread_id: int, change: str, view: dict) -> None:
     """What readers' open pages are told of a comment (``created``, ``edited``, ``deleted``,
     ``approved``, ``pinned``, ``unpinned``): its public view, after the thread's latest change."""
-    feed.describe(thread_id, "comment", {"change": change, "comment": view})
+    changelog.describe(thread_id, "comment", {"change": change, "comment": view})
 
 
 def thread_shown(thread_id: int, change: str, view: dict) -> None:
     """What open pages are told of the thread itself (``locked``, ``unlocked``)."""
-    feed.describe(thread_id, "thread", {"change": change, "thread": view})
+    changelog.describe(thread_id, "thread", {"change": change, "thread": view})
 
 
 def reactions_shown(thread_id: int, comment_id: int | None, counts: dict) -> None:
     """A reaction was added or taken back (issue 19): open pages get the target's new counts
     (``comment_id`` None: the page's own)."""
-    feed.describe(thread_id, "reactions", {"comment_id": comment_id, "reactions": counts})
+    changelog.describe(thread_id, "reactions", {"comment_id": comment_id, "reactions": counts})
 
 
 def comment_created(comment: Comment, *, notify: str | None, notify_proven: bool,
