@@ -14,9 +14,8 @@ from pathlib import Path
 import icu
 import pytest
 from playwright.sync_api import Page, expect
-from support.processes import wait_for
 from widget_pages import *  # noqa: F403 - the fixtures
-from widget_pages import Watch, comment, loaded, seed
+from widget_pages import Watch, comment, loaded, open_with_stream, seed
 
 from widget_server.assets import STATIC_DIR, languages
 
@@ -141,11 +140,7 @@ def test_live_updates_and_the_report_form_speak_the_language(browser, widget_sit
     url = hosts.article(widget_site.url, attrs="data-lang='ja'")
     seed(widget_site, url, "最初のコメント")
     page = browser.new_page()
-    slots = widget_site.app.extensions["widget_stream_slots"]
-    before = slots.total
-    page.goto(url)
-    root = loaded(page)
-    wait_for(lambda: slots.total > before, 10, "the reader's event stream")
+    root = open_with_stream(page, url)
     seed(widget_site, url, "二つ目")
     expect(root.locator(".nw button")).to_have_text("新しいコメント 1 件 — 表示")
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from support.processes import wait_for
 from widget_pages import *  # noqa: F403 - the fixtures
-from widget_pages import Watch, comment, loaded, run_axe, seed, widget
+from widget_pages import Watch, comment, loaded, open_with_stream, run_axe, seed, widget
 
 pytestmark = pytest.mark.browser
 
@@ -15,11 +14,7 @@ pytestmark = pytest.mark.browser
 def open_reader(browser, site, url):
     reader = browser.new_page()
     watch = Watch(reader)
-    slots = site.app.extensions["widget_stream_slots"]
-    before = slots.total
-    reader.goto(url)
-    loaded(reader)
-    wait_for(lambda: slots.total > before, 10, "the reader's event stream")
+    open_with_stream(reader, url)
     return reader, watch
 
 

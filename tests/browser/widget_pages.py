@@ -38,7 +38,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 RELAXED_SPAM = {"SPAM_MIN_SECONDS": 0, "SPAM_DUPLICATE_WINDOW": 0, "SPAM_MAX_LINKS": 10_000}
 # Every page opens an event stream (widget-live.js): the test server (a thread per request, not
 # gunicorn) may hold 32 of them, and a closed page's stream ends at the next heartbeat.
-LIVE_STREAMS = {"THREADS": 64, "STREAMS_HEARTBEAT": 1}
+LIVE_STREAMS = {"THREADS": 64, "STREAMS_HEARTBEAT": 1, "STREAMS_PER_CLIENT": 32}  # every page is 127.0.0.1
 
 
 def _start(tmp_path_factory, name: str, port: int = 0, **overrides) -> Iterator[LiveServer]:
@@ -189,6 +189,14 @@ def widget(page: Page) -> Locator:
 
 def comment(page: Page, number: int) -> Locator:
     return page.locator(f"#comments li#comment-{number}")
+
+
+def open_with_stream(page: Page, url: str) -> Locator:
+    """Open ``url`` and wait until its widget's event stream is open (the server has answered
+    it, so a change made now reaches the page), then until the thread has rendered."""
+    with page.expect_response(lambda r: "/api/v1/events?" in r.url and r.status == 200, timeout=20_000):
+        page.goto(url)
+    return loaded(page)
 
 
 def loaded(page: Page) -> Locator:
