@@ -70,6 +70,13 @@ def described(app) -> dict:
         return found
 
 
+def exported(app, tmp_path: Path, *flags: str, name: str = "export.json") -> tuple[Path, dict]:
+    """``widget-server export`` of the built server into ``name``: the file and what it holds."""
+    path = tmp_path / name
+    run(app.test_cli_runner(), "export", path, *flags)
+    return path, json.loads(path.read_text())
+
+
 def empty_server(database_url: str, folder: Path, *, sites_first: tuple[str, ...] = ()):
     """A new server on the emptied database: the default site's row as the migration makes it, and
     the sites named made before the restore (so the file's ids are taken by others here)."""
@@ -156,9 +163,7 @@ def test_every_row_stays_with_its_site_under_other_ids(app, client, database_url
 
 def test_a_row_naming_a_site_the_file_lacks_fails_and_writes_nothing(app, client, database_url, tmp_path):
     build(app, client)
-    path = tmp_path / "export.json"
-    run(app.test_cli_runner(), "export", path)
-    data = json.loads(path.read_text())
+    path, data = exported(app, tmp_path)
     moderator = next(t for t in data["admin_tokens"] if t["name"] == "alpha-moderator")
     moderator["site_id"] = 999  # a site the file does not have
     path.write_text(json.dumps(data))
@@ -180,9 +185,7 @@ def test_a_row_naming_a_site_the_file_lacks_fails_and_writes_nothing(app, client
 def test_an_export_of_one_site_brings_the_site_with_its_settings_and_tokens(app, client, database_url,
                                                                           tmp_path):
     world = build(app, client)
-    path = tmp_path / "alpha.json"
-    run(app.test_cli_runner(), "export", path, "--site", "alpha", "--with-secrets")
-    data = json.loads(path.read_text())
+    path, data = exported(app, tmp_path, "--site", "alpha", "--with-secrets", name="alpha.json")
     assert [s["name"] for s in data["sites"]] == ["alpha"]
     wipe(app)
 
@@ -207,8 +210,7 @@ def test_an_export_of_one_site_brings_the_site_with_its_settings_and_tokens(app,
 
 def test_an_origin_this_server_gives_another_site_fails_the_restore(app, client, database_url, tmp_path):
     build(app, client)
-    path = tmp_path / "export.json"
-    run(app.test_cli_runner(), "export", path)
+    path, _data = exported(app, tmp_path)
     wipe(app)
     fresh = empty_server(database_url, tmp_path / "new")
     with fresh.app_context():
@@ -223,9 +225,7 @@ def test_an_origin_this_server_gives_another_site_fails_the_restore(app, client,
 def test_an_export_made_before_the_sites_were_keeps_the_default_sites_rows_only(app, client, database_url,
                                                                                 tmp_path):
     build(app, client)
-    path = tmp_path / "older.json"
-    run(app.test_cli_runner(), "export", path)
-    data = json.loads(path.read_text())
+    path, data = exported(app, tmp_path, name="older.json")
     default = next(s["id"] for s in data.pop("sites") if s["name"] == "default")  # as older releases wrote
     assert default == 1  # what the migrations give the default site on every server
     path.write_text(json.dumps(data))
@@ -252,9 +252,7 @@ def test_an_export_made_before_the_sites_were_keeps_the_default_sites_rows_only(
 def test_a_bad_origin_fails_the_restore_and_a_bad_setting_is_kept_with_a_note(app, client, database_url,
                                                                               tmp_path):
     build(app, client)
-    path = tmp_path / "export.json"
-    run(app.test_cli_runner(), "export", path)
-    data = json.loads(path.read_text())
+    path, data = exported(app, tmp_path)
     beta = next(s for s in data["sites"] if s["name"] == "beta")
     beta["origins"] = json.dumps(["not an origin"])
     path.write_text(json.dumps(data))
@@ -278,9 +276,7 @@ def test_a_bad_origin_fails_the_restore_and_a_bad_setting_is_kept_with_a_note(ap
 
 def test_sites_after_the_rows_that_name_them_fail_the_restore(app, client, database_url, tmp_path):
     build(app, client)
-    path = tmp_path / "export.json"
-    run(app.test_cli_runner(), "export", path)
-    data = json.loads(path.read_text())
+    path, data = exported(app, tmp_path)
     data["sites"] = data.pop("sites")  # last: the rows before it were read as naming no site of the file
     path.write_text(json.dumps(data))
     wipe(app)
