@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import delete
 from widget_pages import *  # noqa: F403 - the fixtures
 from widget_pages import Watch, comment, loaded, open_with_stream, run_axe, seed, widget
+
+from widget_server.comments import live
+from widget_server.extensions import db
+from widget_server.models import ThreadChange
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +73,29 @@ def test_the_first_comment_of_an_empty_thread_replaces_no_comments_yet(browser, 
     expect(root.locator("ol + .nw button")).to_have_text("1 new comment — show")  # under the list
     expect(root.get_by_text("No comments yet")).to_be_hidden()  # not beside "1 comment"
     expect(root.locator("h2")).to_have_text("Discussion 1 comment")
+    assert watch.errors == []
+    reader.close()
+
+
+def test_back_after_what_the_log_keeps_the_widget_reads_the_thread_again(browser, widget_site, hosts):
+    """The stream ends (the server restarts, say) and comes back with Last-Event-ID, but the log
+    no longer holds what was missed meanwhile: a resync event, and the widget reads the first
+    page again, so nothing missed is left out."""
+    url = hosts.article(widget_site.url)
+    reader, watch = open_reader(browser, widget_site, url)
+    root = widget(reader)
+    seed(widget_site, url, "Heard live")
+    expect(root.locator(".nw button")).to_have_text("1 new comment — show")
+    with reader.expect_response(lambda r: "/api/v1/events?" in r.url and r.status == 200, timeout=20_000):
+        live.close_all()  # every open stream ends; EventSource comes back after its retry delay
+        seed(widget_site, url, "Missed while away")
+        seed(widget_site, url, "Also missed")
+        with widget_site.app.app_context():  # the first of those is no longer in the log
+            db.session.execute(delete(ThreadChange).where(ThreadChange.url == url, ThreadChange.version <= 2))
+            db.session.commit()
+    expect(root.locator(".nw button")).to_have_text("3 new comments — show")
+    root.locator(".nw button").click()
+    expect(root.locator("li.c")).to_have_count(3)
     assert watch.errors == []
     reader.close()
 
