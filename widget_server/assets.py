@@ -186,52 +186,32 @@ def warm(static_dir: Path) -> None:
         log.warning("could not prepare the widget's files ahead of the first request", exc_info=True)
 
 
-@bp.get("/widget.js")
-def widget_js():
-    return serve("widget.js", "text/javascript")
+# The widget and the ES modules it imports on demand, each served minified (compact_js):
+# file name -> what it is.
+SCRIPTS = {
+    "widget.js": "The widget: the one script a site owner's page includes.",
+    "widget-account.js": "Sign-in, sign-up and account panels: imported on demand.",
+    "widget-pow.js": "The proof-of-work solver: imported when a reader starts writing.",
+    "widget-report.js": "The form of a reader's report: imported on the first \"Report\".",
+    "widget-errors.js": "Errors worded from their codes in the reader's language: imported on the first "
+                        "error of a reader whose language is not English.",
+    "widget-live.js": "Live updates of an open thread (docs/live.md): imported once the thread shows.",
+    "widget-react.js": "The reaction picker (issue 19): imported on the first \"Add a reaction\".",
+    "widget-edit.js": "Editing and deleting one's own comment: imported on the first press.",
+}
 
 
-@bp.get("/widget-account.js")
-def widget_account_js():
-    """Sign-in, sign-up and account panels: an ES module the widget imports on demand."""
-    return serve("widget-account.js", "text/javascript")
+def _script_view(name: str, meaning: str):
+    def view():
+        return serve(name, "text/javascript")
+
+    view.__name__ = view.__qualname__ = name.replace("-", "_").replace(".", "_")  # widget_edit_js
+    view.__doc__ = meaning
+    return view
 
 
-@bp.get("/widget-pow.js")
-def widget_pow_js():
-    """The proof-of-work solver: an ES module the widget imports when a reader starts writing."""
-    return serve("widget-pow.js", "text/javascript")
-
-
-@bp.get("/widget-report.js")
-def widget_report_js():
-    """The form of a reader's report: an ES module the widget imports on the first "Report"."""
-    return serve("widget-report.js", "text/javascript")
-
-
-@bp.get("/widget-errors.js")
-def widget_errors_js():
-    """Errors worded from their codes in the reader's language: an ES module the widget imports on
-    the first error of a reader whose language is not English."""
-    return serve("widget-errors.js", "text/javascript")
-
-
-@bp.get("/widget-live.js")
-def widget_live_js():
-    """Live updates of an open thread (docs/live.md): an ES module the widget imports once it shows."""
-    return serve("widget-live.js", "text/javascript")
-
-
-@bp.get("/widget-react.js")
-def widget_react_js():
-    """The reaction picker (issue 19): an ES module the widget imports on the first "Add a reaction"."""
-    return serve("widget-react.js", "text/javascript")
-
-
-@bp.get("/widget-edit.js")
-def widget_edit_js():
-    """Editing and deleting one's own comment: an ES module the widget imports on the first press."""
-    return serve("widget-edit.js", "text/javascript")
+for _name, _meaning in SCRIPTS.items():
+    bp.add_url_rule(f"/{_name}", view_func=_script_view(_name, _meaning), methods=["GET"])
 
 
 @bp.get("/widget-i18n/<lang>.json")
