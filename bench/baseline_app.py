@@ -3,7 +3,7 @@
 GET answers the bytes (body and headers) that the real service answered for the
 same URL, recorded by bench/run.py just before; a request with a matching
 ``If-None-Match`` gets the same 304. POST /api/v1/comments does one INSERT into
-the same database (same engine options, same SQLite pragmas) and answers 201.
+the same database (same engine options, same SQLite pragmas and write turn) and answers 201.
 
 Served with: BENCH_RESPONSES=file BENCH_DATABASE_URL=url
     gunicorn -c python:widget_server.ops.gunicorn_conf 'bench.baseline_app:create_app()'
@@ -17,19 +17,16 @@ import secrets
 from datetime import UTC, datetime
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
+
+from widget_server import sqlite_setup
 
 
 def _engine(url: str):
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))  # as the service does
     if engine.dialect.name == "sqlite":
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection, _record):
-            cursor = connection.cursor()
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=15000", "foreign_keys=ON"):
-                cursor.execute(f"PRAGMA {pragma}")
-            cursor.close()
+        sqlite_setup.configure(engine)  # the service's pragmas and write turn (widget_server/sqlite_setup.py)
     return engine
 
 

@@ -90,7 +90,7 @@ def test_ipv4_hashes_stay_what_earlier_releases_stored():
 
 def test_bans_also_match_the_hash_an_earlier_release_stored_for_ipv6():
     assert set(ip_hashes("2001:db8:5::1")) == {ip_hash("2001:db8:5::1"), old_ip_hash("2001:db8:5::1")}
-    assert ip_hashes("203.0.113.7") == (ip_hash("203.0.113.7"),)
+    assert set(ip_hashes("203.0.113.7")) == {ip_hash("203.0.113.7")}  # one hash, asked twice
 
 
 @pytest.mark.parametrize(("address", "kept"), [(None, False), ("", False), ("not an address", False),

@@ -11,27 +11,13 @@ from collections.abc import Mapping
 
 from flask import Flask
 from flask.sessions import SessionInterface
-from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
-from . import instance
+from . import instance, sqlite_setup
 
 __all__ = ["create_app"]
-
-
-def _sqlite_pragmas(engine) -> None:
-    # WAL lets readers work while one writer writes; busy_timeout makes a
-    # second writer wait instead of failing with "database is locked".
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
 
 
 class _NoSessions(SessionInterface):
@@ -95,7 +81,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     limiter.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _sqlite_pragmas(db.engine)
+            sqlite_setup.configure(db.engine)
     app.extensions["widget_read_cache"] = ReadCache(app.config["READ_CACHE_BYTES"])
     app.extensions["widget_tree_cache"] = ThreadTrees(app.config["TREE_CACHE_BYTES"])
     # comments/html.py: threads as HTML, bounded by bytes like the JSON pages they are drawn from.

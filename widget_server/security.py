@@ -60,15 +60,24 @@ def client_address(raw: str | None) -> str:
     return str(address)
 
 
+@functools.lru_cache(maxsize=4096)
+def _address_hash(key: str, address: str) -> str:
+    # Keyed by the secret too: the hashes follow a changed secret (and another app's, in tests).
+    return hmac.digest(key.encode(), f"ip:{address}".encode(), "sha256").hex()[:32]
+
+
 def ip_hash(ip: str | None) -> str:
-    """The poster's address as stored with a comment and matched by bans."""
-    return _keyed("ip", client_address(ip))[:32]
+    """The poster's address as stored with a comment and matched by bans. Remembered per
+    address: a post asks for it three times, and one client sends many requests."""
+    return _address_hash(current_app.config["SECRET_KEY"], client_address(ip))
 
 
-def ip_hashes(ip: str | None) -> tuple[str, ...]:
+def ip_hashes(ip: str | None) -> tuple[str, str]:
     """``ip_hash``, and the hash of the address as spelled, which is what releases before
-    canonical addresses stored for IPv6: a ban made from such a comment keeps holding."""
-    return tuple({ip_hash(ip), _keyed("ip", (ip or "").strip())[:32]})
+    canonical addresses stored for IPv6: a ban made from such a comment keeps holding. Both
+    (the same one twice for an address spelled canonically, as every IPv4 address is)."""
+    key = current_app.config["SECRET_KEY"]
+    return _address_hash(key, client_address(ip)), _address_hash(key, (ip or "").strip())
 
 
 def imported_ip_hash(ip: str | None) -> str:

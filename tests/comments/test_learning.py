@@ -105,3 +105,37 @@ def test_filter_train_learns_the_stored_comments_an_import_brought(app, runner):
         db.session.remove()
     assert labels == ["spam", "ham"]
     assert "learned 0 comments" in runner.invoke(main, ["filter-train"]).output
+
+
+def _filter_statements(app, client, text: str) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "filter_tokens" in statement:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post("/api/v1/comments", json={"url": PAGE, "text": text})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code in (201, 202), response.json
+    return seen
+
+
+def test_an_untrained_filter_costs_a_post_no_statement_of_its_own(app, client, admin_token):
+    """What the filter has learned comes with the poster's look-up (screening.look_up): until it
+    has learned enough of each kind, a post asks nothing more; then it reads the features' counts."""
+    assert len(_filter_statements(app, client, "first words here")) == 1  # the look-up's part
+    *first, last = sorted(comments("train", spam=10, genuine=10), key=lambda c: c["spam"], reverse=True)
+    for n, comment in enumerate(first):
+        decide(client, admin_token, send(client, comment, n), comment["spam"])
+    assert len(_filter_statements(app, client, "still not enough")) == 1  # 10 spam, 9 genuine
+    assert not last["spam"]
+    decide(client, admin_token, send(client, last, 99), False)
+    statements = _filter_statements(app, client, "now it has learned enough")
+    assert len(statements) == 2 and "union" not in statements[1].lower(), statements

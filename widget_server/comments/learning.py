@@ -116,13 +116,18 @@ class Verdict:
                 "as spam (learning filter)")
 
 
-def score(text: str, html: str, author: str, email: str | None, website: str | None) -> Verdict | None:
+def score(text: str, html: str, author: str, email: str | None, website: str | None,
+          learned: tuple[int, int] | None = None) -> Verdict | None:
     """How spam-like a new comment is, by what the moderators taught; None until it has learned
-    ``WIDGET_FILTER_MIN_TRAINING`` comments of each kind."""
+    ``WIDGET_FILTER_MIN_TRAINING`` comments of each kind. ``learned``: how many spam and
+    genuine comments it has learned, when the caller has read them already (``screening``'s
+    look-up): an untrained filter then costs nothing more."""
+    minimum = current_app.config["FILTER_MIN_TRAINING"]
+    if learned is not None and (learned[0] < minimum or learned[1] < minimum):
+        return None
     tokens = features(text, html, author, email, website)
     counts = {row.token: row for row in db.session.connection().execute(_COUNTS, {"tokens": [DOCS, *tokens]})}
     docs = counts.get(DOCS)
-    minimum = current_app.config["FILTER_MIN_TRAINING"]
     if docs is None or docs.spam < minimum or docs.ham < minimum:
         return None
     log_odds, best, similar = 0.0, 0.0, 0

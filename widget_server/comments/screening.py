@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, literal, null, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, cast, literal, null, or_, select, union_all
 
 from .. import clock
 from ..errors import APIError
 from ..extensions import db
-from ..models import DELETED, PENDING, SPAM, Ban, Comment, Thread
-from ..security import FORM_TOKEN, TokenInvalid, ip_hash, ip_hashes, sign, unsign
+from ..models import DELETED, PENDING, SPAM, Ban, Comment, FilterToken, Thread
+from ..security import FORM_TOKEN, TokenInvalid, ip_hashes, sign, unsign
 from . import akismet, learning
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class Poster:
     bans: list[bool]
     recent_texts: list[str]
     locked: bool = False  # the page's thread is closed for new comments (no thread yet: False)
+    learned: tuple[int, int] = (0, 0)  # how many spam and genuine comments the filter has learned
 
     def check_not_banned(self) -> bool:
         """Refuse a banned poster (403); True if the poster is shadow-banned (post, but unseen).
@@ -86,39 +87,53 @@ class Poster:
         return any(_normalized(other) == wanted for other in self.recent_texts)
 
 
-_BANS = (select(literal("ban").label("what"), Ban.shadow.label("shadow"), null().label("text"))
-         .where(or_(and_(Ban.kind == "ip", Ban.value.in_(bindparam("ips", expanding=True))),
+# One statement, four parts told apart by ``what``: the bans that apply, the poster's recent texts
+# to the page, whether its thread is locked, and how much the learning filter has learned (an
+# untrained filter then asks nothing more). Built once; the address's two hashes are two
+# parameters, not an expanding list, which SQLAlchemy would rebuild the statement for each time.
+_NO_COUNT = cast(null(), Integer)
+_BANS = (select(literal("ban").label("what"), Ban.shadow.label("shadow"), null().label("text"),
+                _NO_COUNT.label("spam"), _NO_COUNT.label("ham"))
+         .where(or_(and_(Ban.kind == "ip", Ban.value.in_([bindparam("ip"), bindparam("ip_spelled")])),
                     and_(Ban.kind == "email", Ban.value == bindparam("email"))),
                 or_(Ban.expires_at.is_(None), Ban.expires_at > bindparam("now")),
                 # a ban on every site, or on the page's site (sites)
                 or_(Ban.site_id.is_(None), Ban.site_id == bindparam("site_id"))))
-_RECENT = (select(literal("text").label("what"), null().label("shadow"), Comment.text.label("text"))
+_RECENT = (select(literal("text").label("what"), null().label("shadow"), Comment.text.label("text"),
+                  _NO_COUNT, _NO_COUNT)
            .join(Thread, Thread.id == Comment.thread_id)
            .where(Thread.url == bindparam("url"), Comment.state != DELETED,
                   Comment.created_at >= bindparam("since"),
                   or_(Comment.ip_hash == bindparam("ip"), Comment.email_key == bindparam("email"))))
-_LOCKED = (select(literal("thread").label("what"), Thread.locked.label("shadow"), null().label("text"))
+_LOCKED = (select(literal("thread").label("what"), Thread.locked.label("shadow"), null().label("text"),
+                  _NO_COUNT, _NO_COUNT)
            .where(Thread.url == bindparam("url")))
-_POSTER = union_all(_BANS, _RECENT, _LOCKED)
-_POSTER_NO_WINDOW = union_all(_BANS, _LOCKED)
+_LEARNED = (select(literal("learned").label("what"), null().label("shadow"), null().label("text"),
+                   FilterToken.spam, FilterToken.ham)
+            .where(FilterToken.token == learning.DOCS))
+_POSTER = union_all(_BANS, _RECENT, _LOCKED, _LEARNED)
+_POSTER_NO_WINDOW = union_all(_BANS, _LOCKED, _LEARNED)
 
 
 def look_up(client_address: str, email: str | None, url: str, site_id: int | None = None) -> Poster:
-    """Bans (on every site or on ``site_id``), recent texts of a poster to ``url``'s thread and
-    whether that thread is locked, in one statement: the ban and lock checks (steps 2 and 3 of
-    ``post()``) and the duplicate rule (``screen``) ask the database once."""
+    """Bans (on every site or on ``site_id``), recent texts of a poster to ``url``'s thread,
+    whether that thread is locked and what the learning filter has learned, in one statement:
+    the ban and lock checks (steps 2 and 3 of ``post()``) and the duplicate rule and the filter
+    (``screen``) ask the database once."""
     window = current_app.config["SPAM_DUPLICATE_WINDOW"]
     now = clock.now()
     email_key = email.strip().lower() if email else None
-    params = {"ips": list(ip_hashes(client_address)), "email": email_key, "now": now, "site_id": site_id,
+    ip, spelled = ip_hashes(client_address)
+    params = {"ip": ip, "ip_spelled": spelled, "email": email_key, "now": now, "site_id": site_id,
               "url": url}
     if window:
-        params |= {"since": now - timedelta(seconds=window), "ip": ip_hash(client_address)}
+        params["since"] = now - timedelta(seconds=window)
     # On the session's connection: a Core statement needs no ORM pass, and nothing is pending yet.
     rows = db.session.connection().execute(_POSTER if window else _POSTER_NO_WINDOW, params).all()
+    learned = next(((row.spam, row.ham) for row in rows if row.what == "learned"), (0, 0))
     return Poster([bool(row.shadow) for row in rows if row.what == "ban"],
                   [row.text for row in rows if row.what == "text"],
-                  any(row.shadow for row in rows if row.what == "thread"))
+                  any(row.shadow for row in rows if row.what == "thread"), learned)
 
 
 def shadowed(comment) -> bool:
@@ -219,7 +234,8 @@ def screen(new: NewComment, author: Author, html: str, client: Client, poster: P
     if word:
         return PENDING, f"blocked word \u201c{word}\u201d"
     if cfg["FILTER"] == "on":
-        judged = learning.score(new.text, html, author.name, author.email, author.website)
+        judged = learning.score(new.text, html, author.name, author.email, author.website,
+                                learned=poster.learned)
         if judged is not None and judged.score >= cfg["FILTER_THRESHOLD"]:
             return PENDING, judged.reason
     if cfg.get("AKISMET_KEY") and akismet.is_spam(new, author, client):
