@@ -190,7 +190,9 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the worker processes: a cost per request
-        that other load on the machine disturbs far less than requests per second."""
+        that other load on the machine disturbs far less than requests per second. Workers
+        that have exited count too (the master's ``cutime``/``cstime``, which the kernel adds
+        their times to when the master reaps them): the total never goes back."""
         ticks = os.sysconf("SC_CLK_TCK")
         total = 0.0
         for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -198,7 +200,39 @@ class Server:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
                 if int(fields[1]) == self.process.pid:
                     total += (int(fields[11]) + int(fields[12])) / ticks
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[13]) + int(fields[14])) / ticks
         return total
+
+    def cpu_by_worker(self) -> dict[int, float]:
+        """Each live worker's CPU time so far, and the exited ones' (key 0: the master's
+        ``cutime``/``cstime``)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        found: dict[int, float] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.process.pid:
+                    found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[0] = (int(fields[13]) + int(fields[14])) / ticks
+        return found
+
+    @staticmethod
+    def cpu_seconds_between(before: dict[int, float], after: dict[int, float]) -> float:
+        """The workers' CPU time between two ``cpu_by_worker`` readings: a worker started in
+        between counts from zero, an exited one's last time moved into the master's total."""
+        return sum(after.values()) - sum(before.values())
+
+    def worker_pids(self) -> set[int]:
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    pids.add(int(stat.parent.name))
+        return pids
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -230,6 +264,26 @@ def wrk(port: int, script: Path, duration: float, connections: int) -> dict:
         raise SystemExit(f"wrk failed: {done.stdout}\n{done.stderr}")
     result = json.loads(line.split(" ", 1)[1])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def measure(server: Server, folder: Path, sc: Scenario, headers: dict[str, str], args) -> dict:
+    """One wrk run against ``server``, with its workers' CPU time. gunicorn hands each keep-alive
+    connection to whichever worker accepts it first, and now and then one worker takes all
+    eight: the run then measures one process (half the throughput, more CPU per request on its
+    busy GIL), whichever server it is. Such a run is said and measured again (up to twice)."""
+    for attempt in range(3):
+        before, pids = server.cpu_by_worker(), server.worker_pids()
+        result = wrk(server.port, lua_script(folder, sc, headers), args.duration, args.connections)
+        after = server.cpu_by_worker()
+        result["cpu_s"] = server.cpu_seconds_between(before, after)
+        if server.worker_pids() != pids:  # a worker died or was replaced: say so
+            print(f"  {server.name}: a worker was replaced during {sc.name}", flush=True)
+        shares = [after[pid] - before[pid] for pid in after if pid in before and pid != 0]
+        if len(shares) < 2 or min(shares) >= 0.2 * sum(shares) or attempt == 2:
+            return result
+        print(f"  {server.name}: one worker took {max(shares) / sum(shares):.0%} of {sc.name}'s CPU "
+              "(the connections all went to it); measured again", flush=True)
     return result
 
 
@@ -291,7 +345,10 @@ def run_backend(backend: str, args, folder: Path) -> list[dict]:
         thread_id = prepare(url, folder)
         common = {"WIDGET_DATABASE_URL": url, "WIDGET_SECRET_KEY": SECRET,
                   "WIDGET_INSTANCE_PATH": str(folder), "WIDGET_ALLOWED_ORIGINS": seeding.SITE,
-                  "WIDGET_RATELIMIT_ENABLED": "false", "WIDGET_POW": "off"}
+                  "WIDGET_RATELIMIT_ENABLED": "false", "WIDGET_POW": "off",
+                  # No recycling in the middle of a measurement: a new worker's start-up (the
+                  # widget's files compressed again) would be counted against the requests.
+                  "WIDGET_MAX_REQUESTS": "0"}
         app = Server(f"{backend}-app", "widget_server:create_app()", common, folder, args.workers,
                      args.threads)
         base = None
@@ -331,11 +388,7 @@ def run_backend(backend: str, args, folder: Path) -> list[dict]:
                     wrk(server.port, lua_script(folder, sc, headers), 2, args.connections)  # warm-up
                 # ceiling, app, app, ceiling: a drift in the machine's load hits both sides alike.
                 for server in (base, app, app, base)[: 4 if args.rounds == 2 else 2]:
-                    script = lua_script(folder, sc, headers)
-                    cpu = server.cpu_seconds()
-                    result = wrk(server.port, script, args.duration, args.connections)
-                    result["cpu_s"] = server.cpu_seconds() - cpu
-                    runs[server is app].append(result)
+                    runs[server is app].append(measure(server, folder, sc, headers, args))
                 ours, ceiling = combine(runs[True]), combine(runs[False])
                 row = {"backend": backend, "scenario": sc.name, "app": ours, "ceiling": ceiling,
                        "ratio": ours["rps"] / ceiling["rps"], "target": TARGETS.get(sc.name),
