@@ -18,7 +18,10 @@ The turn is taken where SQLite's write transaction starts (the first INSERT, UPD
 DELETE of a transaction: Python's sqlite3 opens it there) and given back when the
 transaction ends (commit, rollback, or the connection closed), by the connection class
 handed to ``sqlite3.connect``. A thread that cannot have its process's turn within
-``busy_timeout`` goes on without it, to SQLite, which then answers as it would have.
+``busy_timeout`` goes on without it, to SQLite, which then answers as it would have. The
+thread holding its process's turn waits for the other processes' as long as their write
+transactions last (``flock`` has no timeout): longer than SQLite's 15 s only when another
+process keeps a write transaction open that long, when SQLite would refuse every writer.
 """
 from __future__ import annotations
 
