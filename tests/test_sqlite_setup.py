@@ -25,6 +25,20 @@ def turn_of(engine) -> threading.Lock:
     return sqlite_setup._turn(engine.url.database).local
 
 
+def writer(engine, value: str) -> tuple[threading.Thread, threading.Event]:
+    """A thread that writes ``value`` in a transaction of its own; the event is set once it has."""
+    wrote = threading.Event()
+
+    def write():
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
+        wrote.set()
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    return worker, wrote
+
+
 def test_every_connection_gets_the_pragmas(engine):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -70,15 +84,7 @@ def test_a_write_in_autocommit_mode_gives_the_turn_back_at_once(engine):
 def test_a_second_writer_waits_for_the_turn_then_writes(engine):
     first = engine.connect()
     first.execute(text("INSERT INTO t (v) VALUES ('first')"))
-    wrote = threading.Event()
-
-    def second():
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO t (v) VALUES ('second')"))
-        wrote.set()
-
-    worker = threading.Thread(target=second)
-    worker.start()
+    worker, wrote = writer(engine, "second")
     assert not wrote.wait(0.3)  # waiting on the turn, not failing, not writing
     first.commit()
     first.close()
@@ -119,15 +125,7 @@ def test_processes_take_turns_too(engine):
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert other.stdout.readline().strip() == "holding"
-        wrote = threading.Event()
-
-        def write():
-            with engine.begin() as conn:
-                conn.execute(text("INSERT INTO t (v) VALUES ('after the other')"))
-            wrote.set()
-
-        worker = threading.Thread(target=write)
-        worker.start()
+        worker, wrote = writer(engine, "after the other")
         assert not wrote.wait(0.3)
         other.stdin.write("\n")
         other.stdin.flush()

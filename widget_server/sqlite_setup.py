@@ -105,17 +105,15 @@ os.register_at_fork(after_in_child=_forget_turns)
 
 class _Cursor(sqlite3.Cursor):
     def execute(self, sql, parameters=(), /):
-        took = self.connection._take_turn(sql)
-        try:
-            return super().execute(sql, parameters)
-        finally:
-            if took:
-                self.connection._after_statement()
+        return self._in_turn(super().execute, sql, parameters)
 
     def executemany(self, sql, seq_of_parameters, /):
+        return self._in_turn(super().executemany, sql, seq_of_parameters)
+
+    def _in_turn(self, run, sql, parameters):
         took = self.connection._take_turn(sql)
         try:
-            return super().executemany(sql, seq_of_parameters)
+            return run(sql, parameters)
         finally:
             if took:
                 self.connection._after_statement()
