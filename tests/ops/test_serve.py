@@ -150,5 +150,5 @@ def test_a_busy_port_is_one_line_before_any_banner(tmp_path):
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines() == [
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use; is widget-server already "
-        "running? Stop it, or choose another port (--port or WIDGET_BIND)"]
+        "running? Stop it, or choose another port (--port or WIDGET_BIND; with make run: make run PORT=8001)"]
     assert not (tmp_path / "comments.db").exists()  # nothing done before the line

@@ -6,10 +6,13 @@ other through the polled log. What the streams read is the HTTP/1.1 chunked body
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -32,6 +35,15 @@ def servers(tmp_path_factory):
     yield app, streams
     app.stop()
     streams.stop()
+
+
+def worker_pids(master: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                found.append(int(stat.parent.name))
+    return found
 
 
 def page() -> str:
@@ -116,16 +128,26 @@ def test_an_http_1_0_client_gets_the_bare_body(servers):
     assert b"<p>plain</p>" in body
 
 
-def test_sigterm_ends_open_streams_cleanly_and_at_once(tmp_path):
+@pytest.mark.parametrize(("worker_class", "sig"), [
+    ("gevent", signal.SIGTERM),   # the stream process of the compose file, stopped
+    ("gthread", signal.SIGTERM),  # one process serving everything (make run), stopped by systemd
+    ("gthread", signal.SIGINT),   # ... or by Ctrl-C in its terminal (the master then sends SIGQUIT)
+    ("gevent", signal.SIGQUIT),
+])
+def test_a_stop_ends_open_streams_cleanly_and_at_once(tmp_path, worker_class, sig):
     url = f"sqlite:///{tmp_path / 'alone.db'}"
     migrate(url, tmp_path)
     server = Gunicorn({"WIDGET_DATABASE_URL": url, "WIDGET_INSTANCE_PATH": str(tmp_path),
                        "WIDGET_SECRET_KEY": "s" * 32, "WIDGET_ALLOWED_ORIGINS": SITE,
-                       "WIDGET_WORKER_CLASS": "gevent"}, tmp_path / "streams.log",
-                      workers=1).start(timeout=60)
+                       "WIDGET_WORKER_CLASS": worker_class}, tmp_path / "streams.log",
+                      workers=1, threads=8).start(timeout=60)  # gthread: half the threads may stream
     streams = [EventStream(server.port, page()) for _ in range(3)]
     try:
-        server.process.send_signal(signal.SIGTERM)
+        if sig == signal.SIGINT:  # Ctrl-C: the terminal signals master and worker alike
+            for pid in [server.process.pid, *worker_pids(server.process.pid)]:
+                os.kill(pid, signal.SIGINT)
+        else:
+            server.process.send_signal(sig)
         for stream in streams:
             assert stream.ended.wait(5), stream.failed  # the last chunk came: a clean end
             # ... and then the connection closed, not kept alive (keepalive: 5 s) for a next
@@ -133,7 +155,8 @@ def test_sigterm_ends_open_streams_cleanly_and_at_once(tmp_path):
             stream.connection.sock.settimeout(3)
             assert stream.connection.sock.recv(1) == b""
         # Without close_all the worker would wait out graceful_timeout (20 s) and be killed.
-        assert server.stop(signal.SIGTERM, timeout=10) == 0
+        assert server.stop(sig, timeout=10) == 0
+        assert "SIGKILL" not in server.log()
     finally:
         for stream in streams:
             stream.close()

@@ -118,7 +118,8 @@ def _check_port_free(host: str, port: int) -> None:
         except OSError as exc:
             raise click.ClickException(
                 f"cannot listen on {host}:{port}: {exc.strerror or exc}; is widget-server already "
-                f"running? Stop it, or choose another port (--port or WIDGET_BIND)") from None
+                f"running? Stop it, or choose another port (--port or WIDGET_BIND; with make run: "
+                f"make run PORT=8001)") from None
 
 
 @main.command(with_appcontext=False)  # builds its app itself, after the port and metrics are set up

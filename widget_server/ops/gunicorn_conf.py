@@ -140,8 +140,9 @@ def on_exit(server):
 
 
 def post_worker_init(worker):
-    """On SIGTERM, end the worker's open event streams first: a graceful shutdown then waits
-    only for ordinary requests (streams would hold it for graceful_timeout). Then prepare the
+    """On SIGTERM, and on Ctrl-C or the master's quick stop (SIGINT, SIGQUIT), end the worker's
+    open event streams first: the shutdown then waits only for ordinary requests (a stream's
+    thread would hold it for graceful_timeout, and the worker be killed). Then prepare the
     widget's files in the background: here, in the worker, never in the master that forks it."""
     import signal
     import threading
@@ -154,7 +155,13 @@ def post_worker_init(worker):
         live.close_all()
         worker.handle_exit(sig, frame)
 
+    def handle_quit(sig, frame):
+        live.close_all()
+        worker.handle_quit(sig, frame)
+
     signal.signal(signal.SIGTERM, handle_exit)
+    signal.signal(signal.SIGINT, handle_quit)
+    signal.signal(signal.SIGQUIT, handle_quit)
     if worker_class != "gevent":  # the stream process serves no files
         static = Path(getattr(worker.wsgi, "config", {}).get("STATIC_DIR") or assets.STATIC_DIR)
         threading.Thread(target=assets.warm, args=(static,), name="widget-assets-warm", daemon=True).start()
