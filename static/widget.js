@@ -771,7 +771,11 @@ ol{list-style:none;margin:0;padding:0}
       // answered by the server with the comment already stored, never stored twice.
       parts.key ||= crypto.randomUUID();
       const send = () => api("POST", "/comments", { body, bearer: asAccount && session.token, key: parts.key });
-      const { data, status } = await send().catch((error) => {
+      // A server restarting (the connection cut, or its proxy's 502/503) is asked again after 1 s,
+      // then 3 s: the same key, so a post that was stored before its answer was lost stays one.
+      const again = (wait) => (error) => navigator.onLine && (error.unreachable || error.status === 502 || error.status === 503)
+        ? new Promise((done) => setTimeout(done, wait)).then(send) : Promise.reject(error);
+      const { data, status } = await send().catch(again(1000)).catch(again(3000)).catch((error) => {
         if (error.status === 401 && asAccount) return renewSession().then(send);
         throw error;
       });

@@ -166,6 +166,37 @@ def test_an_offline_post_is_sent_once_when_back_online(page: Page, widget_site, 
     expect(form.get_by_label("Your comment")).to_have_value("")
 
 
+@pytest.mark.parametrize("first_try", ["stored, its answer cut off", "a proxy's 502"])
+def test_a_post_during_a_server_restart_is_sent_again_by_itself_and_stored_once(
+        page: Page, widget_site, hosts, first_try):
+    """The server restarting: the first sending's answer is lost (the connection reset after the
+    server stored it) or a proxy answers 502. The widget asks again with the same key: one
+    comment, shown once, no error to the reader."""
+    url = hosts.article(widget_site.url)
+    page.goto(url)
+    form = loaded(page) and top_form(page)
+    keys = []
+
+    def restarting(route):
+        keys.append(route.request.header_value("idempotency-key"))
+        if len(keys) > 1:
+            return route.continue_()
+        if first_try == "a proxy's 502":
+            return route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")
+        route.fetch()  # it reaches the server, which stores it ...
+        return route.abort("connectionreset")  # ... and the answer never arrives
+
+    page.route(POSTED, restarting)
+    form.get_by_label("Your comment").fill("Sent while the server restarted")
+    form.get_by_role("button", name="Post comment").click()
+    expect(comment(page, 1)).to_contain_text("Sent while the server restarted")
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    expect(form.locator(".er")).to_have_text("")  # no error was shown
+    thread = widget_site.app.test_client().get("/api/v1/comments", query_string={"url": url}).get_json()
+    assert thread["thread"]["comment_count"] == 1
+    expect(page.locator("#comments li[id^=comment-]")).to_have_count(1)
+
+
 def test_an_offline_post_can_be_cancelled(page: Page, widget_site, hosts):
     url = hosts.article(widget_site.url)
     page.goto(url)
