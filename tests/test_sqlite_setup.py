@@ -101,7 +101,7 @@ def test_an_in_memory_database_takes_no_turn(tmp_path):
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (v TEXT)"))
         conn.execute(text("INSERT INTO t VALUES ('x')"))
-        assert conn.connection.dbapi_connection._lock is None
+        assert conn.connection.dbapi_connection._write_turn is None
 
 
 HOLD_THE_TURN = """

@@ -122,18 +122,18 @@ class _Cursor(sqlite3.Cursor):
 class _Connection(sqlite3.Connection):
     """A connection that holds its process's write turn for as long as its write transaction."""
 
-    _lock: _Turn | None = None  # set in connect(); None for ":memory:" (nobody to share with)
+    _write_turn: _Turn | None = None  # set in connect(); None for ":memory:" (nobody to share with)
     _holding = False
 
     def cursor(self, factory=_Cursor):
         return super().cursor(factory)
 
     def _take_turn(self, sql: str) -> bool:
-        if self._lock is None or self._holding or self.in_transaction:
+        if self._write_turn is None or self._holding or self.in_transaction:
             return False
         if not sql.lstrip()[:7].lower().startswith(_WRITES):
             return False
-        self._holding = self._lock.take()
+        self._holding = self._write_turn.take()
         return self._holding
 
     def _after_statement(self) -> None:
@@ -145,7 +145,7 @@ class _Connection(sqlite3.Connection):
     def _give_turn(self) -> None:
         if self._holding:
             self._holding = False
-            self._lock.give()
+            self._write_turn.give()
 
     def commit(self):
         try:
@@ -178,7 +178,7 @@ def configure(engine) -> None:
     def _on_connect(dbapi_connection, _record):
         database = engine.url.database or ""
         if isinstance(dbapi_connection, _Connection) and database not in ("", ":memory:"):
-            dbapi_connection._lock = _turn(database)
+            dbapi_connection._write_turn = _turn(database)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
