@@ -429,6 +429,7 @@ ol{list-style:none;margin:0;padding:0}
     try {
       await loadPage(thread, false, request);
     } catch (error) {
+      thread.sortGroup.hidden = error.code === REFUSED; // nothing to sort where the server refuses the page
       return thread.status.replaceChildren(...error.code === REFUSED ? [strings.off] : [
         element("span", { class: "er", text: `${strings.loadErr} ${errorText(error)} ` }),
         actionButton("retry", strings.retry, "b")]);

@@ -533,6 +533,7 @@ def test_on_a_site_that_is_not_allowed_the_console_names_the_origin_to_add(page:
     expect(root.get_by_role("status")).to_have_text("Comments are not available on this page.")
     expect(root.get_by_role("button", name="Try again")).to_have_count(0)
     expect(root.locator("form")).to_have_count(0)
+    expect(root.locator("[part=sort]")).to_be_hidden()  # nothing to sort (a new user's trial)
     assert [e for e in errors if e.startswith("widget-server")] == [told]  # once, for thread and counts
     # A POST is preflighted: the browser must still get to read the refusal, not a network error.
     answer = page.evaluate("""async (api) => {
