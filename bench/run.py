@@ -190,24 +190,13 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the worker processes: a cost per request
-        that other load on the machine disturbs far less than requests per second. Workers
-        that have exited count too (the master's ``cutime``/``cstime``, which the kernel adds
-        their times to when the master reaps them): the total never goes back."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == self.process.pid:
-                    total += (int(fields[11]) + int(fields[12])) / ticks
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[13]) + int(fields[14])) / ticks
-        return total
+        that other load on the machine disturbs far less than requests per second."""
+        return sum(self.cpu_by_worker().values())
 
     def cpu_by_worker(self) -> dict[int, float]:
-        """Each live worker's CPU time so far, and the exited ones' (key 0: the master's
-        ``cutime``/``cstime``)."""
+        """Each live worker's CPU time so far, by process id, and under 0 the exited ones'
+        (the master's ``cutime``/``cstime``, which the kernel adds their times to when the
+        master reaps them): the total never goes back."""
         ticks = os.sysconf("SC_CLK_TCK")
         found: dict[int, float] = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -219,20 +208,6 @@ class Server:
             fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
             found[0] = (int(fields[13]) + int(fields[14])) / ticks
         return found
-
-    @staticmethod
-    def cpu_seconds_between(before: dict[int, float], after: dict[int, float]) -> float:
-        """The workers' CPU time between two ``cpu_by_worker`` readings: a worker started in
-        between counts from zero, an exited one's last time moved into the master's total."""
-        return sum(after.values()) - sum(before.values())
-
-    def worker_pids(self) -> set[int]:
-        pids = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                    pids.add(int(stat.parent.name))
-        return pids
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -273,17 +248,17 @@ def measure(server: Server, folder: Path, sc: Scenario, headers: dict[str, str],
     eight: the run then measures one process (half the throughput, more CPU per request on its
     busy GIL), whichever server it is. Such a run is said and measured again (up to twice)."""
     for attempt in range(3):
-        before, pids = server.cpu_by_worker(), server.worker_pids()
+        before = server.cpu_by_worker()
         result = wrk(server.port, lua_script(folder, sc, headers), args.duration, args.connections)
         after = server.cpu_by_worker()
-        result["cpu_s"] = server.cpu_seconds_between(before, after)
-        if server.worker_pids() != pids:  # a worker died or was replaced: say so
+        result["cpu_s"] = sum(after.values()) - sum(before.values())
+        if after.keys() != before.keys():  # a worker died or was replaced: say so
             print(f"  {server.name}: a worker was replaced during {sc.name}", flush=True)
         shares = [after[pid] - before[pid] for pid in after if pid in before and pid != 0]
         if len(shares) < 2 or min(shares) >= 0.2 * sum(shares) or attempt == 2:
             return result
         print(f"  {server.name}: one worker took {max(shares) / sum(shares):.0%} of {sc.name}'s CPU "
-              "(the connections all went to it); measured again", flush=True)
+              "(wrk's connections went to it); measured again", flush=True)
     return result
 
 

@@ -23,7 +23,9 @@ export default function live({ thread, page, origin, language, api, element, ins
       .then((response) => response.ok && response.json()).then((table) => { texts = { ...EN, ...table }; }, () => {});
   }
   const plural = new Intl.PluralRules(language), number = new Intl.NumberFormat(language);
-  const waiting = new Map(); // comment id -> the comment, until the reader asks to see it
+  // comment id -> the comment, until the reader asks to see it; the widget takes out what it
+  // renders (one's own comment, heard before its answer came, and perhaps deleted by now)
+  const waiting = thread.waiting = new Map();
   const region = element("div", { class: "nw", part: "new-comments" });
   thread.list.after(region); // under the comments, not under the page's reactions
   if (!styleSheet) (styleSheet = new CSSStyleSheet()).replaceSync(CSS);
@@ -31,7 +33,6 @@ export default function live({ thread, page, origin, language, api, element, ins
   let lastId = "", delay = POLL_FIRST, source, count, countTimer;
 
   function showWaiting() {
-    for (const id of waiting.keys()) if (thread.records.has(id)) waiting.delete(id); // one's own, posted here
     // "No comments yet" is not said beside "1 new comment"
     thread.empty.hidden = waiting.size > 0 || thread.list.children.length > 0;
     if (!waiting.size) return region.replaceChildren();

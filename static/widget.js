@@ -544,6 +544,7 @@ ol{list-style:none;margin:0;padding:0}
     const item = element("li", { class: "c" + (deleted ? " del" : ""), id: "comment-" + comment.number, tabindex: -1,
       part: "comment", "data-id": comment.id });
     thread.records.set(comment.id, { comment, item, depth });
+    thread.waiting?.delete(comment.id); // shown: no longer one of the live module's new comments
     const body = element("div", { class: "bd", part: "body", dir: "auto" }); // each comment in its own direction
     if (deleted) body.textContent = strings.deleted;
     else body.innerHTML = comment.html; // sanitized by the server: the only HTML we insert

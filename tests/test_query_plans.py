@@ -13,8 +13,7 @@ import contextlib
 import re
 
 import pytest
-from sqlalchemy import event
-from support import factories
+from support import factories, sql
 from support.app import PAGE, SITE
 
 from widget_server.extensions import db
@@ -47,20 +46,12 @@ def filled(app, post) -> dict:
 @contextlib.contextmanager
 def captured(app, reads: re.Pattern = READS_COMMENTS):
     """Every SELECT that reads comments (or what ``reads`` matches), with its parameters, sent
-    while the block runs."""
+    while the block runs (read after it)."""
     found: list[tuple[str, object]] = []
-
-    def listen(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.lstrip().upper().startswith("SELECT") and reads.search(statement):
-            found.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with sql.statements(app, parameters=True) as seen:
         yield found
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
+    found.extend((statement, given) for statement, given in seen
+                 if statement.lstrip().upper().startswith("SELECT") and reads.search(statement))
 
 
 def plan(app, statement: str, parameters) -> str:

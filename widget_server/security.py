@@ -27,10 +27,13 @@ IPV6_PREFIX = 64  # what one subscriber is usually given (RFC 6177): new host bi
 
 
 def _keyed(purpose: str, value: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
+    return _hmac(current_app.config["SECRET_KEY"], purpose, value)
+
+
+def _hmac(key: str, purpose: str, value: str) -> str:
     # hmac.digest: the same HMAC as hmac.new(...).hexdigest(), in one C call (a thread's tree
     # computes one per comment).
-    return hmac.digest(key, f"{purpose}:{value}".encode(), "sha256").hex()
+    return hmac.digest(key.encode(), f"{purpose}:{value}".encode(), "sha256").hex()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -63,7 +66,7 @@ def client_address(raw: str | None) -> str:
 @functools.lru_cache(maxsize=4096)
 def _address_hash(key: str, address: str) -> str:
     # Keyed by the secret too: the hashes follow a changed secret (and another app's, in tests).
-    return hmac.digest(key.encode(), f"ip:{address}".encode(), "sha256").hex()[:32]
+    return _hmac(key, "ip", address)[:32]
 
 
 def ip_hash(ip: str | None) -> str:

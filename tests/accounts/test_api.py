@@ -8,6 +8,7 @@ import pytest
 from support import accounts as account_support
 from support.accounts import PASSWORD, account_config, count, link_path, link_with, send_outbox, text_of
 from support.app import PAGE
+from support.sql import statements
 
 from widget_server import names
 from widget_server.accounts import identity
@@ -541,22 +542,8 @@ def test_a_reset_link_dies_when_the_password_changes(client, app, smtp_server, m
 
 
 def _statements(app, client, address: str) -> list[str]:
-    from sqlalchemy import event
-
-    from widget_server.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements(app) as seen:
         assert client.post("/api/v1/auth/forgot", json={"email": address}).status_code == 202
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return seen
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from support import factories
 from support.app import PAGE
 from support.spam_corpus import comments
+from support.sql import statements
 
 from widget_server.comments import learning
 from widget_server.extensions import db
@@ -108,23 +109,10 @@ def test_filter_train_learns_the_stored_comments_an_import_brought(app, runner):
 
 
 def _filter_statements(app, client, text: str) -> list[str]:
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if "filter_tokens" in statement:
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements(app) as seen:
         response = client.post("/api/v1/comments", json={"url": PAGE, "text": text})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code in (201, 202), response.json
-    return seen
+    return [statement for statement in seen if "filter_tokens" in statement]
 
 
 def test_an_untrained_filter_costs_a_post_no_statement_of_its_own(app, client, admin_token):

@@ -4,15 +4,15 @@ while it is live and ask it again as soon as it is not."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from support import factories
 from support.app import PAGE, REDIS_URL, base_config, require_service, wipe
 from support.processes import wait_for
+from support.sql import statements
 
 from widget_server import create_app
 from widget_server.comments import service, threads
@@ -29,29 +29,6 @@ def logged(app) -> list[tuple[int, str, str, list]]:
     with app.app_context():
         rows = db.session.execute(select(ThreadChange).order_by(ThreadChange.id)).scalars().all()
         return [(r.version, r.kind, r.change, json.loads(r.data)) for r in rows]
-
-
-def statements(app):
-    """The SQL statements the app's engine runs for this thread (the test client's requests; not
-    the feed's own polls) inside the ``with`` block."""
-    seen: list[str] = []
-    me = threading.get_ident()
-
-    def count(_conn, _cursor, statement, *_args):
-        if threading.get_ident() == me:
-            seen.append(statement)
-
-    class Counting:
-        def __enter__(self):
-            with app.app_context():
-                self.engine = db.engine
-            event.listen(self.engine, "before_cursor_execute", count)
-            return seen
-
-        def __exit__(self, *_exc):
-            event.remove(self.engine, "before_cursor_execute", count)
-
-    return Counting()
 
 
 def live_feed(app):

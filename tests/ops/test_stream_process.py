@@ -6,13 +6,11 @@ other through the polled log. What the streams read is the HTTP/1.1 chunked body
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -35,15 +33,6 @@ def servers(tmp_path_factory):
     yield app, streams
     app.stop()
     streams.stop()
-
-
-def worker_pids(master: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                found.append(int(stat.parent.name))
-    return found
 
 
 def page() -> str:
@@ -144,7 +133,7 @@ def test_a_stop_ends_open_streams_cleanly_and_at_once(tmp_path, worker_class, si
     streams = [EventStream(server.port, page()) for _ in range(3)]
     try:
         if sig == signal.SIGINT:  # Ctrl-C: the terminal signals master and worker alike
-            for pid in [server.process.pid, *worker_pids(server.process.pid)]:
+            for pid in [server.process.pid, *server.worker_pids()]:
                 os.kill(pid, signal.SIGINT)
         else:
             server.process.send_signal(sig)

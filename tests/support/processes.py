@@ -118,6 +118,15 @@ class Gunicorn:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def worker_pids(self) -> list[int]:
+        """The worker processes' ids (the master's children)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    found.append(int(stat.parent.name))
+        return found
+
     def log_records(self) -> list[dict]:
         records = []
         for line in self.log().splitlines():

@@ -151,17 +151,15 @@ def post_worker_init(worker):
     from widget_server import assets
     from widget_server.comments import live
 
-    def handle_exit(sig, frame):
-        live.close_all()
-        worker.handle_exit(sig, frame)
+    def streams_first(handler):
+        def handle(sig, frame):
+            live.close_all()
+            handler(sig, frame)
+        return handle
 
-    def handle_quit(sig, frame):
-        live.close_all()
-        worker.handle_quit(sig, frame)
-
-    signal.signal(signal.SIGTERM, handle_exit)
-    signal.signal(signal.SIGINT, handle_quit)
-    signal.signal(signal.SIGQUIT, handle_quit)
+    signal.signal(signal.SIGTERM, streams_first(worker.handle_exit))
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, streams_first(worker.handle_quit))
     if worker_class != "gevent":  # the stream process serves no files
         static = Path(getattr(worker.wsgi, "config", {}).get("STATIC_DIR") or assets.STATIC_DIR)
         threading.Thread(target=assets.warm, args=(static,), name="widget-assets-warm", daemon=True).start()
